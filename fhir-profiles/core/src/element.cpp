@@ -1,0 +1,155 @@
+#include "notebridge/fhir/element.h"
+
+namespace notebridge::fhir {
+
+Element::Element(NodeKind kind, std::string name, std::string type)
+    : kind_(kind), name_(std::move(name)), type_(std::move(type)) {}
+
+Element::Ptr Element::makeResource(std::string resourceType) {
+  std::string name = resourceType;
+  return std::make_unique<Element>(NodeKind::kResource, std::move(name), std::move(resourceType));
+}
+
+Element::Ptr Element::makeResource(std::string name, std::string resourceType) {
+  return std::make_unique<Element>(NodeKind::kResource, std::move(name), std::move(resourceType));
+}
+
+Element::Ptr Element::makeComplex(std::string name, std::string type) {
+  return std::make_unique<Element>(NodeKind::kComplex, std::move(name), std::move(type));
+}
+
+Element::Ptr Element::makePrimitive(std::string name, std::string type, std::string value) {
+  auto node = std::make_unique<Element>(NodeKind::kPrimitive, std::move(name), std::move(type));
+  node->setValue(std::move(value));
+  return node;
+}
+
+Element::Ptr Element::makePrimitiveWithoutValue(std::string name, std::string type) {
+  return std::make_unique<Element>(NodeKind::kPrimitive, std::move(name), std::move(type));
+}
+
+Element::Ptr Element::makeXhtml(std::string markup) {
+  auto node = std::make_unique<Element>(NodeKind::kXhtml, "div", "xhtml");
+  node->setValue(std::move(markup));
+  return node;
+}
+
+Element& Element::addChild(Ptr child, bool repeating) {
+  return insertChild(children_.size(), std::move(child), repeating);
+}
+
+Element& Element::insertChild(std::size_t position, Ptr child, bool repeating) {
+  if (position > children_.size()) position = children_.size();
+  child->parent_ = this;
+  child->index_ = repeating ? 0 : -1;
+  Element& ref = *child;
+  children_.insert(children_.begin() + static_cast<std::ptrdiff_t>(position), std::move(child));
+  if (repeating) reindexFrom(position);
+  return ref;
+}
+
+Element::Ptr Element::removeChild(std::size_t position) {
+  if (position >= children_.size()) return nullptr;
+  Ptr removed = std::move(children_[position]);
+  children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(position));
+  removed->parent_ = nullptr;
+  if (removed->index_ >= 0) reindexFrom(position);
+  return removed;
+}
+
+// Recomputes the indexes of repeating children from `position` on, counting same-named
+// siblings before them.
+void Element::reindexFrom(std::size_t position) {
+  for (std::size_t i = position; i < children_.size(); ++i) {
+    Element& node = *children_[i];
+    if (node.index_ < 0) continue;
+    int index = 0;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (children_[j]->name_ == node.name_) ++index;
+    }
+    node.index_ = index;
+  }
+}
+
+const Element* Element::child(std::string_view name) const {
+  for (const auto& c : children_) {
+    if (c->name_ == name) return c.get();
+  }
+  return nullptr;
+}
+
+Element* Element::child(std::string_view name) {
+  for (auto& c : children_) {
+    if (c->name_ == name) return c.get();
+  }
+  return nullptr;
+}
+
+std::vector<const Element*> Element::childrenNamed(std::string_view name) const {
+  std::vector<const Element*> out;
+  for (const auto& c : children_) {
+    if (c->name_ == name) out.push_back(c.get());
+  }
+  return out;
+}
+
+std::vector<const Element*> Element::childrenByBaseName(std::string_view name) const {
+  std::vector<const Element*> out;
+  for (const auto& c : children_) {
+    if (c->baseName() == name) out.push_back(c.get());
+  }
+  return out;
+}
+
+std::string_view Element::childValue(std::string_view name) const {
+  const Element* c = child(name);
+  return c ? std::string_view(c->value_) : std::string_view();
+}
+
+const Element* Element::containingResource() const {
+  const Element* node = this;
+  while (node && !node->isResource()) node = node->parent_;
+  return node;
+}
+
+const Element* Element::root() const {
+  const Element* node = this;
+  while (node->parent_) node = node->parent_;
+  return node;
+}
+
+std::string Element::path() const {
+  std::vector<const Element*> chain;
+  for (const Element* node = this; node; node = node->parent_) chain.push_back(node);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const Element* node = *it;
+    if (!out.empty()) out += '.';
+    out += node->name_;
+    if (node->index_ >= 0) {
+      out += '[';
+      out += std::to_string(node->index_);
+      out += ']';
+    }
+  }
+  return out;
+}
+
+Element::Ptr Element::clone() const {
+  auto copy = std::make_unique<Element>(kind_, name_, type_);
+  copy->hasValue_ = hasValue_;
+  copy->value_ = value_;
+  copy->choiceBaseLength_ = choiceBaseLength_;
+  copy->index_ = index_;
+  copy->location_ = location_;
+  copy->property_ = property_;
+  copy->children_.reserve(children_.size());
+  for (const auto& c : children_) {
+    Ptr child = c->clone();
+    child->parent_ = copy.get();
+    copy->children_.push_back(std::move(child));
+  }
+  return copy;
+}
+
+}  // namespace notebridge::fhir
