@@ -15,9 +15,9 @@ namespace {
 // The order the spec's restful-interaction code system lists the codes in, so the statement
 // reads the same whatever order routes were registered in.
 constexpr std::array<std::string_view, 13> kInteractionOrder = {
-    "read",          "vread",       "update",       "patch",         "delete",
-    "history-instance", "history-type", "create",   "search-type",   "transaction",
-    "batch",         "search-system", "history-system"};
+    "read",          "vread",  "update",      "patch",       "delete", "history-instance",
+    "history-type",  "create", "search-type", "transaction", "batch",  "search-system",
+    "history-system"};
 
 std::size_t rank(std::string_view code) {
   auto it = std::find(kInteractionOrder.begin(), kInteractionOrder.end(), code);

@@ -7,6 +7,9 @@
 
 namespace notebridge::testing {
 
+// The repository root (for tests that check the README against the code).
+inline std::filesystem::path sourceDir() { return NOTEBRIDGE_SOURCE_DIR; }
+
 // Fixtures of this repository (tests/data).
 inline std::filesystem::path testDataDir() { return NOTEBRIDGE_TEST_DATA_DIR; }
 
@@ -38,7 +41,8 @@ namespace notebridge::testing {
 struct SharedDirPresent {
   boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
     boost::test_tools::assertion_result result(haveSharedDir());
-    if (!result) result.message() << sharedDir().string() << " is absent (it holds the shared test material)";
+    if (!result)
+      result.message() << sharedDir().string() << " is absent (it holds the shared test material)";
     return result;
   }
 };

@@ -31,7 +31,8 @@ struct ServerDescription {
   std::string implementationDescription;
   std::string date;  // CapabilityStatement.date: when this statement was made (dateTime)
   std::vector<std::string> formats = {"json"};
-  std::vector<std::string> securityServices;  // restful-security-service codes (e.g. "SMART-on-FHIR")
+  std::vector<std::string>
+      securityServices;  // restful-security-service codes (e.g. "SMART-on-FHIR")
 };
 
 // Builds a CapabilityStatement (kind instance, FHIR 4.0.1) listing exactly the given

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notebridge/fhir/outcome.h"
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace notebridge::gateway {
+
+// Everything `notebridge serve` reads from its properties file, read once at start and immutable
+// afterwards. Every field documents its key and default; the README's configuration table lists
+// the same keys (a test keeps the two in step).
+struct GatewayConfig {
+  // server.host: the address to listen on.
+  std::string host = "127.0.0.1";
+  // server.port: the TCP port; 0 picks a free one (tests).
+  std::uint16_t port = 8080;
+  // server.threads: worker threads serving requests.
+  int threads = 16;
+  // server.queue: accepted connections waiting for a worker before new ones are refused.
+  int queue = 64;
+  // server.shutdownTimeoutSeconds: how long a stop waits for in-flight requests.
+  int shutdownTimeoutSeconds = 30;
+  // data.dir: where the gateway keeps its state; created when missing.
+  std::filesystem::path dataDir = "var";
+  // database.path: the SQLite database file; empty means <data.dir>/notebridge.db.
+  std::filesystem::path databasePath;
+  // log.level: fatal, critical, error, warning, notice, information, debug or trace.
+  std::string logLevel = "information";
+
+  // The database file after applying the default.
+  std::filesystem::path effectiveDatabasePath() const {
+    return databasePath.empty() ? dataDir / "notebridge.db" : databasePath;
+  }
+};
+
+// One documented configuration key.
+struct ConfigKey {
+  std::string_view key;
+  std::string_view defaultValue;
+  std::string_view description;
+};
+
+// Every key GatewayConfig reads, in README order.
+const std::vector<ConfigKey>& configKeys();
+
+// Reads and checks a configuration. Keys that are absent keep their defaults. Every problem
+// (an unknown key, a value of the wrong form or out of range) is an error issue naming the key,
+// all of them reported at once; the config is returned only when there are none.
+fhir::Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration& config);
+
+// Loads a properties file and reads it as above; a file that cannot be read is a fatal issue.
+fhir::Result<GatewayConfig> loadGatewayConfig(const std::filesystem::path& file);
+
+}  // namespace notebridge::gateway

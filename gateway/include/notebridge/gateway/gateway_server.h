@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "notebridge/fhir/outcome.h"
+#include "notebridge/gateway/gateway_config.h"
+#include "notebridge/gateway/router.h"
+#include "notebridge/gateway/store.h"
+
+namespace Poco {
+class ThreadPool;
+}
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace notebridge::gateway {
+
+// The gateway's HTTP server: the route table, the Poco listener and its worker threads.
+// Used by `notebridge serve` and, on port 0, by the integration tests.
+class GatewayServer {
+ public:
+  // Builds the product's route table over `store` (shared with the caller, which closes it).
+  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store);
+  // Same with extra routes (tests add slow or failing routes to exercise shutdown and errors).
+  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store, std::vector<Route> extra);
+  ~GatewayServer();
+
+  GatewayServer(const GatewayServer&) = delete;
+  GatewayServer& operator=(const GatewayServer&) = delete;
+
+  // Binds and starts accepting. An empty outcome means listening; otherwise a fatal issue
+  // says why (address in use, bad host).
+  fhir::Outcome start();
+  // Stops accepting, lets in-flight requests finish (up to shutdownTimeoutSeconds), then
+  // closes the remaining connections. Idempotent.
+  void stop();
+
+  // The bound port (the real one when configured as 0); 0 before start().
+  std::uint16_t port() const { return port_; }
+  const Router& router() const { return router_; }
+  const GatewayConfig& config() const { return config_; }
+
+ private:
+  void addSystemRoutes();
+
+  GatewayConfig config_;
+  std::shared_ptr<Store> store_;
+  Router router_;
+  std::string capabilityStatement_;
+  std::unique_ptr<Poco::ThreadPool> threads_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace notebridge::gateway

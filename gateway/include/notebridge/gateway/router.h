@@ -1,0 +1,50 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notebridge/conformance/capability_statement.h"
+#include "notebridge/gateway/http_exchange.h"
+
+namespace notebridge::gateway {
+
+using RouteHandler = std::function<void(HttpExchange&)>;
+
+// One served (method, path pattern). A pattern is made of '/'-separated segments; `{name}`
+// captures one segment. `interactions` and `operations` say what the route serves in FHIR
+// terms: the CapabilityStatement is generated from them, so it never advertises what is not
+// routed and never hides what is.
+struct Route {
+  std::string method;
+  std::string pattern;
+  RouteHandler handler;
+  std::vector<conformance::RestInteraction> interactions;
+  std::vector<conformance::RestOperation> operations;
+};
+
+// What a request path and method matched.
+struct RouteMatch {
+  const Route* route = nullptr;  // null when nothing matched
+  std::map<std::string, std::string, std::less<>> params;
+  std::vector<std::string> allowedMethods;  // when the path matched under other methods only
+};
+
+// The route table. Built before the server starts, then read-only (and so thread-safe).
+class Router {
+ public:
+  void add(Route route);
+  // Literal segments win over captures, so `/fhir/metadata` beats `/fhir/{type}`.
+  RouteMatch match(std::string_view method, std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+  std::vector<conformance::RestInteraction> interactions() const;
+  std::vector<conformance::RestOperation> operations() const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace notebridge::gateway

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "notebridge/gateway/store.h"
+
+namespace Poco::Data {
+class SessionPool;
+}
+
+namespace notebridge::gateway {
+
+// One numbered step of the schema. Steps run in order, each in its own transaction, and each is
+// recorded in the schema_version table, so a later issue adds tables by appending a migration.
+struct Migration {
+  int version;
+  std::string description;
+  std::vector<std::string> statements;
+};
+
+// The product's migrations, in order.
+const std::vector<Migration>& sqliteMigrations();
+
+// The embedded store: one SQLite file in WAL mode through Poco::Data.
+//
+// Durability: journal_mode=WAL with synchronous=FULL, so a transaction that has committed
+// survives a crash of the process or of the machine; busy_timeout lets writers wait for each
+// other instead of failing; foreign_keys is on. Thread-safe: each call takes a pooled session.
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating when missing) the database file and its directory, then brings the schema
+  // up to date. Fails with a fatal issue when the file cannot be opened, a migration fails (that
+  // migration is rolled back), or the database is newer than the migrations this program knows.
+  static fhir::Result<std::shared_ptr<SqliteStore>> open(
+      const std::filesystem::path& file,
+      const std::vector<Migration>& migrations = sqliteMigrations());
+
+  ~SqliteStore() override;
+
+  fhir::Outcome ping() override;
+  int schemaVersion() override;
+  void close() override;
+
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool);
+
+  std::filesystem::path file_;
+  std::shared_mutex mutex_;  // calls share it; close() takes it alone
+  std::unique_ptr<Poco::Data::SessionPool> pool_;
+};
+
+}  // namespace notebridge::gateway

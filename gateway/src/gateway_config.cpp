@@ -1,0 +1,153 @@
+#include "notebridge/gateway/gateway_config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fstream>
+
+namespace notebridge::gateway {
+
+using fhir::Result;
+using fhir::Severity;
+
+const std::vector<ConfigKey>& configKeys() {
+  static const std::vector<ConfigKey> kKeys = {
+      {"server.host", "127.0.0.1", "Address to listen on."},
+      {"server.port", "8080", "TCP port to listen on; 0 picks a free port."},
+      {"server.threads", "16", "Worker threads serving requests (1 to 1024)."},
+      {"server.queue", "64",
+       "Connections waiting for a worker before new ones are refused (1 to 65536)."},
+      {"server.shutdownTimeoutSeconds", "30",
+       "On SIGTERM/SIGINT, how long to wait for in-flight requests (0 to 3600)."},
+      {"data.dir", "var", "Directory for the gateway's state; created when missing."},
+      {"database.path", "<data.dir>/notebridge.db", "SQLite database file."},
+      {"log.level", "information",
+       "fatal, critical, error, warning, notice, information, debug or trace. Bodies are logged "
+       "only at trace, never above debug."},
+  };
+  return kKeys;
+}
+
+namespace {
+
+// Collects the problems of one configuration so that all are reported together.
+class Reader {
+ public:
+  explicit Reader(const Poco::Util::AbstractConfiguration& config) : config_(config) {}
+
+  void integer(std::string_view key, int min, int max, int& out) {
+    const std::string k(key);
+    if (!config_.hasProperty(k)) return;
+    const std::string text = config_.getRawString(k);
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      problem(key, "'" + text + "' is not a whole number");
+      return;
+    }
+    if (value < min || value > max) {
+      problem(key, std::to_string(value) + " is out of range (" + std::to_string(min) + " to " +
+                       std::to_string(max) + ")");
+      return;
+    }
+    out = value;
+  }
+
+  void string(std::string_view key, std::string& out) {
+    const std::string k(key);
+    if (!config_.hasProperty(k)) return;
+    std::string value = config_.getString(k);
+    if (value.empty()) {
+      problem(key, "must not be empty");
+      return;
+    }
+    out = std::move(value);
+  }
+
+  void problem(std::string_view key, std::string message) {
+    outcome_.add(Severity::kError, "invalid", std::string(key) + ": " + message);
+  }
+
+  fhir::Outcome& outcome() { return outcome_; }
+
+ private:
+  const Poco::Util::AbstractConfiguration& config_;
+  fhir::Outcome outcome_;
+};
+
+void listKeys(const Poco::Util::AbstractConfiguration& config, const std::string& prefix,
+              std::vector<std::string>& out) {
+  Poco::Util::AbstractConfiguration::Keys keys;
+  config.keys(prefix, keys);
+  for (const std::string& key : keys) {
+    const std::string full = prefix.empty() ? key : prefix + "." + key;
+    if (config.hasProperty(full)) out.push_back(full);
+    listKeys(config, full, out);
+  }
+}
+
+}  // namespace
+
+Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration& config) {
+  GatewayConfig out;
+  Reader reader(config);
+
+  // A misspelt key would silently keep its default: name it instead.
+  std::vector<std::string> present;
+  listKeys(config, "", present);
+  for (const std::string& key : present) {
+    const auto& known = configKeys();
+    if (std::none_of(known.begin(), known.end(),
+                     [&](const ConfigKey& k) { return k.key == key; })) {
+      reader.problem(key, "unknown key");
+    }
+  }
+
+  reader.string("server.host", out.host);
+  int port = out.port;
+  reader.integer("server.port", 0, 65535, port);
+  out.port = static_cast<std::uint16_t>(port);
+  reader.integer("server.threads", 1, 1024, out.threads);
+  reader.integer("server.queue", 1, 65536, out.queue);
+  reader.integer("server.shutdownTimeoutSeconds", 0, 3600, out.shutdownTimeoutSeconds);
+  std::string dataDir = out.dataDir.string();
+  reader.string("data.dir", dataDir);
+  out.dataDir = dataDir;
+  std::string databasePath;
+  reader.string("database.path", databasePath);
+  out.databasePath = databasePath;
+
+  reader.string("log.level", out.logLevel);
+  static constexpr std::array<std::string_view, 8> kLevels = {
+      "fatal", "critical", "error", "warning", "notice", "information", "debug", "trace"};
+  if (std::find(kLevels.begin(), kLevels.end(), out.logLevel) == kLevels.end()) {
+    reader.problem("log.level", "'" + out.logLevel +
+                                    "' is not one of fatal, critical, error, "
+                                    "warning, notice, information, debug, trace");
+  }
+
+  if (reader.outcome().hasErrors()) return Result<GatewayConfig>(std::move(reader.outcome()));
+  return Result<GatewayConfig>(std::move(out), std::move(reader.outcome()));
+}
+
+Result<GatewayConfig> loadGatewayConfig(const std::filesystem::path& file) {
+  std::ifstream probe(file);
+  if (!probe) {
+    return Result<GatewayConfig>::failure(Severity::kFatal, "not-found",
+                                          "cannot read configuration file " + file.string());
+  }
+  try {
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> config(
+        new Poco::Util::PropertyFileConfiguration(file.string()));
+    return readGatewayConfig(*config);
+  } catch (const Poco::Exception& e) {
+    return Result<GatewayConfig>::failure(Severity::kFatal, "invalid",
+                                          "cannot parse " + file.string() + ": " + e.displayText());
+  }
+}
+
+}  // namespace notebridge::gateway

@@ -1,0 +1,50 @@
+#include "notebridge/gateway/http_exchange.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/URI.h>
+
+namespace notebridge::gateway {
+
+HttpExchange::HttpExchange(Poco::Net::HTTPServerRequest& request,
+                           Poco::Net::HTTPServerResponse& response, std::string requestId)
+    : request_(request), response_(response), requestId_(std::move(requestId)) {
+  const std::string& uri = request_.getURI();
+  const std::string raw = uri.substr(0, uri.find_first_of("?#"));
+  try {
+    Poco::URI::decode(raw, path_);
+  } catch (const Poco::Exception&) {
+    path_ = raw;  // a malformed escape: route on the raw text, which matches nothing odd
+  }
+  response_.set("X-Request-Id", requestId_);
+}
+
+const std::string& HttpExchange::method() const { return request_.getMethod(); }
+
+std::string_view HttpExchange::pathParam(std::string_view name) const {
+  auto it = pathParams_.find(name);
+  return it == pathParams_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+void HttpExchange::setHeader(const std::string& name, const std::string& value) {
+  if (!sent()) response_.set(name, value);
+}
+
+void HttpExchange::send(int status, std::string_view contentType, std::string_view body) {
+  if (sent()) return;
+  status_ = status;
+  response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  response_.setContentType(std::string(contentType));
+  response_.setContentLength(static_cast<std::streamsize>(body.size()));
+  response_.sendBuffer(body.data(), body.size());
+}
+
+void HttpExchange::sendOutcome(const fhir::Outcome& outcome) {
+  sendOutcome(httpStatusFor(outcome), outcome);
+}
+
+void HttpExchange::sendOutcome(int status, const fhir::Outcome& outcome) {
+  send(status, kFhirJson, outcome.toOperationOutcomeJson());
+}
+
+}  // namespace notebridge::gateway

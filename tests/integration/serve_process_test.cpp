@@ -1,0 +1,97 @@
+// The `notebridge` program as a user runs it: a separate process, signals, exit codes.
+#include <Poco/Process.h>
+
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <fstream>
+#include <regex>
+
+#include "http_client.h"
+#include "process_runner.h"
+#include "temp_dir.h"
+
+using namespace notebridge::testing;
+
+BOOST_AUTO_TEST_SUITE(serve_process)
+
+BOOST_AUTO_TEST_CASE(help_lists_every_subcommand_and_unknown_ones_are_usage_errors) {
+  auto help = runNotebridge({"--help"});
+  BOOST_TEST(help.exitCode == 0);
+  BOOST_TEST(help.out.find("serve [--config FILE]") != std::string::npos);
+  BOOST_TEST(help.out.find("version") != std::string::npos);
+  auto unknown = runNotebridge({"frobnicate"});
+  BOOST_TEST(unknown.exitCode == 2);
+  BOOST_TEST(unknown.err.find("unknown command 'frobnicate'") != std::string::npos);
+  auto version = runNotebridge({"version"});
+  BOOST_TEST(version.exitCode == 0);
+  BOOST_TEST(version.out.find("FHIR R4 4.0.1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_configuration_stops_the_start_listing_every_problem) {
+  TempDir dir;
+  const auto file = dir / "bad.properties";
+  std::ofstream(file) << "server.port = 99999\nserver.thraeds = 4\nlog.level = chatty\n";
+  auto result = runNotebridge({"serve", "--config", file.string()});
+  BOOST_TEST(result.exitCode == 1);
+  BOOST_TEST(result.err.find("3 problem(s)") != std::string::npos);
+  BOOST_TEST(result.err.find("server.port: 99999 is out of range") != std::string::npos);
+  BOOST_TEST(result.err.find("server.thraeds: unknown key") != std::string::npos);
+  BOOST_TEST(result.err.find("log.level: 'chatty'") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(dir / "var"));
+}
+
+BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigterm) {
+  TempDir dir;
+  const auto file = dir / "gateway.properties";
+  std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
+  Poco::Pipe errPipe;
+  Poco::ProcessHandle handle =
+      Poco::Process::launch(notebridgeBinary().string(), {"serve", "--config", file.string()},
+                            dir.path().string(), nullptr, nullptr, &errPipe);
+  Poco::PipeInputStream err(errPipe);
+  std::string line, log;
+  int port = 0;
+  static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+  while (port == 0 && std::getline(err, line)) {
+    log += line + "\n";
+    std::smatch match;
+    if (std::regex_search(line, match, kListening)) port = std::stoi(match[1]);
+  }
+  BOOST_REQUIRE_MESSAGE(port != 0, "the server did not start:\n" << log);
+
+  auto metadata = httpRequest(static_cast<std::uint16_t>(port), "GET", "/fhir/metadata");
+  BOOST_TEST(metadata.status == 200);
+  BOOST_TEST(metadata.body.find("\"CapabilityStatement\"") != std::string::npos);
+
+  Poco::Process::requestTermination(handle.id());  // SIGINT
+  while (std::getline(err, line)) log += line + "\n";
+  BOOST_TEST(handle.wait() == 0);
+  BOOST_TEST(log.find("GET /fhir/metadata 200") != std::string::npos);
+  BOOST_TEST(log.find("stopped") != std::string::npos, log);
+  BOOST_TEST(std::filesystem::exists(dir / "data" / "notebridge.db"));
+  // A clean close checkpoints the WAL away.
+  BOOST_TEST(!std::filesystem::exists(dir / "data" / "notebridge.db-wal"));
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_also_stops_cleanly) {
+  TempDir dir;
+  const auto file = dir / "gateway.properties";
+  std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
+  Poco::Pipe errPipe;
+  Poco::ProcessHandle handle =
+      Poco::Process::launch(notebridgeBinary().string(), {"serve", "--config", file.string()},
+                            dir.path().string(), nullptr, nullptr, &errPipe);
+  Poco::PipeInputStream err(errPipe);
+  std::string line, log;
+  while (std::getline(err, line)) {
+    log += line + "\n";
+    if (line.find("listening on") != std::string::npos) break;
+  }
+  BOOST_REQUIRE(log.find("listening on") != std::string::npos);
+  ::kill(handle.id(), SIGTERM);
+  while (std::getline(err, line)) log += line + "\n";
+  BOOST_TEST(handle.wait() == 0);
+  BOOST_TEST(log.find("stopped") != std::string::npos, log);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,193 @@
+// The real server, in-process on port 0, called over HTTP.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/NetException.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
+#include <regex>
+#include <thread>
+
+#include "http_client.h"
+#include "notebridge/gateway/gateway_server.h"
+#include "notebridge/gateway/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace notebridge::gateway;
+using notebridge::testing::httpRequest;
+using notebridge::testing::TempDir;
+
+namespace {
+
+const char* kFhirJsonType = "application/fhir+json; charset=utf-8";
+
+Poco::JSON::Object::Ptr parseObject(const std::string& body) {
+  return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+// A started server over a fresh SQLite database in a temp dir.
+struct RunningServer {
+  explicit RunningServer(std::vector<Route> extra = {}) {
+    GatewayConfig config;
+    config.port = 0;
+    config.threads = 4;
+    config.shutdownTimeoutSeconds = 10;
+    config.dataDir = dir.path();
+    store = *SqliteStore::open(config.effectiveDatabasePath());
+    server = std::make_unique<GatewayServer>(config, store, std::move(extra));
+    BOOST_REQUIRE(server->start().empty());
+    port = server->port();
+  }
+  ~RunningServer() {
+    server->stop();
+    store->close();
+  }
+  TempDir dir;
+  std::shared_ptr<SqliteStore> store;
+  std::unique_ptr<GatewayServer> server;
+  std::uint16_t port = 0;
+};
+
+bool isUuid(const std::string& text) {
+  static const std::regex kUuid(
+      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  return std::regex_match(text, kUuid);
+}
+
+void requireOperationOutcome(const notebridge::testing::HttpResult& result, const char* code) {
+  BOOST_TEST(result.contentType == kFhirJsonType);
+  auto outcome = parseObject(result.body);
+  BOOST_TEST(outcome->getValue<std::string>("resourceType") == "OperationOutcome");
+  auto issue = outcome->getArray("issue")->getObject(0);
+  BOOST_TEST(issue->getValue<std::string>("code") == code);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(server)
+
+BOOST_AUTO_TEST_CASE(health_and_readiness_answer) {
+  RunningServer running;
+  auto health = httpRequest(running.port, "GET", "/healthz");
+  BOOST_TEST(health.status == 200);
+  BOOST_TEST(parseObject(health.body)->getValue<std::string>("status") == "pass");
+  auto ready = httpRequest(running.port, "GET", "/readyz");
+  BOOST_TEST(ready.status == 200);
+  BOOST_TEST(parseObject(ready.body)->getValue<std::string>("database") == "pass");
+}
+
+BOOST_AUTO_TEST_CASE(readiness_fails_when_the_database_is_gone) {
+  RunningServer running;
+  running.store->close();
+  auto ready = httpRequest(running.port, "GET", "/readyz");
+  BOOST_TEST(ready.status == 503);
+  BOOST_TEST(ready.header("Retry-After") == "5");
+  requireOperationOutcome(ready, "transient");
+}
+
+BOOST_AUTO_TEST_CASE(metadata_is_a_capability_statement_listing_only_what_is_routed) {
+  RunningServer running;
+  auto metadata = httpRequest(running.port, "GET", "/fhir/metadata");
+  BOOST_TEST(metadata.status == 200);
+  BOOST_TEST(metadata.contentType == kFhirJsonType);
+  auto cs = parseObject(metadata.body);
+  BOOST_TEST(cs->getValue<std::string>("resourceType") == "CapabilityStatement");
+  BOOST_TEST(cs->getValue<std::string>("fhirVersion") == "4.0.1");
+  BOOST_TEST(cs->getValue<std::string>("kind") == "instance");
+  BOOST_TEST(cs->getArray("format")->getElement<std::string>(0) == "json");
+  auto rest = cs->getArray("rest")->getObject(0);
+  BOOST_TEST(rest->getValue<std::string>("mode") == "server");
+  // The product routes no FHIR interaction yet, so none may be advertised.
+  BOOST_TEST(!rest->has("resource"));
+  BOOST_TEST(!rest->has("interaction"));
+  BOOST_TEST(!rest->has("operation"));
+}
+
+BOOST_AUTO_TEST_CASE(a_routed_interaction_appears_in_the_capability_statement) {
+  auto ok = [](HttpExchange& exchange) { exchange.send(200, kFhirJson, "{}"); };
+  RunningServer running({{"GET", "/fhir/Patient/{id}", ok, {{"Patient", "read"}}, {}},
+                         {"POST", "/fhir", ok, {{"", "transaction"}}, {}}});
+  auto cs = parseObject(httpRequest(running.port, "GET", "/fhir/metadata").body);
+  auto rest = cs->getArray("rest")->getObject(0);
+  auto resources = rest->getArray("resource");
+  BOOST_REQUIRE(resources->size() == 1u);
+  BOOST_TEST(resources->getObject(0)->getValue<std::string>("type") == "Patient");
+  auto interactions = resources->getObject(0)->getArray("interaction");
+  BOOST_REQUIRE(interactions->size() == 1u);
+  BOOST_TEST(interactions->getObject(0)->getValue<std::string>("code") == "read");
+  BOOST_TEST(rest->getArray("interaction")->getObject(0)->getValue<std::string>("code") ==
+             "transaction");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_path_is_a_404_operation_outcome) {
+  RunningServer running;
+  auto result = httpRequest(running.port, "GET", "/fhir/NoSuchThing/1");
+  BOOST_TEST(result.status == 404);
+  requireOperationOutcome(result, "not-found");
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_method_is_a_405_operation_outcome_with_allow) {
+  RunningServer running;
+  auto result = httpRequest(running.port, "DELETE", "/fhir/metadata");
+  BOOST_TEST(result.status == 405);
+  BOOST_TEST(result.header("Allow") == "GET");
+  requireOperationOutcome(result, "not-supported");
+}
+
+BOOST_AUTO_TEST_CASE(request_ids_are_echoed_when_well_formed_and_made_otherwise) {
+  RunningServer running;
+  auto given = httpRequest(running.port, "GET", "/healthz", {}, {{"X-Request-Id", "ehr-42.a_b:c"}});
+  BOOST_TEST(given.header("X-Request-Id") == "ehr-42.a_b:c");
+  auto made = httpRequest(running.port, "GET", "/healthz");
+  BOOST_TEST(isUuid(made.header("X-Request-Id")));
+  auto rejected =
+      httpRequest(running.port, "GET", "/nope", {}, {{"X-Request-Id", "has spaces <script>"}});
+  BOOST_TEST(isUuid(rejected.header("X-Request-Id")));
+  auto tooLong =
+      httpRequest(running.port, "GET", "/healthz", {}, {{"X-Request-Id", std::string(129, 'a')}});
+  BOOST_TEST(isUuid(tooLong.header("X-Request-Id")));
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_throws_gives_a_500_naming_the_request_id) {
+  RunningServer running({{"GET",
+                          "/boom",
+                          [](HttpExchange&) -> void { throw std::runtime_error("secret detail"); },
+                          {},
+                          {}}});
+  auto result = httpRequest(running.port, "GET", "/boom", {}, {{"X-Request-Id", "rid-1"}});
+  BOOST_TEST(result.status == 500);
+  requireOperationOutcome(result, "exception");
+  BOOST_TEST(result.body.find("rid-1") != std::string::npos);
+  BOOST_TEST(result.body.find("secret detail") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stopping_finishes_in_flight_requests_then_refuses_new_ones) {
+  std::promise<void> entered;
+  auto slow = [&entered](HttpExchange& exchange) {
+    entered.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    exchange.send(200, kFhirJson, R"({"done":true})");
+  };
+  RunningServer running({{"GET", "/slow", slow, {}, {}}});
+  auto inFlight = std::async(std::launch::async,
+                             [port = running.port] { return httpRequest(port, "GET", "/slow"); });
+  entered.get_future().wait();
+  running.server->stop();
+  auto result = inFlight.get();
+  BOOST_TEST(result.status == 200);
+  BOOST_TEST(result.body == R"({"done":true})");
+  BOOST_CHECK_THROW(httpRequest(running.port, "GET", "/healthz"), Poco::Exception);
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_is_reported_not_thrown) {
+  RunningServer first;
+  GatewayConfig config;
+  config.port = first.port;
+  GatewayServer second(config, first.store);
+  auto outcome = second.start();
+  BOOST_REQUIRE(outcome.hasErrors());
+  BOOST_TEST(outcome.issues().front().diagnostics.find("cannot listen") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
