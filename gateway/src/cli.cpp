@@ -10,6 +10,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
+      {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
       {"version", "version                    print the program and FHIR versions",
        cli::runVersion},
   };

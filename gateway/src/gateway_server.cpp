@@ -4,8 +4,11 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
@@ -33,11 +36,38 @@ GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
   description.date =
       Poco::DateTimeFormatter::format(Poco::DateTime(), Poco::DateTimeFormat::ISO8601_FORMAT);
   description.formats = {"json"};
+  if (!config_.jwtKeyFiles.empty() || !config_.jwtJwksFile.empty()) {
+    description.securityServices = {"SMART-on-FHIR"};
+  }
   capabilityStatement_ = conformance::buildCapabilityStatementJson(
       description, router_.interactions(), router_.operations());
 }
 
 GatewayServer::~GatewayServer() { stop(); }
+
+namespace {
+
+// TLS 1.2 and up only; client certificates required (and checked against tls.caFile) for
+// mutual TLS, otherwise not asked for.
+Poco::Net::Context::Ptr serverTlsContext(const GatewayConfig& config) {
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Params params;
+  params.privateKeyFile = config.tlsPrivateKeyFile.string();
+  params.certificateFile = config.tlsCertificateFile.string();
+  params.caLocation = config.tlsCaFile.string();
+  params.verificationMode = config.tlsRequireClientCertificate ? Poco::Net::Context::VERIFY_STRICT
+                                                               : Poco::Net::Context::VERIFY_NONE;
+  params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:@STRENGTH";
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+  context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  // Poco's "extended" check compares a client certificate's names with the client's address;
+  // a client's identity comes from its chain to tls.caFile, not from where it connects from.
+  context->enableExtendedCertificateVerification(false);
+  return context;
+}
+
+}  // namespace
 
 void GatewayServer::addSystemRoutes() {
   router_.add(
@@ -45,7 +75,8 @@ void GatewayServer::addSystemRoutes() {
        "/healthz",
        [](HttpExchange& exchange) { exchange.send(200, kPlainJson, R"({"status":"pass"})"); },
        {},
-       {}});
+       {},
+       Access::kPublic});
   router_.add({"GET",
                "/readyz",
                [this](HttpExchange& exchange) {
@@ -58,32 +89,64 @@ void GatewayServer::addSystemRoutes() {
                  }
                },
                {},
-               {}});
+               {},
+               Access::kPublic});
   router_.add(
       {"GET",
        "/fhir/metadata",
        [this](HttpExchange& exchange) { exchange.send(200, kFhirJson, capabilityStatement_); },
        {},
-       {}});
+       {},
+       Access::kPublic});
 }
 
 fhir::Outcome GatewayServer::start() {
   fhir::Outcome outcome;
   if (server_) return outcome;
+
+  std::shared_ptr<const JwtVerifier> jwt;
+  if (!config_.jwtKeyFiles.empty() || !config_.jwtJwksFile.empty()) {
+    JwtOptions options;
+    options.algorithms = config_.jwtAlgorithms;
+    options.issuer = config_.jwtIssuer;
+    options.audience = config_.jwtAudience;
+    auto loaded = JwtVerifier::load(config_.jwtKeyFiles, config_.jwtJwksFile, options);
+    if (!loaded) return loaded.outcome();
+    jwt = *loaded;
+  }
+  authenticator_ = std::make_unique<Authenticator>(store_, jwt);
+  serving_ = std::make_unique<ServingContext>();
+  serving_->router = &router_;
+  serving_->authenticator = authenticator_.get();
+  serving_->maxBodyBytes = config_.maxBodyBytes;
+  serving_->writeTimeoutSeconds = config_.writeTimeoutSeconds;
+  serving_->overloaded = [this] {
+    return server_ && server_->queuedConnections() >= config_.queue;
+  };
+
   try {
     // Poco's default bind also sets SO_REUSEPORT, which would let a second gateway share the
     // port silently; reuse the address (fast restarts) but not the port.
-    Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(config_.host, config_.port), true, false);
-    socket.listen(config_.queue);
-    port_ = socket.address().port();
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    if (config_.tlsEnabled()) {
+      socket = std::make_unique<Poco::Net::SecureServerSocket>(serverTlsContext(config_));
+    } else {
+      socket = std::make_unique<Poco::Net::ServerSocket>();
+    }
+    socket->bind(Poco::Net::SocketAddress(config_.host, config_.port), true, false);
+    // Room beyond server.queue so that excess connections get a quick 503 from the shedding
+    // check instead of being dropped unanswered.
+    const int backlog = config_.queue * 4 + config_.threads;
+    socket->listen(backlog);
+    port_ = socket->address().port();
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config_.threads);
-    params->setMaxQueued(config_.queue);
+    params->setMaxQueued(backlog);
     params->setKeepAlive(true);
+    params->setTimeout(Poco::Timespan(config_.readTimeoutSeconds, 0));
     threads_ = std::make_unique<Poco::ThreadPool>(std::min(2, config_.threads), config_.threads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RequestHandlerFactory(router_), *threads_,
-                                                      socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new RequestHandlerFactory(*serving_),
+                                                      *threads_, *socket, params);
     server_->start();
   } catch (const Poco::Exception& e) {
     server_.reset();

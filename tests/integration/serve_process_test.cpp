@@ -95,3 +95,35 @@ BOOST_AUTO_TEST_CASE(sigterm_also_stops_cleanly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(keys_command)
+
+BOOST_AUTO_TEST_CASE(add_list_and_revoke_api_keys) {
+  TempDir dir;
+  const auto config = dir / "gateway.properties";
+  std::ofstream(config) << "data.dir = " << (dir / "data").string() << "\n";
+  auto added = runNotebridge({"keys", "add", "practice bridge", "--config", config.string()});
+  BOOST_REQUIRE(added.exitCode == 0);
+  static const std::regex kKey("nb_([0-9a-f]{12})_[A-Za-z0-9_-]{43}\n");
+  std::smatch match;
+  BOOST_REQUIRE(std::regex_match(added.out, match, kKey));
+  const std::string id = match[1];
+  BOOST_TEST(added.err.find("shown once") != std::string::npos);
+
+  auto listed = runNotebridge({"keys", "list", "--config", config.string()});
+  BOOST_TEST(listed.exitCode == 0);
+  BOOST_TEST(listed.out.find(id + "\tpractice bridge\t") != std::string::npos);
+  BOOST_TEST(listed.out.find("active") != std::string::npos);
+  // The secret never appears in a listing.
+  BOOST_TEST(listed.out.find(added.out.substr(16, 20)) == std::string::npos);
+
+  BOOST_TEST(runNotebridge({"keys", "revoke", id, "--config", config.string()}).exitCode == 0);
+  BOOST_TEST(runNotebridge({"keys", "list", "--config", config.string()}).out.find("revoked") !=
+             std::string::npos);
+  auto again = runNotebridge({"keys", "revoke", id, "--config", config.string()});
+  BOOST_TEST(again.exitCode == 1);
+  BOOST_TEST(again.err.find("no active API key") != std::string::npos);
+  BOOST_TEST(runNotebridge({"keys", "frob"}).exitCode == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -28,10 +28,11 @@ Poco::JSON::Object::Ptr parseObject(const std::string& body) {
 
 // A started server over a fresh SQLite database in a temp dir.
 struct RunningServer {
-  explicit RunningServer(std::vector<Route> extra = {}) {
+  explicit RunningServer(std::vector<Route> extra = {}, int threads = 4, int queue = 64) {
     GatewayConfig config;
     config.port = 0;
-    config.threads = 4;
+    config.threads = threads;
+    config.queue = queue;
     config.shutdownTimeoutSeconds = 10;
     config.dataDir = dir.path();
     store = *SqliteStore::open(config.effectiveDatabasePath());
@@ -106,8 +107,9 @@ BOOST_AUTO_TEST_CASE(metadata_is_a_capability_statement_listing_only_what_is_rou
 
 BOOST_AUTO_TEST_CASE(a_routed_interaction_appears_in_the_capability_statement) {
   auto ok = [](HttpExchange& exchange) { exchange.send(200, kFhirJson, "{}"); };
-  RunningServer running({{"GET", "/fhir/Patient/{id}", ok, {{"Patient", "read"}}, {}},
-                         {"POST", "/fhir", ok, {{"", "transaction"}}, {}}});
+  RunningServer running(
+      {{"GET", "/fhir/Patient/{id}", ok, {{"Patient", "read"}}, {}, Access::kFhir},
+       {"POST", "/fhir", ok, {{"", "transaction"}}, {}, Access::kFhir}});
   auto cs = parseObject(httpRequest(running.port, "GET", "/fhir/metadata").body);
   auto rest = cs->getArray("rest")->getObject(0);
   auto resources = rest->getArray("resource");
@@ -154,7 +156,8 @@ BOOST_AUTO_TEST_CASE(a_handler_that_throws_gives_a_500_naming_the_request_id) {
                           "/boom",
                           [](HttpExchange&) -> void { throw std::runtime_error("secret detail"); },
                           {},
-                          {}}});
+                          {},
+                          Access::kPublic}});
   auto result = httpRequest(running.port, "GET", "/boom", {}, {{"X-Request-Id", "rid-1"}});
   BOOST_TEST(result.status == 500);
   requireOperationOutcome(result, "exception");
@@ -169,15 +172,52 @@ BOOST_AUTO_TEST_CASE(stopping_finishes_in_flight_requests_then_refuses_new_ones)
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     exchange.send(200, kFhirJson, R"({"done":true})");
   };
-  RunningServer running({{"GET", "/slow", slow, {}, {}}});
+  RunningServer running({{"GET", "/slow", slow, {}, {}, Access::kPublic}});
   auto inFlight = std::async(std::launch::async,
                              [port = running.port] { return httpRequest(port, "GET", "/slow"); });
-  entered.get_future().wait();
+  BOOST_REQUIRE(entered.get_future().wait_for(std::chrono::seconds(10)) ==
+                std::future_status::ready);
   running.server->stop();
   auto result = inFlight.get();
   BOOST_TEST(result.status == 200);
   BOOST_TEST(result.body == R"({"done":true})");
   BOOST_CHECK_THROW(httpRequest(running.port, "GET", "/healthz"), Poco::Exception);
+}
+
+BOOST_AUTO_TEST_CASE(a_saturated_server_sheds_load_with_503_and_retry_after) {
+  std::promise<void> entered;
+  auto slow = [&entered](HttpExchange& exchange) {
+    entered.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    exchange.send(200, kFhirJson, "{}");
+  };
+  // One worker and a queue of one: while the worker is busy, three more clients wait.
+  RunningServer running({{"GET", "/slow", slow, {}, {}, Access::kPublic}}, 1, 1);
+  auto busy = std::async(std::launch::async,
+                         [port = running.port] { return httpRequest(port, "GET", "/slow"); });
+  BOOST_REQUIRE(entered.get_future().wait_for(std::chrono::seconds(10)) ==
+                std::future_status::ready);
+  std::vector<std::future<notebridge::testing::HttpResult>> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.push_back(std::async(std::launch::async, [port = running.port] {
+      return httpRequest(port, "GET", "/healthz");
+    }));
+  }
+  BOOST_TEST(busy.get().status == 200);
+  int shed = 0, served = 0;
+  for (auto& f : waiting) {
+    auto result = f.get();
+    if (result.status == 503) {
+      ++shed;
+      BOOST_TEST(result.header("Retry-After") == "1");
+      requireOperationOutcome(result, "transient");
+    } else if (result.status == 200) {
+      ++served;
+    }
+  }
+  BOOST_TEST(shed >= 1);
+  BOOST_TEST(served >= 1);
+  BOOST_TEST(shed + served == 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_port_in_use_is_reported_not_thrown) {

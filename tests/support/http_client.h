@@ -24,12 +24,25 @@ struct HttpResult {
   }
 };
 
+inline HttpResult httpRequest(Poco::Net::HTTPClientSession& session, const std::string& method,
+                              const std::string& path, const std::string& body,
+                              const std::map<std::string, std::string>& headers,
+                              const std::string& contentType);
+
 // One plain HTTP request to a server on loopback.
 inline HttpResult httpRequest(std::uint16_t port, const std::string& method,
                               const std::string& path, const std::string& body = {},
                               const std::map<std::string, std::string>& headers = {},
                               const std::string& contentType = "application/fhir+json") {
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  return httpRequest(session, method, path, body, headers, contentType);
+}
+
+// The same over a given session (HTTPS, keep-alive).
+inline HttpResult httpRequest(Poco::Net::HTTPClientSession& session, const std::string& method,
+                              const std::string& path, const std::string& body,
+                              const std::map<std::string, std::string>& headers,
+                              const std::string& contentType) {
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [name, value] : headers) request.set(name, value);

@@ -26,6 +26,31 @@ std::string_view HttpExchange::pathParam(std::string_view name) const {
   return it == pathParams_.end() ? std::string_view() : std::string_view(it->second);
 }
 
+fhir::Result<std::string> HttpExchange::body() {
+  if (bodyRead_) return body_;
+  bodyRead_ = true;
+  std::istream& in = request_.stream();
+  char buffer[65536];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    const std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    if (static_cast<std::int64_t>(body_.size()) + got > bodyLimit_) {
+      body_.clear();
+      return fhir::Result<std::string>::failure(
+          fhir::Severity::kError, "too-long",
+          "the body is larger than the limit of " + std::to_string(bodyLimit_) + " bytes");
+    }
+    body_.append(buffer, static_cast<std::size_t>(got));
+  }
+  if (request_.hasContentLength() &&
+      static_cast<std::int64_t>(body_.size()) < request_.getContentLength64()) {
+    return fhir::Result<std::string>::failure(fhir::Severity::kError, "invalid",
+                                              "the client stopped sending the body");
+  }
+  return body_;
+}
+
 void HttpExchange::setHeader(const std::string& name, const std::string& value) {
   if (!sent()) response_.set(name, value);
 }

@@ -2,12 +2,16 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 
 namespace notebridge::gateway {
@@ -52,32 +56,74 @@ std::string printable(const std::string& text) {
 
 }  // namespace
 
+void RequestHandler::dispatch(HttpExchange& exchange) {
+  // Poco applies server.timeout to reads; a slow reader of our response gets its own limit.
+  if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&exchange.request())) {
+    impl->socket().setSendTimeout(Poco::Timespan(context_.writeTimeoutSeconds, 0));
+  }
+  if (context_.overloaded && context_.overloaded()) {
+    exchange.setHeader("Retry-After", "1");
+    fhir::Outcome outcome;
+    outcome.add(fhir::Severity::kFatal, "transient", "the gateway is overloaded; retry later");
+    exchange.sendOutcome(outcome);
+    return;
+  }
+  RouteMatch match = context_.router->match(exchange.method(), exchange.path());
+  if (!match.route) {
+    fhir::Outcome outcome;
+    if (!match.allowedMethods.empty()) {
+      exchange.setHeader("Allow", joined(match.allowedMethods));
+      outcome.add(fhir::Severity::kError, "not-supported",
+                  "method " + exchange.method() + " is not allowed on " + exchange.path() +
+                      " (allowed: " + joined(match.allowedMethods) + ")");
+    } else {
+      outcome.add(fhir::Severity::kError, "not-found", "no such endpoint: " + exchange.path());
+    }
+    exchange.sendOutcome(outcome);
+    return;
+  }
+  exchange.setPathParams(std::move(match.params));
+
+  Poco::Net::HTTPServerRequest& request = exchange.request();
+  fhir::Result<Principal> principal = context_.authenticator->authorize(
+      *match.route, request.get("Authorization", ""), request.get("X-API-Key", ""),
+      exchange.pathParam("type"), static_cast<std::int64_t>(std::time(nullptr)));
+  if (!principal) {
+    const fhir::Issue& issue = principal.outcome().issues().front();
+    Poco::Logger::get("notebridge.auth")
+        .warning("refused %s %s from %s: %s id=%s", printable(exchange.method()),
+                 printable(exchange.path()), request.clientAddress().host().toString(),
+                 issue.diagnostics, exchange.requestId());
+    if (issue.code == "login")
+      exchange.setHeader("WWW-Authenticate", "Bearer realm=\"notebridge\"");
+    exchange.sendOutcome(principal.outcome());
+    return;
+  }
+  exchange.setPrincipal(std::move(*principal));
+
+  if (request.getContentLength64() > context_.maxBodyBytes) {
+    fhir::Outcome outcome;
+    outcome.add(
+        fhir::Severity::kError, "too-long",
+        "the body is larger than the limit of " + std::to_string(context_.maxBodyBytes) + " bytes");
+    exchange.sendOutcome(outcome);
+    return;
+  }
+  exchange.setBodyLimit(context_.maxBodyBytes);
+  match.route->handler(exchange);
+  if (!exchange.sent()) {
+    fhir::Outcome outcome;
+    outcome.add(fhir::Severity::kFatal, "exception", "the handler produced no response");
+    exchange.sendOutcome(500, outcome);
+  }
+}
+
 void RequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                    Poco::Net::HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
   HttpExchange exchange(request, response, chooseRequestId(request.get("X-Request-Id", "")));
   try {
-    RouteMatch match = router_.match(exchange.method(), exchange.path());
-    if (match.route) {
-      exchange.setPathParams(std::move(match.params));
-      match.route->handler(exchange);
-      if (!exchange.sent()) {
-        fhir::Outcome outcome;
-        outcome.add(fhir::Severity::kFatal, "exception", "the handler produced no response");
-        exchange.sendOutcome(500, outcome);
-      }
-    } else if (!match.allowedMethods.empty()) {
-      exchange.setHeader("Allow", joined(match.allowedMethods));
-      fhir::Outcome outcome;
-      outcome.add(fhir::Severity::kError, "not-supported",
-                  "method " + exchange.method() + " is not allowed on " + exchange.path() +
-                      " (allowed: " + joined(match.allowedMethods) + ")");
-      exchange.sendOutcome(outcome);
-    } else {
-      fhir::Outcome outcome;
-      outcome.add(fhir::Severity::kError, "not-found", "no such endpoint: " + exchange.path());
-      exchange.sendOutcome(outcome);
-    }
+    dispatch(exchange);
   } catch (const std::exception& e) {
     // The message may quote input, so it goes to the debug log only.
     Poco::Logger::get("notebridge.http")

@@ -3,8 +3,10 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
+#include <functional>
 #include <string>
 
+#include "notebridge/gateway/authenticator.h"
 #include "notebridge/gateway/router.h"
 
 namespace notebridge::gateway {
@@ -13,28 +15,41 @@ namespace notebridge::gateway {
 // anything else (absent, too long, odd characters that could forge log lines) gets a new UUID.
 std::string chooseRequestId(const std::string& offered);
 
-// The base of every request: request id, routing, 404/405, the one catch for anything a
-// handler let escape (500 with the request id), and one log line per request (never bodies).
+// What every request needs from the server; owned by GatewayServer, read-only while serving.
+struct ServingContext {
+  const Router* router = nullptr;
+  const Authenticator* authenticator = nullptr;
+  std::int64_t maxBodyBytes = 0;
+  int writeTimeoutSeconds = 30;
+  // True when connections wait for a worker beyond the configured queue: shed load with 503.
+  std::function<bool()> overloaded;
+};
+
+// The base of every request: request id, load shedding, routing, 404/405, authentication and
+// authorization (401/403), the body size limit (413), the one catch for anything a handler let
+// escape (500 with the request id), and one log line per request (never bodies).
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit RequestHandler(const Router& router) : router_(router) {}
+  explicit RequestHandler(const ServingContext& context) : context_(context) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
 
  private:
-  const Router& router_;
+  void dispatch(HttpExchange& exchange);
+
+  const ServingContext& context_;
 };
 
 class RequestHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit RequestHandlerFactory(const Router& router) : router_(router) {}
+  explicit RequestHandlerFactory(const ServingContext& context) : context_(context) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
-    return new RequestHandler(router_);
+    return new RequestHandler(context_);
   }
 
  private:
-  const Router& router_;
+  const ServingContext& context_;
 };
 
 }  // namespace notebridge::gateway

@@ -1,8 +1,10 @@
 #include "notebridge/gateway/sqlite_store.h"
 
+#include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
 #include <mutex>
@@ -23,6 +25,10 @@ const std::vector<Migration>& sqliteMigrations() {
        {"CREATE TABLE gateway_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "INSERT INTO gateway_info (key, value) VALUES ('created_at', "
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"}},
+      {2,
+       "API keys for internal clients (secrets stored as SHA-256 only)",
+       {"CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "secret_sha256 TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)"}},
   };
   return kMigrations;
 }
@@ -113,7 +119,8 @@ SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data:
 
 SqliteStore::~SqliteStore() { close(); }
 
-fhir::Outcome SqliteStore::ping() {
+template <typename Work>
+fhir::Outcome SqliteStore::withSession(Work&& work) {
   fhir::Outcome outcome;
   std::shared_lock lock(mutex_);
   if (!pool_) {
@@ -122,12 +129,18 @@ fhir::Outcome SqliteStore::ping() {
   }
   try {
     Poco::Data::Session session = pool_->get();
-    int one = 0;
-    session << "SELECT 1", into(one), now;
+    work(session, outcome);
   } catch (const Poco::Exception& e) {
-    outcome.add(Severity::kFatal, "transient", "database unreachable: " + e.displayText());
+    outcome.add(Severity::kFatal, "exception", "database error: " + e.displayText());
   }
   return outcome;
+}
+
+fhir::Outcome SqliteStore::ping() {
+  return withSession([](Poco::Data::Session& session, fhir::Outcome&) {
+    int one = 0;
+    session << "SELECT 1", into(one), now;
+  });
 }
 
 int SqliteStore::schemaVersion() {
@@ -139,6 +152,63 @@ int SqliteStore::schemaVersion() {
   } catch (const Poco::Exception&) {
     return 0;
   }
+}
+
+fhir::Outcome SqliteStore::addApiKey(const ApiKeyRecord& key, const std::string& secretHash) {
+  return withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+    ApiKeyRecord record = key;
+    std::string hash = secretHash;
+    int existing = 0;
+    session << "SELECT COUNT(*) FROM api_keys WHERE id = ?", use(record.id), into(existing), now;
+    if (existing > 0) {
+      outcome.add(Severity::kError, "duplicate", "an API key with id " + key.id + " exists");
+      return;
+    }
+    session << "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
+        use(record.id), use(record.name), use(hash), use(record.createdAt), now;
+  });
+}
+
+fhir::Result<std::vector<ApiKeyRecord>> SqliteStore::listApiKeys() {
+  std::vector<ApiKeyRecord> keys;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    Poco::Data::Statement select(session);
+    select << "SELECT id, name, created_at, COALESCE(revoked_at, '') FROM api_keys "
+              "ORDER BY created_at, id",
+        now;
+    Poco::Data::RecordSet rows(select);
+    for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+      keys.push_back({rows[0].convert<std::string>(), rows[1].convert<std::string>(),
+                      rows[2].convert<std::string>(), rows[3].convert<std::string>()});
+    }
+  });
+  if (outcome.hasErrors()) return fhir::Result<std::vector<ApiKeyRecord>>(std::move(outcome));
+  return keys;
+}
+
+fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
+  return withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+    std::string key = id;
+    Poco::Data::Statement update(session);
+    update << "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+              "WHERE id = ? AND revoked_at IS NULL",
+        use(key);
+    if (update.execute() == 0) {
+      outcome.add(Severity::kError, "not-found", "no active API key with id " + id);
+    }
+  });
+}
+
+std::optional<std::string> SqliteStore::activeApiKeyHash(const std::string& id) {
+  std::optional<std::string> hash;
+  withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    std::string key = id;
+    std::vector<std::string> hashes;
+    session << "SELECT secret_sha256 FROM api_keys WHERE id = ? AND revoked_at IS NULL", use(key),
+        into(hashes), now;
+    if (!hashes.empty()) hash = hashes.front();
+  });
+  return hash;
 }
 
 void SqliteStore::close() {

@@ -35,6 +35,35 @@ struct GatewayConfig {
   // log.level: fatal, critical, error, warning, notice, information, debug or trace.
   std::string logLevel = "information";
 
+  // limits.maxBodyBytes: a larger request body is refused with 413.
+  std::int64_t maxBodyBytes = 16 * 1024 * 1024;
+  // limits.readTimeoutSeconds / limits.writeTimeoutSeconds: socket timeouts per request.
+  int readTimeoutSeconds = 30;
+  int writeTimeoutSeconds = 30;
+  // limits.maxJsonDepth / limits.maxXmlDepth: nesting accepted in request bodies.
+  int maxJsonDepth = 128;
+  int maxXmlDepth = 128;
+
+  // auth.jwt.keyFiles: comma-separated PEM public keys that sign bearer tokens.
+  std::vector<std::filesystem::path> jwtKeyFiles;
+  // auth.jwt.jwksFile: a JWKS file with more such keys.
+  std::filesystem::path jwtJwksFile;
+  // auth.jwt.issuer / auth.jwt.audience: required iss / aud when set.
+  std::string jwtIssuer;
+  std::string jwtAudience;
+  // auth.jwt.algorithms: accepted signature algorithms.
+  std::vector<std::string> jwtAlgorithms = {"RS256", "RS384", "ES384"};
+
+  // tls.certificateFile + tls.privateKeyFile: serve HTTPS (TLS 1.2 and up) instead of HTTP.
+  std::filesystem::path tlsCertificateFile;
+  std::filesystem::path tlsPrivateKeyFile;
+  // tls.caFile: CA certificates that client certificates must chain to.
+  std::filesystem::path tlsCaFile;
+  // tls.requireClientCertificate: mutual TLS; needs tls.caFile.
+  bool tlsRequireClientCertificate = false;
+
+  bool tlsEnabled() const { return !tlsCertificateFile.empty(); }
+
   // The database file after applying the default.
   std::filesystem::path effectiveDatabasePath() const {
     return databasePath.empty() ? dataDir / "notebridge.db" : databasePath;

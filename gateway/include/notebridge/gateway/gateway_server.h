@@ -5,6 +5,7 @@
 #include <string>
 
 #include "notebridge/fhir/outcome.h"
+#include "notebridge/gateway/authenticator.h"
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
@@ -17,6 +18,8 @@ class HTTPServer;
 }
 
 namespace notebridge::gateway {
+
+struct ServingContext;  // what each request handler reads: see src/http/request_handler.h
 
 // The gateway's HTTP server: the route table, the Poco listener and its worker threads.
 // Used by `notebridge serve` and, on port 0, by the integration tests.
@@ -31,8 +34,9 @@ class GatewayServer {
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;
 
-  // Binds and starts accepting. An empty outcome means listening; otherwise a fatal issue
-  // says why (address in use, bad host).
+  // Loads the JWT keys and TLS material, binds and starts accepting (HTTPS when the
+  // configuration has a certificate). An empty outcome means listening; otherwise the issues
+  // say why (unreadable key or certificate, address in use, bad host).
   fhir::Outcome start();
   // Stops accepting, lets in-flight requests finish (up to shutdownTimeoutSeconds), then
   // closes the remaining connections. Idempotent.
@@ -40,6 +44,8 @@ class GatewayServer {
 
   // The bound port (the real one when configured as 0); 0 before start().
   std::uint16_t port() const { return port_; }
+  // "https" or "http".
+  const char* scheme() const { return config_.tlsEnabled() ? "https" : "http"; }
   const Router& router() const { return router_; }
   const GatewayConfig& config() const { return config_; }
 
@@ -50,6 +56,8 @@ class GatewayServer {
   std::shared_ptr<Store> store_;
   Router router_;
   std::string capabilityStatement_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<ServingContext> serving_;
   std::unique_ptr<Poco::ThreadPool> threads_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::uint16_t port_ = 0;

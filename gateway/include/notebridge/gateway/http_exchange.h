@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -12,6 +13,13 @@ class HTTPServerResponse;
 }  // namespace Poco::Net
 
 namespace notebridge::gateway {
+
+// Who made a request, once authenticated.
+struct Principal {
+  std::string kind;   // "api-key" or "jwt"
+  std::string id;     // the API key id, or the token's sub (the SMART client id)
+  std::string scope;  // the token's scopes; empty for API keys
+};
 
 inline constexpr std::string_view kFhirJson = "application/fhir+json; charset=utf-8";
 inline constexpr std::string_view kPlainJson = "application/json; charset=utf-8";
@@ -33,6 +41,12 @@ class HttpExchange {
     pathParams_ = std::move(params);
   }
 
+  // The request body, read whole (chunked or with Content-Length). Fails with "too-long"
+  // (413) past the body limit, and with "invalid" (400) when the client sent less than its
+  // Content-Length. Reads once; later calls return the same text.
+  fhir::Result<std::string> body();
+  void setBodyLimit(std::int64_t limit) { bodyLimit_ = limit; }
+
   // Answers with a body. The first call wins; later calls are ignored.
   void send(int status, std::string_view contentType, std::string_view body);
   // Answers with the outcome as an OperationOutcome, status chosen from the outcome.
@@ -40,6 +54,9 @@ class HttpExchange {
   // Same, with an explicit status.
   void sendOutcome(int status, const fhir::Outcome& outcome);
   void setHeader(const std::string& name, const std::string& value);
+
+  const Principal& principal() const { return principal_; }
+  void setPrincipal(Principal principal) { principal_ = std::move(principal); }
 
   bool sent() const { return status_ != 0; }
   int status() const { return status_; }
@@ -52,6 +69,10 @@ class HttpExchange {
   std::string requestId_;
   std::string path_;
   std::map<std::string, std::string, std::less<>> pathParams_;
+  Principal principal_;
+  std::int64_t bodyLimit_ = 0;
+  bool bodyRead_ = false;
+  std::string body_;
   int status_ = 0;
 };
 

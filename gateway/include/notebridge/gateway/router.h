@@ -13,16 +13,25 @@ namespace notebridge::gateway {
 
 using RouteHandler = std::function<void(HttpExchange&)>;
 
+// Who may call a route.
+enum class Access {
+  kInternal,  // the practice's note system: an API key (X-API-Key or Authorization: Bearer nb_...)
+  kFhir,      // FHIR clients: a bearer JWT whose SMART system scopes allow the interaction
+  kPublic,    // anyone: health checks and the CapabilityStatement only
+};
+
 // One served (method, path pattern). A pattern is made of '/'-separated segments; `{name}`
 // captures one segment. `interactions` and `operations` say what the route serves in FHIR
 // terms: the CapabilityStatement is generated from them, so it never advertises what is not
-// routed and never hides what is.
+// routed and never hides what is. For kFhir routes they are also what the bearer token's scopes
+// must allow; a `{type}` segment names the resource type the request is about.
 struct Route {
   std::string method;
   std::string pattern;
   RouteHandler handler;
   std::vector<conformance::RestInteraction> interactions;
   std::vector<conformance::RestOperation> operations;
+  Access access = Access::kInternal;  // closed unless a route says otherwise
 };
 
 // What a request path and method matched.

@@ -44,11 +44,19 @@ class SqliteStore final : public Store {
   fhir::Outcome ping() override;
   int schemaVersion() override;
   void close() override;
+  fhir::Outcome addApiKey(const ApiKeyRecord& key, const std::string& secretHash) override;
+  fhir::Result<std::vector<ApiKeyRecord>> listApiKeys() override;
+  fhir::Outcome revokeApiKey(const std::string& id) override;
+  std::optional<std::string> activeApiKeyHash(const std::string& id) override;
 
   const std::filesystem::path& file() const { return file_; }
 
  private:
   SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool);
+  // Runs `work` with a pooled session, turning a closed store or a driver exception into a
+  // fatal issue (code "transient" when closed, "exception" otherwise).
+  template <typename Work>
+  fhir::Outcome withSession(Work&& work);
 
   std::filesystem::path file_;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone

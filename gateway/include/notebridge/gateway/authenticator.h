@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "notebridge/gateway/http_exchange.h"
+#include "notebridge/gateway/jwt.h"
+#include "notebridge/gateway/router.h"
+#include "notebridge/gateway/store.h"
+
+namespace notebridge::gateway {
+
+// Decides whether a request may use a route: API keys for internal routes, bearer JWTs with
+// SMART system scopes for FHIR routes. Thread-safe (the store is; the verifier is immutable).
+class Authenticator {
+ public:
+  // `jwt` may be null: then FHIR routes refuse every request, saying that no keys are set up.
+  Authenticator(std::shared_ptr<Store> store, std::shared_ptr<const JwtVerifier> jwt);
+
+  // The principal, or an error: "login" (401: no, malformed, unknown, expired credentials) or
+  // "forbidden" (403: valid credentials whose scopes do not allow this). `authorization` and
+  // `apiKey` are the request's Authorization and X-API-Key headers; `resourceType` the `{type}`
+  // path segment when the route has one. Diagnostics never quote a credential.
+  fhir::Result<Principal> authorize(const Route& route, std::string_view authorization,
+                                    std::string_view apiKey, std::string_view resourceType,
+                                    std::int64_t now) const;
+
+ private:
+  std::shared_ptr<Store> store_;
+  std::shared_ptr<const JwtVerifier> jwt_;
+};
+
+}  // namespace notebridge::gateway

@@ -1,0 +1,165 @@
+// Authentication and authorization over real HTTP: API keys on internal routes, bearer JWTs
+// with SMART scopes on FHIR routes, and the body limit.
+#include <Poco/JSON/Parser.h>
+
+#include <boost/test/unit_test.hpp>
+#include <ctime>
+
+#include "http_client.h"
+#include "notebridge/gateway/api_keys.h"
+#include "notebridge/gateway/gateway_server.h"
+#include "notebridge/gateway/jwt.h"
+#include "notebridge/gateway/sqlite_store.h"
+#include "temp_dir.h"
+#include "test_pki.h"
+
+using namespace notebridge::gateway;
+using notebridge::testing::httpRequest;
+using notebridge::testing::readFile;
+using notebridge::testing::TempDir;
+using notebridge::testing::testPki;
+
+namespace {
+
+// A server with one internal route, one FHIR route per resource type, and a body echo.
+struct AuthServer {
+  AuthServer() {
+    GatewayConfig config;
+    config.port = 0;
+    config.threads = 4;
+    config.dataDir = dir.path();
+    config.maxBodyBytes = 4096;
+    config.jwtKeyFiles = {testPki() / "rsa.pub.pem", testPki() / "ec.pub.pem"};
+    config.jwtAudience = "https://gw.example/fhir";
+    store = *SqliteStore::open(config.effectiveDatabasePath());
+    auto ok = [](HttpExchange& exchange) {
+      exchange.send(200, kPlainJson, R"({"who":")" + exchange.principal().id + R"("})");
+    };
+    auto echoLength = [](HttpExchange& exchange) {
+      auto body = exchange.body();
+      if (!body) return exchange.sendOutcome(body.outcome());
+      exchange.send(200, kPlainJson, R"({"length":)" + std::to_string(body->size()) + "}");
+    };
+    std::vector<Route> routes = {
+        {"GET", "/notes", ok, {}, {}, Access::kInternal},
+        {"POST", "/notes", echoLength, {}, {}, Access::kInternal},
+        {"GET",
+         "/fhir/{type}/{id}",
+         ok,
+         {{"DocumentReference", "read"}, {"Patient", "read"}},
+         {},
+         Access::kFhir},
+    };
+    server = std::make_unique<GatewayServer>(config, store, std::move(routes));
+    BOOST_REQUIRE(server->start().empty());
+    port = server->port();
+  }
+  ~AuthServer() {
+    server->stop();
+    store->close();
+  }
+
+  std::string token(const std::string& scope, std::int64_t lifetime = 300,
+                    const std::string& alg = "RS384", const std::string& key = "rsa.key") {
+    const std::int64_t now = std::time(nullptr);
+    auto signedToken =
+        signJwt(alg, readFile(testPki() / key), "",
+                R"({"sub":"ehr-1","aud":"https://gw.example/fhir","exp":)" +
+                    std::to_string(now + lifetime) + R"(,"scope":")" + scope + R"("})");
+    BOOST_REQUIRE(signedToken.ok());
+    return "Bearer " + *signedToken;
+  }
+
+  TempDir dir;
+  std::shared_ptr<SqliteStore> store;
+  std::unique_ptr<GatewayServer> server;
+  std::uint16_t port = 0;
+};
+
+std::string issueCode(const std::string& body) {
+  auto outcome = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  return outcome->getArray("issue")->getObject(0)->getValue<std::string>("code");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(auth)
+
+BOOST_AUTO_TEST_CASE(internal_routes_take_active_api_keys_only) {
+  AuthServer s;
+  auto key = createApiKey(*s.store, "practice EHR bridge", "2026-01-01T00:00:00Z");
+  BOOST_REQUIRE(key.ok());
+
+  auto none = httpRequest(s.port, "GET", "/notes");
+  BOOST_TEST(none.status == 401);
+  BOOST_TEST(issueCode(none.body) == "login");
+  BOOST_TEST(none.header("WWW-Authenticate").find("Bearer") == 0u);
+
+  auto good = httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", key->token}});
+  BOOST_TEST(good.status == 200);
+  BOOST_TEST(good.body.find(key->record.id) != std::string::npos);
+  auto asBearer =
+      httpRequest(s.port, "GET", "/notes", {}, {{"Authorization", "Bearer " + key->token}});
+  BOOST_TEST(asBearer.status == 200);
+
+  std::string forged = key->token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  BOOST_TEST(httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", forged}}).status == 401);
+  BOOST_TEST(
+      httpRequest(s.port, "GET", "/notes", {}, {{"Authorization", s.token("system/*.*")}}).status ==
+      401);
+
+  BOOST_TEST(s.store->revokeApiKey(key->record.id).empty());
+  BOOST_TEST(httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", key->token}}).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(fhir_routes_enforce_smart_scopes_per_type_and_interaction) {
+  AuthServer s;
+  auto read = [&](const std::string& path, const std::string& authorization) {
+    return httpRequest(s.port, "GET", path, {}, {{"Authorization", authorization}});
+  };
+  BOOST_TEST(httpRequest(s.port, "GET", "/fhir/Patient/1").status == 401);
+  BOOST_TEST(read("/fhir/DocumentReference/1", s.token("system/DocumentReference.rs")).status ==
+             200);
+  BOOST_TEST(read("/fhir/DocumentReference/1", s.token("system/DocumentReference.read")).status ==
+             200);
+  BOOST_TEST(
+      read("/fhir/DocumentReference/1", s.token("system/*.rs", 300, "ES384", "ec.key")).status ==
+      200);
+
+  auto denied = read("/fhir/Patient/1", s.token("system/DocumentReference.rs"));
+  BOOST_TEST(denied.status == 403);
+  BOOST_TEST(issueCode(denied.body) == "forbidden");
+  BOOST_TEST(read("/fhir/Patient/1", s.token("system/Patient.c")).status == 403);
+
+  BOOST_TEST(read("/fhir/Patient/1", s.token("system/Patient.rs", -120)).status == 401);
+  BOOST_TEST(
+      read("/fhir/Patient/1", s.token("system/Patient.rs", 300, "RS384", "other-rsa.key")).status ==
+      401);
+  auto key = createApiKey(*s.store, "not for FHIR", "2026-01-01T00:00:00Z");
+  BOOST_TEST(read("/fhir/Patient/1", "Bearer " + key->token).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(bodies_over_the_limit_are_413_with_or_without_content_length) {
+  AuthServer s;
+  auto key = createApiKey(*s.store, "bridge", "2026-01-01T00:00:00Z");
+  const std::map<std::string, std::string> auth = {{"X-API-Key", key->token}};
+  auto small = httpRequest(s.port, "POST", "/notes", std::string(4000, 'x'), auth);
+  BOOST_TEST(small.status == 200);
+  BOOST_TEST(small.body == R"({"length":4000})");
+  auto large = httpRequest(s.port, "POST", "/notes", std::string(5000, 'x'), auth);
+  BOOST_TEST(large.status == 413);
+  BOOST_TEST(issueCode(large.body) == "too-long");
+
+  // Chunked: no Content-Length, so the limit is enforced while reading.
+  Poco::Net::HTTPClientSession session("127.0.0.1", s.port);
+  Poco::Net::HTTPRequest request("POST", "/notes", Poco::Net::HTTPMessage::HTTP_1_1);
+  request.set("X-API-Key", key->token);
+  request.setChunkedTransferEncoding(true);
+  session.sendRequest(request) << std::string(5000, 'y');
+  Poco::Net::HTTPResponse response;
+  session.receiveResponse(response);
+  BOOST_TEST(static_cast<int>(response.getStatus()) == 413);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
