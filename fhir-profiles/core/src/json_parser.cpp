@@ -331,7 +331,8 @@ class ParseHandler {
     if (depth_ == 0 && !root_) {
       const SourceLocation loc = lines_.at(base_ + begin);
       std::string type = rootType_;
-      root_ = Element::makeResource(type.empty() ? std::string("Resource") : type);
+      // Until resourceType is read the root has no name, so early issues have no expression.
+      root_ = Element::makeResource(std::string(), type);
       root_->setLocation(loc);
       Frame& f = push(FrameKind::kObject);
       f.node = root_.get();
