@@ -173,3 +173,35 @@ BOOST_AUTO_TEST_CASE(missing_package_is_a_fatal_issue) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include <thread>
+
+BOOST_AUTO_TEST_SUITE(definitions_concurrency)
+
+BOOST_AUTO_TEST_CASE(lazy_compilation_is_safe_from_many_threads) {
+  auto loaded = DefinitionRegistry::load(RegistryOptions{});
+  BOOST_TEST_REQUIRE(loaded.ok());
+  const auto registry = loaded.value();
+  std::vector<const TypeInfo*> seen(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (const auto& name : registry->resourceTypes()) registry->findType(name);
+      seen[static_cast<std::size_t>(t)] = registry->findType("Observation");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  BOOST_TEST(seen[0] != nullptr);
+  for (const TypeInfo* type : seen) BOOST_TEST(type == seen[0]);
+}
+
+BOOST_AUTO_TEST_CASE(properties_reach_their_full_element_definition) {
+  const PropertyInfo* status =
+      DefinitionRegistry::r4()->findType("Observation")->property("status");
+  const Element* definition = status->elementDefinition();
+  BOOST_TEST_REQUIRE(definition);
+  BOOST_TEST(definition->childValue("path") == "Observation.status");
+  BOOST_TEST(definition->child("binding")->childValue("strength") == "required");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -96,6 +96,10 @@ class PropertyInfo {
   const Binding& binding() const { return binding_; }
   const std::vector<Constraint>& constraints() const { return constraints_; }
   const std::string& shortDescription() const { return short_; }
+  // The full ElementDefinition (snapshot.element[elementIndex()] of the owner's
+  // StructureDefinition) as an Element tree, for fixed[x], pattern[x] and the rest; parsed on
+  // first use and owned by the registry. Null when unavailable.
+  const Element* elementDefinition() const;
 
  private:
   friend class TypeCompiler;
