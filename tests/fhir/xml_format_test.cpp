@@ -84,4 +84,16 @@ BOOST_AUTO_TEST_CASE(parameters_hold_typed_resources) {
   BOOST_TEST(resource->child("gender")->path() == "Parameters.parameter[0].resource.gender");
 }
 
+BOOST_AUTO_TEST_CASE(out_of_order_elements_are_reordered_with_a_warning) {
+  auto parsed = parseXml(
+      R"(<Patient xmlns="http://hl7.org/fhir"><gender value="male"/><active value="true"/></Patient>)",
+      r4());
+  BOOST_TEST_REQUIRE(parsed.ok());
+  BOOST_TEST(parsed.value()->children()[0]->name() == "active");
+  BOOST_TEST_REQUIRE(parsed.outcome().issues().size() == 1u);
+  BOOST_TEST((parsed.outcome().issues()[0].severity == Severity::kWarning));
+  BOOST_TEST(parsed.outcome().issues()[0].diagnostics == "elements are not in definition order");
+  BOOST_TEST(parsed.outcome().issues()[0].expression == "Patient");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -367,9 +367,8 @@ class ParseHandler {
             pathOf(*t.owner, t.name, t.index), t.location);
       return skipContainer();
     }
-    const bool resource =
-        code == "Resource" || code == "DomainResource" || registry_.isResourceType(code);
-    if (resource) {
+    const TypeInfo* type = t.match.property->resolveType(code);
+    if (type && type->isResource()) {
       auto node = Element::makeResource(std::string(t.name), std::string());
       Element* raw = node.get();
       attach(t, std::move(node));
@@ -382,7 +381,6 @@ class ParseHandler {
       raw->setLocation(f.beginLocation);
       return true;
     }
-    const TypeInfo* type = t.match.property->resolveType(code);
     if (!type) {
       error("not-supported", "unknown type '" + code + "'", pathOf(*t.owner, t.name, t.index),
             t.location);
@@ -790,8 +788,19 @@ class ParseHandler {
               pathOf(f, n.name(), p.index), n.location());
       }
     }
-    std::stable_sort(f.children.begin(), f.children.end(),
-                     [](const Pending& a, const Pending& b) { return a.order < b.order; });
+    // Stable insertion sort: children mostly arrive in definition order already, and
+    // std::stable_sort would allocate a buffer for every object.
+    auto& c = f.children;
+    for (std::size_t i = 1; i < c.size(); ++i) {
+      if (c[i - 1].order <= c[i].order) continue;
+      Pending moving = std::move(c[i]);
+      std::size_t j = i;
+      while (j > 0 && c[j - 1].order > moving.order) {
+        c[j] = std::move(c[j - 1]);
+        --j;
+      }
+      c[j] = std::move(moving);
+    }
     for (Pending& p : f.children) f.node->appendChild(std::move(p.node), p.index);
     f.children.clear();
   }
