@@ -307,3 +307,50 @@ BOOST_AUTO_TEST_CASE(format_detection_refuses_what_is_neither) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include <filesystem>
+
+#include "test_paths.h"
+
+BOOST_AUTO_TEST_SUITE(bad_input_mutations)
+
+// Truncations and byte flips of real examples: every failure must come with an issue, and
+// nothing may crash (the sanitizer build checks memory safety on the same inputs).
+BOOST_AUTO_TEST_CASE(mutated_examples_fail_cleanly, *notebridge::testing::needsShared()) {
+  auto registry = DefinitionRegistry::r4();
+  BOOST_TEST_REQUIRE(registry);
+  const auto root = notebridge::testing::sharedDir() / "fhir-tests/r4-examples";
+  std::uint64_t state = 42;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  int failures = 0;
+  for (const char* base : {"observation-example", "bundle-example", "patient-example-animal",
+                           "questionnaireresponse-example", "documentreference-example"}) {
+    for (const char* ext : {".json", ".xml"}) {
+      const auto folder = root / (ext[1] == 'j' ? "json" : "xml");
+      const std::string original =
+          notebridge::testing::readFile(folder / (base + std::string(ext)));
+      BOOST_TEST_REQUIRE(!original.empty(), base << ext);
+      for (int i = 0; i < 40; ++i) {
+        std::string input = original;
+        if (i % 2 == 0) {
+          input.resize(next() % input.size());
+        } else {
+          for (int k = 0; k < 3; ++k) {
+            input[next() % input.size()] = static_cast<char>(next() % 256);
+          }
+        }
+        auto parsed = parseResource(input, *registry);
+        if (!parsed.ok()) {
+          ++failures;
+          BOOST_TEST(parsed.outcome().hasErrors(), base << ext << " mutation " << i);
+        }
+      }
+    }
+  }
+  BOOST_TEST(failures > 200);  // most mutations break the document
+}
+
+BOOST_AUTO_TEST_SUITE_END()
