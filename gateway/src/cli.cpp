@@ -10,6 +10,8 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
+      {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
+       cli::runConvert},
       {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
       {"version", "version                    print the program and FHIR versions",
        cli::runVersion},
