@@ -28,6 +28,8 @@ const std::vector<ConfigKey>& configKeys() {
       {"log.level", "information",
        "fatal, critical, error, warning, notice, information, debug or trace. Bodies are logged "
        "only at trace, never above debug."},
+      {"definitions.packages", "(none)",
+       "Comma-separated FHIR package folders (e.g. US Core) loaded beside R4 core and ours."},
       {"limits.maxBodyBytes", "16777216", "Largest request body accepted; larger ones get 413."},
       {"limits.readTimeoutSeconds", "30", "Socket read timeout per request (1 to 3600)."},
       {"limits.writeTimeoutSeconds", "30", "Socket write timeout per response (1 to 3600)."},
@@ -200,6 +202,14 @@ Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration&
                                     "warning, notice, information, debug, trace");
   }
 
+  std::vector<std::string> packages;
+  reader.list("definitions.packages", packages);
+  for (const std::string& dir : packages) {
+    if (!std::filesystem::is_directory(dir)) {
+      reader.problem("definitions.packages", dir + " is not a folder");
+    }
+    out.definitionPackages.emplace_back(dir);
+  }
   reader.integer64("limits.maxBodyBytes", 1024, std::int64_t{1} << 34, out.maxBodyBytes);
   reader.integer("limits.readTimeoutSeconds", 1, 3600, out.readTimeoutSeconds);
   reader.integer("limits.writeTimeoutSeconds", 1, 3600, out.writeTimeoutSeconds);

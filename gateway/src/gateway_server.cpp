@@ -16,17 +16,21 @@
 #include <chrono>
 #include <thread>
 
+#include "fhir_api/fhir_routes.h"
 #include "http/request_handler.h"
 
 namespace notebridge::gateway {
 
-GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store)
-    : GatewayServer(std::move(config), std::move(store), {}) {}
+GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                             std::shared_ptr<const fhir::DefinitionRegistry> registry)
+    : GatewayServer(std::move(config), std::move(store), std::move(registry), {}) {}
 
 GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                             std::shared_ptr<const fhir::DefinitionRegistry> registry,
                              std::vector<Route> extra)
-    : config_(std::move(config)), store_(std::move(store)) {
+    : config_(std::move(config)), store_(std::move(store)), registry_(std::move(registry)) {
   addSystemRoutes();
+  addFhirRoutes(router_, store_, registry_, config_);
   for (Route& route : extra) router_.add(std::move(route));
 
   // Generated once from the finished route table: exactly what is served, nothing more.
@@ -35,7 +39,7 @@ GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
   description.implementationDescription = "NoteBridge FHIR R4 gateway for behavioral-health notes";
   description.date =
       Poco::DateTimeFormatter::format(Poco::DateTime(), Poco::DateTimeFormat::ISO8601_FORMAT);
-  description.formats = {"json"};
+  description.formats = {"json", "xml"};
   if (!config_.jwtKeyFiles.empty() || !config_.jwtJwksFile.empty()) {
     description.securityServices = {"SMART-on-FHIR"};
   }
@@ -91,13 +95,14 @@ void GatewayServer::addSystemRoutes() {
                {},
                {},
                Access::kPublic});
-  router_.add(
-      {"GET",
-       "/fhir/metadata",
-       [this](HttpExchange& exchange) { exchange.send(200, kFhirJson, capabilityStatement_); },
-       {},
-       {},
-       Access::kPublic});
+  router_.add({"GET",
+               "/fhir/metadata",
+               [this](HttpExchange& exchange) {
+                 sendNegotiated(exchange, capabilityStatement_, *registry_);
+               },
+               {},
+               {},
+               Access::kPublic});
 }
 
 fhir::Outcome GatewayServer::start() {

@@ -10,6 +10,7 @@
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/jwt.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "shared_registry.h"
 #include "temp_dir.h"
 #include "test_pki.h"
 
@@ -44,13 +45,14 @@ struct AuthServer {
         {"GET", "/notes", ok, {}, {}, Access::kInternal},
         {"POST", "/notes", echoLength, {}, {}, Access::kInternal},
         {"GET",
-         "/fhir/{type}/{id}",
+         "/scoped/{type}/{id}",
          ok,
          {{"DocumentReference", "read"}, {"Patient", "read"}},
          {},
          Access::kFhir},
     };
-    server = std::make_unique<GatewayServer>(config, store, std::move(routes));
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                             std::move(routes));
     BOOST_REQUIRE(server->start().empty());
     port = server->port();
   }
@@ -118,26 +120,25 @@ BOOST_AUTO_TEST_CASE(fhir_routes_enforce_smart_scopes_per_type_and_interaction) 
   auto read = [&](const std::string& path, const std::string& authorization) {
     return httpRequest(s.port, "GET", path, {}, {{"Authorization", authorization}});
   };
-  BOOST_TEST(httpRequest(s.port, "GET", "/fhir/Patient/1").status == 401);
-  BOOST_TEST(read("/fhir/DocumentReference/1", s.token("system/DocumentReference.rs")).status ==
+  BOOST_TEST(httpRequest(s.port, "GET", "/scoped/Patient/1").status == 401);
+  BOOST_TEST(read("/scoped/DocumentReference/1", s.token("system/DocumentReference.rs")).status ==
              200);
-  BOOST_TEST(read("/fhir/DocumentReference/1", s.token("system/DocumentReference.read")).status ==
+  BOOST_TEST(read("/scoped/DocumentReference/1", s.token("system/DocumentReference.read")).status ==
              200);
   BOOST_TEST(
-      read("/fhir/DocumentReference/1", s.token("system/*.rs", 300, "ES384", "ec.key")).status ==
+      read("/scoped/DocumentReference/1", s.token("system/*.rs", 300, "ES384", "ec.key")).status ==
       200);
 
-  auto denied = read("/fhir/Patient/1", s.token("system/DocumentReference.rs"));
+  auto denied = read("/scoped/Patient/1", s.token("system/DocumentReference.rs"));
   BOOST_TEST(denied.status == 403);
   BOOST_TEST(issueCode(denied.body) == "forbidden");
-  BOOST_TEST(read("/fhir/Patient/1", s.token("system/Patient.c")).status == 403);
+  BOOST_TEST(read("/scoped/Patient/1", s.token("system/Patient.c")).status == 403);
 
-  BOOST_TEST(read("/fhir/Patient/1", s.token("system/Patient.rs", -120)).status == 401);
-  BOOST_TEST(
-      read("/fhir/Patient/1", s.token("system/Patient.rs", 300, "RS384", "other-rsa.key")).status ==
-      401);
+  BOOST_TEST(read("/scoped/Patient/1", s.token("system/Patient.rs", -120)).status == 401);
+  BOOST_TEST(read("/scoped/Patient/1", s.token("system/Patient.rs", 300, "RS384", "other-rsa.key"))
+                 .status == 401);
   auto key = createApiKey(*s.store, "not for FHIR", "2026-01-01T00:00:00Z");
-  BOOST_TEST(read("/fhir/Patient/1", "Bearer " + key->token).status == 401);
+  BOOST_TEST(read("/scoped/Patient/1", "Bearer " + key->token).status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(bodies_over_the_limit_are_413_with_or_without_content_length) {

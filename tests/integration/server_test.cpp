@@ -7,11 +7,13 @@
 #include <chrono>
 #include <future>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "http_client.h"
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "shared_registry.h"
 #include "temp_dir.h"
 
 using namespace notebridge::gateway;
@@ -36,7 +38,8 @@ struct RunningServer {
     config.shutdownTimeoutSeconds = 10;
     config.dataDir = dir.path();
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store, std::move(extra));
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                             std::move(extra));
     BOOST_REQUIRE(server->start().empty());
     port = server->port();
   }
@@ -87,7 +90,36 @@ BOOST_AUTO_TEST_CASE(readiness_fails_when_the_database_is_gone) {
   requireOperationOutcome(ready, "transient");
 }
 
-BOOST_AUTO_TEST_CASE(metadata_is_a_capability_statement_listing_only_what_is_routed) {
+// The (type, code) pairs a CapabilityStatement advertises; type "" for system level.
+std::set<std::pair<std::string, std::string>> advertised(const Poco::JSON::Object::Ptr& cs) {
+  std::set<std::pair<std::string, std::string>> out;
+  auto rest = cs->getArray("rest")->getObject(0);
+  if (auto resources = rest->getArray("resource")) {
+    for (std::size_t i = 0; i < resources->size(); ++i) {
+      auto resource = resources->getObject(static_cast<unsigned>(i));
+      auto interactions = resource->getArray("interaction");
+      for (std::size_t k = 0; interactions && k < interactions->size(); ++k) {
+        out.insert(
+            {resource->getValue<std::string>("type"),
+             interactions->getObject(static_cast<unsigned>(k))->getValue<std::string>("code")});
+      }
+    }
+  }
+  if (auto system = rest->getArray("interaction")) {
+    for (std::size_t k = 0; k < system->size(); ++k) {
+      out.insert({"", system->getObject(static_cast<unsigned>(k))->getValue<std::string>("code")});
+    }
+  }
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> routed(const GatewayServer& server) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& i : server.router().interactions()) out.insert({i.resourceType, i.code});
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(metadata_is_a_capability_statement_listing_exactly_what_is_routed) {
   RunningServer running;
   auto metadata = httpRequest(running.port, "GET", "/fhir/metadata");
   BOOST_TEST(metadata.status == 200);
@@ -96,35 +128,32 @@ BOOST_AUTO_TEST_CASE(metadata_is_a_capability_statement_listing_only_what_is_rou
   BOOST_TEST(cs->getValue<std::string>("resourceType") == "CapabilityStatement");
   BOOST_TEST(cs->getValue<std::string>("fhirVersion") == "4.0.1");
   BOOST_TEST(cs->getValue<std::string>("kind") == "instance");
-  BOOST_TEST(cs->getArray("format")->getElement<std::string>(0) == "json");
-  auto rest = cs->getArray("rest")->getObject(0);
-  BOOST_TEST(rest->getValue<std::string>("mode") == "server");
-  // The product routes no FHIR interaction yet, so none may be advertised.
-  BOOST_TEST(!rest->has("resource"));
-  BOOST_TEST(!rest->has("interaction"));
-  BOOST_TEST(!rest->has("operation"));
+  BOOST_TEST(cs->getArray("rest")->getObject(0)->getValue<std::string>("mode") == "server");
+  const auto listed = advertised(cs);
+  BOOST_TEST(listed.size() == routed(*running.server).size());
+  BOOST_TEST((listed == routed(*running.server)));
+  BOOST_TEST(listed.count({"DocumentReference", "search-type"}) == 1u);
+  BOOST_TEST(listed.count({"DocumentReference", "delete"}) == 0u);  // not served, not listed
+  auto xml = httpRequest(running.port, "GET", "/fhir/metadata?_format=xml");
+  BOOST_TEST(xml.contentType == "application/fhir+xml; charset=utf-8");
+  BOOST_TEST(xml.body.find("<CapabilityStatement xmlns=\"http://hl7.org/fhir\">") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_routed_interaction_appears_in_the_capability_statement) {
   auto ok = [](HttpExchange& exchange) { exchange.send(200, kFhirJson, "{}"); };
   RunningServer running(
-      {{"GET", "/fhir/Patient/{id}", ok, {{"Patient", "read"}}, {}, Access::kFhir},
-       {"POST", "/fhir", ok, {{"", "transaction"}}, {}, Access::kFhir}});
-  auto cs = parseObject(httpRequest(running.port, "GET", "/fhir/metadata").body);
-  auto rest = cs->getArray("rest")->getObject(0);
-  auto resources = rest->getArray("resource");
-  BOOST_REQUIRE(resources->size() == 1u);
-  BOOST_TEST(resources->getObject(0)->getValue<std::string>("type") == "Patient");
-  auto interactions = resources->getObject(0)->getArray("interaction");
-  BOOST_REQUIRE(interactions->size() == 1u);
-  BOOST_TEST(interactions->getObject(0)->getValue<std::string>("code") == "read");
-  BOOST_TEST(rest->getArray("interaction")->getObject(0)->getValue<std::string>("code") ==
-             "transaction");
+      {{"POST", "/fhir", ok, {{"", "transaction"}}, {}, Access::kFhir},
+       {"DELETE", "/fhir/Goal/{id}", ok, {{"Goal", "delete"}}, {}, Access::kFhir}});
+  const auto listed =
+      advertised(parseObject(httpRequest(running.port, "GET", "/fhir/metadata").body));
+  BOOST_TEST(listed.count({"", "transaction"}) == 1u);
+  BOOST_TEST(listed.count({"Goal", "delete"}) == 1u);
+  BOOST_TEST((listed == routed(*running.server)));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_path_is_a_404_operation_outcome) {
   RunningServer running;
-  auto result = httpRequest(running.port, "GET", "/fhir/NoSuchThing/1");
+  auto result = httpRequest(running.port, "GET", "/nothing/here");
   BOOST_TEST(result.status == 404);
   requireOperationOutcome(result, "not-found");
 }
@@ -224,7 +253,7 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_reported_not_thrown) {
   RunningServer first;
   GatewayConfig config;
   config.port = first.port;
-  GatewayServer second(config, first.store);
+  GatewayServer second(config, first.store, notebridge::testing::sharedRegistry());
   auto outcome = second.start();
   BOOST_REQUIRE(outcome.hasErrors());
   BOOST_TEST(outcome.issues().front().diagnostics.find("cannot listen") != std::string::npos);

@@ -9,6 +9,7 @@
 #include "http_client.h"
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "shared_registry.h"
 #include "temp_dir.h"
 #include "test_pki.h"
 
@@ -32,7 +33,7 @@ struct TlsServer {
       config.tlsRequireClientCertificate = true;
     }
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store);
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry());
     BOOST_REQUIRE(server->start().empty());
     BOOST_TEST(std::string(server->scheme()) == "https");
   }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "notebridge/fhir/definitions.h"
 #include "notebridge/gateway/cli.h"
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/gateway_server.h"
@@ -53,7 +54,15 @@ class ServeApplication final : public Poco::Util::ServerApplication {
     }
     log.information("database %s at schema version %d", config_.effectiveDatabasePath().string(),
                     (*store)->schemaVersion());
-    GatewayServer server(config_, *store);
+    fhir::RegistryOptions definitions;
+    definitions.packageDirs = config_.definitionPackages;
+    auto registry = fhir::DefinitionRegistry::load(definitions);
+    if (!registry) {
+      for (const auto& issue : registry.outcome().issues()) log.fatal(issue.diagnostics);
+      (*store)->close();
+      return kExitFailed;
+    }
+    GatewayServer server(config_, *store, *registry);
     fhir::Outcome started = server.start();
     if (started.hasErrors()) {
       for (const auto& issue : started.issues()) log.fatal(issue.diagnostics);

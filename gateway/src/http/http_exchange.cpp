@@ -69,7 +69,12 @@ void HttpExchange::sendOutcome(const fhir::Outcome& outcome) {
 }
 
 void HttpExchange::sendOutcome(int status, const fhir::Outcome& outcome) {
-  send(status, kFhirJson, outcome.toOperationOutcomeJson());
+  if (outcomeWriter_) {
+    auto [contentType, body] = outcomeWriter_(outcome);
+    send(status, contentType, body);
+  } else {
+    send(status, kFhirJson, outcome.toOperationOutcomeJson());
+  }
 }
 
 }  // namespace notebridge::gateway

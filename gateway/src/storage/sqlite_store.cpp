@@ -1,5 +1,7 @@
 #include "notebridge/gateway/sqlite_store.h"
 
+#include "storage/sqlite_session.h"
+
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -29,6 +31,18 @@ const std::vector<Migration>& sqliteMigrations() {
        "API keys for internal clients (secrets stored as SHA-256 only)",
        {"CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "secret_sha256 TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)"}},
+      {3,
+       "FHIR resources: every version, the current one, and the search index",
+       {"CREATE TABLE resource_versions (type TEXT NOT NULL, id TEXT NOT NULL, "
+        "version INTEGER NOT NULL, last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, "
+        "body TEXT NOT NULL, PRIMARY KEY (type, id, version))",
+        "CREATE TABLE resources (type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, "
+        "last_updated TEXT NOT NULL, deleted INTEGER NOT NULL, PRIMARY KEY (type, id))",
+        "CREATE INDEX resources_by_updated ON resources (type, last_updated)",
+        "CREATE TABLE search_index (type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, "
+        "system TEXT NOT NULL, value TEXT NOT NULL, high TEXT NOT NULL)",
+        "CREATE INDEX search_index_by_value ON search_index (type, param, value)",
+        "CREATE INDEX search_index_by_resource ON search_index (type, id)"}},
   };
   return kMigrations;
 }
@@ -118,23 +132,6 @@ SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data:
     : file_(std::move(file)), pool_(std::move(pool)) {}
 
 SqliteStore::~SqliteStore() { close(); }
-
-template <typename Work>
-fhir::Outcome SqliteStore::withSession(Work&& work) {
-  fhir::Outcome outcome;
-  std::shared_lock lock(mutex_);
-  if (!pool_) {
-    outcome.add(Severity::kFatal, "transient", "the database is closed");
-    return outcome;
-  }
-  try {
-    Poco::Data::Session session = pool_->get();
-    work(session, outcome);
-  } catch (const Poco::Exception& e) {
-    outcome.add(Severity::kFatal, "exception", "database error: " + e.displayText());
-  }
-  return outcome;
-}
 
 fhir::Outcome SqliteStore::ping() {
   return withSession([](Poco::Data::Session& session, fhir::Outcome&) {

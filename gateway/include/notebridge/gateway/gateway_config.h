@@ -35,6 +35,10 @@ struct GatewayConfig {
   // log.level: fatal, critical, error, warning, notice, information, debug or trace.
   std::string logLevel = "information";
 
+  // definitions.packages: comma-separated FHIR package folders (US Core, CDex...) loaded
+  // beside the R4 core definitions and our own.
+  std::vector<std::filesystem::path> definitionPackages;
+
   // limits.maxBodyBytes: a larger request body is refused with 413.
   std::int64_t maxBodyBytes = 16 * 1024 * 1024;
   // limits.readTimeoutSeconds / limits.writeTimeoutSeconds: socket timeouts per request.

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "notebridge/fhir/definitions.h"
 #include "notebridge/fhir/outcome.h"
 #include "notebridge/gateway/authenticator.h"
 #include "notebridge/gateway/gateway_config.h"
@@ -25,10 +26,13 @@ struct ServingContext;  // what each request handler reads: see src/http/request
 // Used by `notebridge serve` and, on port 0, by the integration tests.
 class GatewayServer {
  public:
-  // Builds the product's route table over `store` (shared with the caller, which closes it).
-  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store);
+  // Builds the product's route table over `store` (shared with the caller, which closes it)
+  // and `registry` (the FHIR definitions, loaded once and shared).
+  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                std::shared_ptr<const fhir::DefinitionRegistry> registry);
   // Same with extra routes (tests add slow or failing routes to exercise shutdown and errors).
-  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store, std::vector<Route> extra);
+  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                std::shared_ptr<const fhir::DefinitionRegistry> registry, std::vector<Route> extra);
   ~GatewayServer();
 
   GatewayServer(const GatewayServer&) = delete;
@@ -54,6 +58,7 @@ class GatewayServer {
 
   GatewayConfig config_;
   std::shared_ptr<Store> store_;
+  std::shared_ptr<const fhir::DefinitionRegistry> registry_;
   Router router_;
   std::string capabilityStatement_;
   std::unique_ptr<Authenticator> authenticator_;

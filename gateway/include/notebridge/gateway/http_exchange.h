@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "notebridge/fhir/outcome.h"
 
@@ -54,6 +56,10 @@ class HttpExchange {
   // Same, with an explicit status.
   void sendOutcome(int status, const fhir::Outcome& outcome);
   void setHeader(const std::string& name, const std::string& value);
+  // How OperationOutcomes are written from now on (the FHIR API answers in the format the
+  // client negotiated): returns content type and body. Unset: FHIR JSON.
+  using OutcomeWriter = std::function<std::pair<std::string, std::string>(const fhir::Outcome&)>;
+  void setOutcomeWriter(OutcomeWriter writer) { outcomeWriter_ = std::move(writer); }
 
   const Principal& principal() const { return principal_; }
   void setPrincipal(Principal principal) { principal_ = std::move(principal); }
@@ -70,6 +76,7 @@ class HttpExchange {
   std::string path_;
   std::map<std::string, std::string, std::less<>> pathParams_;
   Principal principal_;
+  OutcomeWriter outcomeWriter_;
   std::int64_t bodyLimit_ = 0;
   bool bodyRead_ = false;
   std::string body_;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ class SqliteStore final : public Store {
   fhir::Result<std::vector<ApiKeyRecord>> listApiKeys() override;
   fhir::Outcome revokeApiKey(const std::string& id) override;
   std::optional<std::string> activeApiKeyHash(const std::string& id) override;
+  fhir::Result<WriteResult> writeResource(const ResourceWrite& write) override;
+  fhir::Result<ResourceVersion> readResource(const std::string& type, const std::string& id,
+                                             std::optional<int> version) override;
+  fhir::Result<std::vector<ResourceVersion>> history(const std::string& type, const std::string& id,
+                                                     int count) override;
+  fhir::Result<SearchPage> search(const SearchQuery& query) override;
 
   const std::filesystem::path& file() const { return file_; }
 
@@ -59,6 +66,9 @@ class SqliteStore final : public Store {
   fhir::Outcome withSession(Work&& work);
 
   std::filesystem::path file_;
+  // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
+  // keeps conditional creates race-free and writers fair.
+  std::mutex writeMutex_;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone
   std::unique_ptr<Poco::Data::SessionPool> pool_;
 };

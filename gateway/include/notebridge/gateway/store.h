@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,82 @@ struct ApiKeyRecord {
   std::string name;       // who or what it is for
   std::string createdAt;  // dateTime
   std::string revokedAt;  // empty while active
+};
+
+// One stored version of a FHIR resource: its canonical JSON with meta.versionId and
+// meta.lastUpdated already set.
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int version = 0;
+  std::string lastUpdated;  // instant, UTC, millisecond precision
+  bool deleted = false;
+  std::string body;
+};
+
+// One value a search parameter takes for a resource (computed at write time). `kind` is
+// "token" (system + value), "reference" (value "Type/id"), "string" (value lower-cased) or
+// "date" (value and high: the instant range the element covers, UTC, lexically comparable).
+struct IndexEntry {
+  std::string param;
+  std::string kind;
+  std::string system;
+  std::string value;
+  std::string high;
+  bool operator==(const IndexEntry&) const = default;
+};
+
+// One search condition: the resource matches when any of `alternatives` matches (a comma in
+// the query). Kinds as in IndexEntry plus "id" and "lastUpdated" on the resource itself.
+struct SearchCriterion {
+  struct Alternative {
+    std::string prefix;  // dates: eq, ne, gt, lt, ge, le; strings: "" (starts with) or "exact"
+    std::string system;  // tokens: "" any system; "|" for "no system" is stored as hasSystem
+    bool hasSystem = false;
+    std::string value;  // tokens: "" for "any code" after "system|"
+    std::string high;   // dates: the end of the searched range
+  };
+  std::string param;
+  std::string kind;
+  std::vector<Alternative> alternatives;
+};
+
+struct SearchQuery {
+  std::string type;
+  std::vector<SearchCriterion> criteria;
+  std::string sortParam;  // "_lastUpdated", "_id" or a date parameter; empty: _lastUpdated
+  bool sortDescending = true;
+  int count = 20;
+  int offset = 0;
+};
+
+struct SearchPage {
+  int total = 0;
+  std::vector<ResourceVersion> resources;
+};
+
+// A create or update, done in one transaction with its conditions.
+struct ResourceWrite {
+  std::string type;
+  // The id to write. Empty with ifNoneExist unset: the store must not be asked (the caller
+  // assigns ids).
+  std::string id;
+  // Update: fail ("conflict", 412) unless the current version is this one.
+  std::optional<int> ifMatch;
+  // Conditional create: when set, search these first in the same transaction; one match is
+  // returned instead of writing, several fail ("duplicate", 412).
+  std::optional<std::vector<SearchCriterion>> ifNoneExist;
+  // Create only: fail ("duplicate") when the id exists.
+  bool mustNotExist = false;
+  // Renders the body for the version being written (sets meta.versionId and lastUpdated).
+  std::function<std::string(const ResourceVersion&)> render;
+  std::vector<IndexEntry> index;
+};
+
+struct WriteResult {
+  ResourceVersion written;  // or the existing match of a conditional create
+  bool created = false;     // a new resource (201) rather than a new version (200)
+  bool matchedExisting = false;
 };
 
 // Where the gateway keeps everything it has accepted. Two implementations are planned:
@@ -36,6 +113,20 @@ class Store {
   virtual fhir::Outcome revokeApiKey(const std::string& id) = 0;
   // The secret hash of an active key, or nothing (unknown or revoked).
   virtual std::optional<std::string> activeApiKeyHash(const std::string& id) = 0;
+
+  // Writes a resource version and its search index in one transaction, honouring ifMatch,
+  // ifNoneExist and mustNotExist (see ResourceWrite). Concurrent conditional creates of the
+  // same identifier give one resource: writers are serialized.
+  virtual fhir::Result<WriteResult> writeResource(const ResourceWrite& write) = 0;
+  // The current version (version empty) or a given one; "not-found" when absent, "deleted"
+  // when the current version is a deletion.
+  virtual fhir::Result<ResourceVersion> readResource(const std::string& type, const std::string& id,
+                                                     std::optional<int> version) = 0;
+  // Versions newest first: of one resource (id set) or of a type.
+  virtual fhir::Result<std::vector<ResourceVersion>> history(const std::string& type,
+                                                             const std::string& id, int count) = 0;
+  // Current, non-deleted resources matching every criterion.
+  virtual fhir::Result<SearchPage> search(const SearchQuery& query) = 0;
 
   // Releases connections; later calls fail with an issue. Safe to call twice.
   virtual void close() = 0;

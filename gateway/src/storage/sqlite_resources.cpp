@@ -1,0 +1,356 @@
+// SqliteStore's FHIR resource storage: versions, the current version, and the search index.
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+
+#include <mutex>
+
+#include "notebridge/gateway/sqlite_store.h"
+#include "storage/sqlite_session.h"
+
+using namespace Poco::Data::Keywords;
+
+namespace notebridge::gateway {
+
+using fhir::Result;
+using fhir::Severity;
+
+namespace {
+
+// SQL with its bound values, built up as a search's conditions are added.
+struct SqlBuilder {
+  std::string sql;
+  std::vector<std::string> values;
+  void bind(std::string value) {
+    sql += '?';
+    values.push_back(std::move(value));
+  }
+};
+
+void addAlternative(SqlBuilder& q, const SearchCriterion& criterion,
+                    const SearchCriterion::Alternative& alt) {
+  const std::string& kind = criterion.kind;
+  if (kind == "id") {
+    q.sql += "r.id = ";
+    q.bind(alt.value);
+    return;
+  }
+  if (kind == "lastUpdated" || kind == "date") {
+    // Range semantics of https://hl7.org/fhir/R4/search.html#prefix: the target range is
+    // [low, high] (the column pair), the searched range [alt.value, alt.high].
+    const std::string low = kind == "lastUpdated" ? "r.last_updated" : "i.value";
+    const std::string high = kind == "lastUpdated" ? "r.last_updated" : "i.high";
+    const std::string& p = alt.prefix;
+    if (p == "gt") {
+      q.sql += high + " > ";
+      q.bind(alt.high);
+    } else if (p == "lt") {
+      q.sql += low + " < ";
+      q.bind(alt.value);
+    } else if (p == "ge") {
+      q.sql += high + " >= ";
+      q.bind(alt.value);
+    } else if (p == "le") {
+      q.sql += low + " <= ";
+      q.bind(alt.high);
+    } else if (p == "ne") {
+      q.sql += "NOT (" + low + " >= ";
+      q.bind(alt.value);
+      q.sql += " AND " + high + " <= ";
+      q.bind(alt.high);
+      q.sql += ")";
+    } else {  // eq: the searched range contains the target range
+      q.sql += "(" + low + " >= ";
+      q.bind(alt.value);
+      q.sql += " AND " + high + " <= ";
+      q.bind(alt.high);
+      q.sql += ")";
+    }
+    return;
+  }
+  if (kind == "token") {
+    q.sql += "(1 = 1";
+    if (alt.hasSystem) {
+      q.sql += " AND i.system = ";
+      q.bind(alt.system);
+    }
+    if (!alt.value.empty()) {
+      q.sql += " AND i.value = ";
+      q.bind(alt.value);
+    }
+    q.sql += ")";
+    return;
+  }
+  if (kind == "reference") {
+    // "Patient/123" exactly, or a bare id matching any type.
+    if (alt.value.find('/') != std::string::npos) {
+      q.sql += "i.value = ";
+      q.bind(alt.value);
+    } else {
+      q.sql += "i.value LIKE ";
+      q.bind("%/" + alt.value);
+    }
+    return;
+  }
+  // string: starts with, or exact
+  if (alt.prefix == "exact") {
+    q.sql += "i.system = ";  // strings keep their original text in `system`
+    q.bind(alt.value);
+  } else {
+    q.sql += "substr(i.value, 1, length(";
+    q.bind(alt.value);
+    q.sql += ")) = ";
+    q.bind(alt.value);
+  }
+}
+
+void addCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria) {
+  for (const SearchCriterion& criterion : criteria) {
+    const bool onResource = criterion.kind == "id" || criterion.kind == "lastUpdated";
+    q.sql += onResource ? " AND ("
+                        : " AND EXISTS (SELECT 1 FROM search_index i WHERE "
+                          "i.type = r.type AND i.id = r.id AND i.param = ";
+    if (!onResource) {
+      q.bind(criterion.param);
+      q.sql += " AND (";
+    }
+    for (std::size_t a = 0; a < criterion.alternatives.size(); ++a) {
+      if (a > 0) q.sql += " OR ";
+      addAlternative(q, criterion, criterion.alternatives[a]);
+    }
+    q.sql += onResource ? ")" : "))";
+  }
+}
+
+void bindAll(Poco::Data::Statement& statement, std::vector<std::string>& values) {
+  for (std::string& value : values) statement, use(value);
+}
+
+std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::string& type,
+                                     const std::vector<SearchCriterion>& criteria, int limit) {
+  SqlBuilder q;
+  q.sql = "SELECT r.id FROM resources r WHERE r.type = ";
+  q.bind(type);
+  q.sql += " AND r.deleted = 0";
+  addCriteria(q, criteria);
+  q.sql += " LIMIT " + std::to_string(limit);
+  Poco::Data::Statement select(session);
+  select << q.sql;
+  bindAll(select, q.values);
+  std::vector<std::string> ids;
+  select, into(ids), now;
+  return ids;
+}
+
+// An instant with millisecond precision in UTC: lexically ordered like the times it names.
+std::string nowInstant() {
+  return Poco::DateTimeFormatter::format(Poco::DateTime(), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+std::vector<ResourceVersion> readVersions(Poco::Data::Statement& select) {
+  Poco::Data::RecordSet rows(select);
+  std::vector<ResourceVersion> out;
+  for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+    ResourceVersion v;
+    v.type = rows[0].convert<std::string>();
+    v.id = rows[1].convert<std::string>();
+    v.version = rows[2].convert<int>();
+    v.lastUpdated = rows[3].convert<std::string>();
+    v.deleted = rows[4].convert<int>() != 0;
+    v.body = rows[5].convert<std::string>();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+  WriteResult result;
+  std::lock_guard writer(writeMutex_);
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
+    // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
+    session << "BEGIN IMMEDIATE", now;
+    try {
+      if (write.ifNoneExist) {
+        const std::vector<std::string> ids =
+            matchingIds(session, write.type, *write.ifNoneExist, 2);
+        if (ids.size() > 1) {
+          issues.add(Severity::kError, "duplicate",
+                     "the If-None-Exist criteria match more than one " + write.type);
+          session << "ROLLBACK", now;
+          return;
+        }
+        if (ids.size() == 1) {
+          std::string type = write.type, id = ids.front();
+          Poco::Data::Statement select(session);
+          select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                    "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
+                    "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
+              use(type), use(id), now;
+          result.written = readVersions(select).front();
+          result.matchedExisting = true;
+          session << "COMMIT", now;
+          return;
+        }
+      }
+      std::string type = write.type, id = write.id;
+      std::vector<int> current;
+      session << "SELECT version FROM resources WHERE type = ? AND id = ?", use(type), use(id),
+          into(current), now;
+      if (!current.empty() && write.mustNotExist) {
+        issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
+        session << "ROLLBACK", now;
+        return;
+      }
+      if (write.ifMatch && (current.empty() || current.front() != *write.ifMatch)) {
+        issues.add(Severity::kError, "conflict",
+                   "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
+                       (current.empty() ? std::string("none") : std::to_string(current.front())) +
+                       ")");
+        session << "ROLLBACK", now;
+        return;
+      }
+      ResourceVersion& v = result.written;
+      v.type = write.type;
+      v.id = write.id;
+      v.version = current.empty() ? 1 : current.front() + 1;
+      v.lastUpdated = nowInstant();
+      v.body = write.render(v);
+      int version = v.version;
+      int deleted = 0;
+      session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
+                 "VALUES (?, ?, ?, ?, ?, ?)",
+          use(type), use(id), use(version), use(v.lastUpdated), use(deleted), use(v.body), now;
+      session << "INSERT INTO resources (type, id, version, last_updated, deleted) "
+                 "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
+                 "version = excluded.version, last_updated = excluded.last_updated, deleted = 0",
+          use(type), use(id), use(version), use(v.lastUpdated), now;
+      session << "DELETE FROM search_index WHERE type = ? AND id = ?", use(type), use(id), now;
+      for (const IndexEntry& entry : write.index) {
+        std::string param = entry.param, system = entry.system, value = entry.value,
+                    high = entry.high;
+        session << "INSERT INTO search_index (type, id, param, system, value, high) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+            use(type), use(id), use(param), use(system), use(value), use(high), now;
+      }
+      session << "COMMIT", now;
+      result.created = current.empty();
+    } catch (...) {
+      try {
+        session << "ROLLBACK", now;
+      } catch (...) {
+        // The original failure is the one to report.
+      }
+      throw;
+    }
+  });
+  if (outcome.hasErrors()) return Result<WriteResult>(std::move(outcome));
+  return result;
+}
+
+Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,
+                                                  std::optional<int> version) {
+  std::vector<ResourceVersion> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    std::string t = type, i = id;
+    Poco::Data::Statement select(session);
+    if (version) {
+      int v = *version;
+      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+                "WHERE type = ? AND id = ? AND version = ?",
+          use(t), use(i), use(v), now;
+    } else {
+      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                "FROM resource_versions v JOIN resources r ON r.type = v.type AND r.id = v.id "
+                "AND r.version = v.version WHERE v.type = ? AND v.id = ?",
+          use(t), use(i), now;
+    }
+    found = readVersions(select);
+  });
+  if (outcome.hasErrors()) return Result<ResourceVersion>(std::move(outcome));
+  if (found.empty()) {
+    return Result<ResourceVersion>::failure(
+        Severity::kError, "not-found",
+        type + "/" + id + (version ? "/_history/" + std::to_string(*version) : "") +
+            " is not known");
+  }
+  if (found.front().deleted) {
+    return Result<ResourceVersion>::failure(Severity::kError, "deleted",
+                                            type + "/" + id + " was deleted");
+  }
+  return std::move(found.front());
+}
+
+Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
+                                                          const std::string& id, int count) {
+  std::vector<ResourceVersion> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    std::string t = type, i = id;
+    int limit = count;
+    Poco::Data::Statement select(session);
+    if (id.empty()) {
+      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+                "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?",
+          use(t), use(limit), now;
+    } else {
+      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+                "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?",
+          use(t), use(i), use(limit), now;
+    }
+    found = readVersions(select);
+  });
+  if (outcome.hasErrors()) return Result<std::vector<ResourceVersion>>(std::move(outcome));
+  if (!id.empty() && found.empty()) {
+    return Result<std::vector<ResourceVersion>>::failure(Severity::kError, "not-found",
+                                                         type + "/" + id + " is not known");
+  }
+  return found;
+}
+
+Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
+  SearchPage page;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    SqlBuilder where;
+    where.sql = " WHERE r.type = ";
+    where.bind(query.type);
+    where.sql += " AND r.deleted = 0";
+    addCriteria(where, query.criteria);
+    {
+      Poco::Data::Statement count(session);
+      std::vector<std::string> values = where.values;
+      count << "SELECT COUNT(*) FROM resources r" + where.sql;
+      bindAll(count, values);
+      count, into(page.total), now;
+    }
+    const std::string direction = query.sortDescending ? " DESC" : " ASC";
+    std::string order;
+    std::vector<std::string> values = where.values;
+    if (query.sortParam == "_id") {
+      order = " ORDER BY r.id" + direction;
+    } else if (query.sortParam.empty() || query.sortParam == "_lastUpdated") {
+      order = " ORDER BY r.last_updated" + direction + ", r.id";
+    } else {
+      order =
+          " ORDER BY (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
+          "s.id = r.id AND s.param = ?)" +
+          direction + ", r.id";
+      values.push_back(query.sortParam);
+    }
+    Poco::Data::Statement select(session);
+    select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resources r "
+              "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
+              "v.version = r.version" +
+                  where.sql + order + " LIMIT " + std::to_string(query.count) + " OFFSET " +
+                  std::to_string(query.offset);
+    bindAll(select, values);
+    select.execute();
+    page.resources = readVersions(select);
+  });
+  if (outcome.hasErrors()) return Result<SearchPage>(std::move(outcome));
+  return page;
+}
+
+}  // namespace notebridge::gateway
