@@ -157,6 +157,22 @@ const std::vector<BadInput>& cases() {
            R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","foo":1}}]})"),
        false, Severity::kError, "structure", "unknown property 'foo'",
        "Bundle.entry[0].resource.foo", 1, 0},
+      {"json narrative div not well-formed",
+       literal(
+           R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>open</div>"}})"),
+       false, Severity::kError, "value", "the narrative is not well-formed XHTML",
+       "Patient.text.div", 1, 0},
+      {"json narrative div outside the XHTML namespace",
+       literal(R"({"resourceType":"Patient","text":{"status":"generated","div":"<div>hi</div>"}})"),
+       false, Severity::kError, "value", "must be in the XHTML namespace", "Patient.text.div", 1,
+       0},
+      {"json narrative with a DOCTYPE",
+       literal(
+           R"({"resourceType":"Patient","text":{"status":"generated","div":"<!DOCTYPE div [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><div xmlns=\"http://www.w3.org/1999/xhtml\">&x;</div>"}})"),
+       false, Severity::kError, "value", "single <div> element", "Patient.text.div", 1, 0},
+      {"json control character is accepted with a warning",
+       literal(R"({"resourceType":"Patient","name":[{"family":"a\u0001b"}]})"), true,
+       Severity::kWarning, "value", "control characters", "Patient.name[0].family", 1, 0},
       // ---- XML: syntax, encoding, security
       {"xml truncated", [] { return std::string("<Patient ") + kFhirNs + "><id value=\"a\"/>"; },
        false, Severity::kFatal, "structure", "invalid XML", "", 1, 0},

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "notebridge/fhir/json_format.h"
+#include "xhtml_check.h"
 
 // FHIR JSON: https://hl7.org/fhir/R4/json.html
 namespace notebridge::fhir {
@@ -21,6 +22,14 @@ constexpr int kMaxDeferredNesting = 8;
 bool isPrimitiveCode(std::string_view code) {
   // FHIR names primitive types in lower case and complex types and resources in upper case.
   return !code.empty() && code[0] >= 'a' && code[0] <= 'z';
+}
+
+bool hasControlCharacter(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && u != '\t' && u != '\n' && u != '\r') return true;
+  }
+  return false;
 }
 
 JsonValueKind jsonKindOf(std::string_view type) {
@@ -620,6 +629,12 @@ class ParseHandler {
               t.location);
         return true;
       }
+      // The markup must convert to XML as is, so it is checked here rather than when written.
+      std::string problem = checkXhtmlDiv(text);
+      if (!problem.empty()) {
+        error("value", std::move(problem), pathOf(owner, t.name, t.index), t.location);
+        return true;
+      }
       auto node = std::make_unique<Element>(NodeKind::kXhtml, std::string(t.name), "xhtml");
       node->setValue(std::string(text));
       node->setLocation(t.location);
@@ -659,6 +674,12 @@ class ParseHandler {
     if (kind == Scalar::kString && text.empty()) {
       error("value", "empty strings are not allowed", pathOf(owner, t.name, t.index), t.location);
       return true;
+    }
+    if (kind == Scalar::kString && hasControlCharacter(text)) {
+      // https://hl7.org/fhir/R4/datatypes.html#string: SHOULD NOT contain characters below
+      // U+0020 other than tab, CR and LF; XML cannot carry them at all.
+      warning("value", "string contains control characters", pathOf(owner, t.name, t.index),
+              t.location);
     }
     Element* node = primitiveNode(t);
     node->setValue(std::string(text));

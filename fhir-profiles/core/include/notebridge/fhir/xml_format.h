@@ -37,7 +37,9 @@ struct XmlWriteOptions {
 };
 
 // Writes FHIR XML: elements in tree order (definition order for parsed trees), attributes for
-// element ids, Extension.url and primitive values, the div verbatim. Never fails.
+// element ids, Extension.url and primitive values, the div verbatim. Control characters other
+// than tab, CR and LF (which XML 1.0 cannot carry; the JSON parser warns about them) are
+// written as U+FFFD. Never fails.
 std::string writeXml(const Element& element, const XmlWriteOptions& options = {});
 
 }  // namespace notebridge::fhir
