@@ -81,6 +81,13 @@ const std::vector<BadInput>& cases() {
       {"json 100 MB string",
        [] { return R"({"resourceType":"Patient","id":")" + std::string(100u << 20, 'a') + "\"}"; },
        false, Severity::kFatal, "too-long", "exceeds the limit", "", 0, 0},
+      {"json more than 500000 elements",
+       [] {
+         std::string s = R"({"resourceType":"Patient","name":[{"given":[)";
+         for (int i = 0; i < 600000; ++i) s += i ? ",\"a\"" : "\"a\"";
+         return s + "]}]}";
+       },
+       false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 1, 0},
       {"json byte-order mark is ignored with a warning",
        literal("\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"active\":true}"), true,
        Severity::kWarning, "structure", "byte-order mark", "", 1, 1},
@@ -189,6 +196,13 @@ const std::vector<BadInput>& cases() {
        false, Severity::kFatal, "security", "DOCTYPE is not allowed", "", 0, 0},
       {"xml billion laughs", billionLaughs, false, Severity::kFatal, "security",
        "DOCTYPE is not allowed", "", 0, 0},
+      {"xml more than 500000 elements",
+       [] {
+         std::string s = std::string("<Patient ") + kFhirNs + "><name>";
+         for (int i = 0; i < 600000; ++i) s += "<given value=\"a\"/>";
+         return s + "</name></Patient>";
+       },
+       false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 0, 0},
       {"xml missing namespace", literal("<Patient><id value=\"a\"/></Patient>"), false,
        Severity::kFatal, "structure", "has no namespace", "Patient", 1, 0},
       {"xml wrong namespace",

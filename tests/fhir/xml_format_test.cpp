@@ -78,7 +78,9 @@ BOOST_AUTO_TEST_CASE(control_characters_become_replacement_characters_in_xml) {
   auto& name = patient->addChild(Element::makeComplex("name", "HumanName"), true);
   name.addChild(Element::makePrimitive("family", "string", std::string("a\x01") + "b"));
   const std::string xml = writeXml(*patient);
-  BOOST_TEST(xml.find("value=\"a\xEF\xBF\xBD" "b\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("value=\"a\xEF\xBF\xBD"
+                      "b\"") != std::string::npos,
+             xml);
   BOOST_TEST(parseXml(xml, r4()).ok());
 }
 
