@@ -81,6 +81,13 @@ const std::vector<BadInput>& cases() {
       {"json 100 MB string",
        [] { return R"({"resourceType":"Patient","id":")" + std::string(100u << 20, 'a') + "\"}"; },
        false, Severity::kFatal, "too-long", "exceeds the limit", "", 0, 0},
+      {"json more than 500000 elements",
+       [] {
+         std::string s = R"({"resourceType":"Patient","name":[{"given":[)";
+         for (int i = 0; i < 600000; ++i) s += i ? ",\"a\"" : "\"a\"";
+         return s + "]}]}";
+       },
+       false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 1, 0},
       {"json byte-order mark is ignored with a warning",
        literal("\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"active\":true}"), true,
        Severity::kWarning, "structure", "byte-order mark", "", 1, 1},
@@ -157,6 +164,22 @@ const std::vector<BadInput>& cases() {
            R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","foo":1}}]})"),
        false, Severity::kError, "structure", "unknown property 'foo'",
        "Bundle.entry[0].resource.foo", 1, 0},
+      {"json narrative div not well-formed",
+       literal(
+           R"({"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>open</div>"}})"),
+       false, Severity::kError, "value", "the narrative is not well-formed XHTML",
+       "Patient.text.div", 1, 0},
+      {"json narrative div outside the XHTML namespace",
+       literal(R"({"resourceType":"Patient","text":{"status":"generated","div":"<div>hi</div>"}})"),
+       false, Severity::kError, "value", "must be in the XHTML namespace", "Patient.text.div", 1,
+       0},
+      {"json narrative with a DOCTYPE",
+       literal(
+           R"({"resourceType":"Patient","text":{"status":"generated","div":"<!DOCTYPE div [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><div xmlns=\"http://www.w3.org/1999/xhtml\">&x;</div>"}})"),
+       false, Severity::kError, "value", "single <div> element", "Patient.text.div", 1, 0},
+      {"json control character is accepted with a warning",
+       literal(R"({"resourceType":"Patient","name":[{"family":"a\u0001b"}]})"), true,
+       Severity::kWarning, "value", "control characters", "Patient.name[0].family", 1, 0},
       // ---- XML: syntax, encoding, security
       {"xml truncated", [] { return std::string("<Patient ") + kFhirNs + "><id value=\"a\"/>"; },
        false, Severity::kFatal, "structure", "invalid XML", "", 1, 0},
@@ -173,6 +196,13 @@ const std::vector<BadInput>& cases() {
        false, Severity::kFatal, "security", "DOCTYPE is not allowed", "", 0, 0},
       {"xml billion laughs", billionLaughs, false, Severity::kFatal, "security",
        "DOCTYPE is not allowed", "", 0, 0},
+      {"xml more than 500000 elements",
+       [] {
+         std::string s = std::string("<Patient ") + kFhirNs + "><name>";
+         for (int i = 0; i < 600000; ++i) s += "<given value=\"a\"/>";
+         return s + "</name></Patient>";
+       },
+       false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 0, 0},
       {"xml missing namespace", literal("<Patient><id value=\"a\"/></Patient>"), false,
        Severity::kFatal, "structure", "has no namespace", "Patient", 1, 0},
       {"xml wrong namespace",

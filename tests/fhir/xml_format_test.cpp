@@ -73,6 +73,17 @@ BOOST_AUTO_TEST_CASE(attribute_values_are_escaped) {
   BOOST_TEST(back.value()->child("name")->childValue("family") == "O\"Neil <&>\nline");
 }
 
+BOOST_AUTO_TEST_CASE(control_characters_become_replacement_characters_in_xml) {
+  auto patient = Element::makeResource("Patient");
+  auto& name = patient->addChild(Element::makeComplex("name", "HumanName"), true);
+  name.addChild(Element::makePrimitive("family", "string", std::string("a\x01") + "b"));
+  const std::string xml = writeXml(*patient);
+  BOOST_TEST(xml.find("value=\"a\xEF\xBF\xBD"
+                      "b\"") != std::string::npos,
+             xml);
+  BOOST_TEST(parseXml(xml, r4()).ok());
+}
+
 BOOST_AUTO_TEST_CASE(parameters_hold_typed_resources) {
   auto parsed = parseXml(R"(<Parameters xmlns="http://hl7.org/fhir"><parameter><name value="r"/>
     <resource><Patient><gender value="male"/></Patient></resource></parameter></Parameters>)",

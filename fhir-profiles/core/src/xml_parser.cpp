@@ -384,6 +384,12 @@ Result<Element::Ptr> parseXml(std::string_view xml, const DefinitionRegistry& re
     return fail("too-long", "XML input of " + std::to_string(xml.size()) +
                                 " bytes exceeds the limit of " + std::to_string(options.maxBytes));
   }
+  // Every element starts with '<': refuse documents that could hold too many before libxml2
+  // builds its (large) tree.
+  if (static_cast<std::size_t>(std::count(xml.begin(), xml.end(), '<')) > options.maxElements) {
+    return fail("too-costly",
+                "more than " + std::to_string(options.maxElements) + " elements in one document");
+  }
   switch (checkProlog(xml)) {
     case Prolog::kDoctype:
       return fail(
