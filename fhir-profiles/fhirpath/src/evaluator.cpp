@@ -370,13 +370,27 @@ Collection Evaluator::member(const Node& node, const Collection& focus) {
       }
     }
     if (matched) return out;
+    if (env_.strict && types_.isKnownType(name) && !focus.empty()) {
+      throw EvalError{"'" + name + "' is not the type of the context (" + focus[0].typeName() +
+                      ")"};
+    }
   }
   for (const Item& item : focus) {
     if (!item.isNode()) continue;
+    std::size_t before = out.size();
     for (const auto& child : item.node()->children()) {
-      if (child->baseName() == name || (child->isChoice() && child->name() == name)) {
+      if (child->baseName() == name) {
+        out.push_back(child.get());
+      } else if (child->isChoice() && child->name() == name) {
+        if (env_.strict) {
+          throw EvalError{"'" + name + "' names a choice with its type: use '" +
+                          std::string(child->baseName()) + "'"};
+        }
         out.push_back(child.get());
       }
+    }
+    if (env_.strict && out.size() == before && types_.hasProperty(*item.node(), name) == false) {
+      throw EvalError{"type " + item.node()->type() + " has no property '" + name + "'"};
     }
   }
   checkSize(out.size());

@@ -24,6 +24,13 @@ class TypeModel {
   virtual bool isSubtypeOf(std::string_view type, std::string_view base) const = 0;
   // True when `type` names a FHIR type the model knows (resource, datatype or primitive).
   virtual bool isKnownType(std::string_view type) const = 0;
+  // Whether the node's type defines a property `name` (base name of a choice); nullopt when the
+  // model cannot tell. Used by strict evaluation.
+  virtual std::optional<bool> hasProperty(const fhir::Element& node, std::string_view name) const {
+    (void)node;
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 // A type model without definitions: resource and datatype ancestry of R4 written down by hand.
@@ -78,6 +85,10 @@ struct EvaluationContext {
   // Longest string a regular expression is run on, and the largest collection built.
   std::size_t maxRegexInput = 1 << 20;
   std::size_t maxCollectionSize = 10'000'000;
+  // Strict evaluation: a property the node's type does not define, a leading type name that is
+  // not the context's type, or a choice element spelled with its type ("valueQuantity") is an
+  // error rather than an empty result.
+  bool strict = false;
   // A fixed clock for now()/today()/timeOfDay(); the system clock when unset.
   std::optional<DateTimeValue> now;
 };
