@@ -82,7 +82,13 @@ std::unique_ptr<TestModel> TestModel::load(const std::filesystem::path& r4Dir, s
         Property prop;
         if (el.HasMember("type")) {
           for (const auto& t : el["type"].GetArray()) {
-            if (t.HasMember("code")) prop.types.push_back(systemToFhir(t["code"].GetString()));
+            if (!t.HasMember("code")) continue;
+            std::string code = systemToFhir(t["code"].GetString());
+            // A resource's own id is an `id` (https://hl7.org/fhir/R4/resource.html#id).
+            if (path == type + ".id" && sd.HasMember("kind") &&
+                std::string(sd["kind"].GetString()) == "resource")
+              code = "id";
+            prop.types.push_back(code);
           }
         }
         if (el.HasMember("contentReference")) {
@@ -135,6 +141,15 @@ std::optional<bool> TestModel::hasProperty(const fhir::Element& node, std::strin
   std::string path = typePathOf(node);
   if (path == "BackboneElement") return std::nullopt;
   std::string prefix = path + "." + std::string(name);
+  return elements_.count(prefix) != 0 || elements_.count(prefix + "[x]") != 0;
+}
+
+std::optional<bool> TestModel::typeHasProperty(std::string_view type, std::string_view name) const {
+  std::string t(type);
+  auto dot = t.find('.');
+  if (dot != std::string::npos) t = t.substr(dot + 1);
+  if (!isKnownType(t)) return std::nullopt;
+  std::string prefix = t + "." + std::string(name);
   return elements_.count(prefix) != 0 || elements_.count(prefix + "[x]") != 0;
 }
 

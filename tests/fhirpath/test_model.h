@@ -24,6 +24,7 @@ class TestModel final : public fhirpath::TypeModel {
   bool isSubtypeOf(std::string_view type, std::string_view base) const override;
   bool isKnownType(std::string_view type) const override;
   std::optional<bool> hasProperty(const fhir::Element& node, std::string_view name) const override;
+  std::optional<bool> typeHasProperty(std::string_view type, std::string_view name) const override;
   // The definition path describing a node's properties ("Questionnaire.item", "HumanName").
   std::string typePathOf(const fhir::Element& node) const;
 

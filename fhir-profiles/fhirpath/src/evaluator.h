@@ -36,6 +36,7 @@ class Evaluator {
   Collection eval(const Node& node, const Collection& focus);
   Collection evalArg(const Node& node);
   Collection member(const Node& node, const Collection& focus);
+  void strictInvocation(const Node& node);
   Collection variable(const Node& node);
   Collection binary(const Node& node, const Collection& focus);
   Collection function(const Node& node, const Collection& focus);

@@ -212,6 +212,7 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
       std::string pattern = argString(args, 0, name, present);
       if (!present) return {};
       if (input.size() > env.maxRegexInput) throw EvalError{name + "(): input too long"};
+      if (pattern.empty() && fn == Fn::kReplaceMatches) return one(Value(input));
       boost::regex re = compileRegex(pattern, name, fn != Fn::kReplaceMatches);
       try {
         if (fn == Fn::kMatches) return one(Value(boost::regex_search(input, re)));

@@ -31,6 +31,12 @@ class TypeModel {
     (void)name;
     return std::nullopt;
   }
+  // Whether the named type defines a property `name`; nullopt when the model cannot tell.
+  virtual std::optional<bool> typeHasProperty(std::string_view type, std::string_view name) const {
+    (void)type;
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 // A type model without definitions: resource and datatype ancestry of R4 written down by hand.
