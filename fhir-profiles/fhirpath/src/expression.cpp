@@ -15,8 +15,8 @@ fhir::Result<Expression> Expression::compile(std::string_view text, const Compil
     fhir::Issue issue;
     issue.severity = fhir::Severity::kError;
     issue.code = "invalid";
-    issue.diagnostics = "FHIRPath syntax error at column " + std::to_string(e.column) + ": " +
-                        e.message;
+    issue.diagnostics = std::string(e.semantic ? "FHIRPath semantic error" : "FHIRPath syntax error") +
+                        " at column " + std::to_string(e.column) + ": " + e.message;
     issue.line = 1;
     issue.column = e.column;
     outcome.add(std::move(issue));
