@@ -5,6 +5,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <unordered_set>
 
 #include "operations.h"
 #include "string_functions.h"
@@ -782,6 +783,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
     case Fn::kRepeat: {
       Collection out;
       Collection current = focus;
+      std::unordered_set<const fhir::Element*> seenNodes;
       while (!current.empty()) {
         Collection next;
         std::int64_t index = 0;
@@ -797,9 +799,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
           frames_.pop_back();
           for (const Item& x : r) {
             step();
-            bool seen = x.isNode() ? std::any_of(out.begin(), out.end(),
-                                                 [&](const Item& y) { return y.node() == x.node(); })
-                                   : containsItem(out, x);
+            bool seen = x.isNode() ? !seenNodes.insert(x.node()).second : containsItem(out, x);
             if (!seen) {
               out.push_back(x);
               next.push_back(x);
