@@ -462,6 +462,13 @@ Collection Evaluator::eval(const Node& node, const Collection& focus) {
     }
     case NodeType::kAs: {
       Collection operand = eval(*node.children[0], focus);
+      if (!env_.enforceAsSingleton) {
+        Collection out;
+        for (const Item& item : operand) {
+          if (typeMatches(item, node.name, types_, true)) out.push_back(item);
+        }
+        return out;
+      }
       auto item = singleton(operand, "as");
       if (!item || !typeMatches(*item, node.name, types_, true)) return {};
       return operand;
@@ -827,6 +834,13 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
     }
     case Fn::kAs: {
       splitType(args[0]->name, types_);
+      if (!env_.enforceAsSingleton) {
+        Collection out;
+        for (const Item& item : focus) {
+          if (typeMatches(item, args[0]->name, types_, true)) out.push_back(item);
+        }
+        return out;
+      }
       auto item = singleton(focus, "as()");
       if (!item || !typeMatches(*item, args[0]->name, types_, true)) return {};
       return focus;
