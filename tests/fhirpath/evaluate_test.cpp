@@ -213,6 +213,25 @@ BOOST_AUTO_TEST_CASE(resolve_finds_contained_and_bundle_resources) {
   BOOST_TEST(eval(*bundle, "'Patient/zz'.resolve()") == "");
 }
 
+BOOST_AUTO_TEST_CASE(deeply_nested_iterations_keep_their_this) {
+  auto obs = parse(kObservation);
+  // Each level reads its focus after the nested levels have pushed their frames.
+  std::string expression = "0";
+  for (int i = 0; i < 40; ++i) expression = "('ab').select(" + expression + " + length())";
+  BOOST_TEST(eval(*obs, expression) == "80");
+}
+
+BOOST_AUTO_TEST_CASE(resource_variables_inside_contained_resources) {
+  auto obs = parse(R"({"resourceType": "Observation", "id": "outer", "status": "final",
+    "code": {"text": "x"},
+    "contained": [{"resourceType": "Patient", "id": "inner", "active": true}]})");
+  const fhir::Element* inner = obs->child("contained");
+  BOOST_REQUIRE(inner);
+  BOOST_TEST(eval(*inner, "%resource.id") == "inner");
+  BOOST_TEST(eval(*inner, "%rootResource.id") == "outer");
+  BOOST_TEST(eval(*inner, "active") == "true");
+}
+
 BOOST_AUTO_TEST_CASE(environment_variables) {
   auto obs = parse(kObservation);
   auto env = context();

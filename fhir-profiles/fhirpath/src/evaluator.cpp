@@ -386,7 +386,6 @@ const fhir::Element* resolveReference(const fhir::Element* from, std::string_vie
 Evaluator::Evaluator(const EvaluationContext& env, const Collection& context)
     : env_(env), types_(env.types ? *env.types : builtinTypeModel()), context_(context) {
   deadline_ = std::chrono::steady_clock::now() + env.timeLimit;
-  frames_.reserve(16);
   frames_.push_back(Frame{context, 0, nullptr});
 }
 
@@ -558,14 +557,13 @@ Collection Evaluator::variable(const Node& node) {
   if (name == "resource" || name == "rootResource") {
     const fhir::Element* r = name == "resource" ? env_.resource : env_.rootResource;
     if (!r && !context_.empty() && context_[0].isNode()) {
-      const fhir::Element* start = context_[0].node();
-      r = start->containingResource();
-      if (name == "rootResource" && r) {
-        for (const fhir::Element* n = r; n; n = n->parent() ? n->parent()->containingResource() : nullptr) {
-          // The root resource is the outermost resource that is not a Bundle entry's container.
-          if (n->type() == "Bundle" && n != r) break;
-          r = n;
-        }
+      r = context_[0].node()->containingResource();
+      // %rootResource is the container of a contained resource
+      // (https://hl7.org/fhir/R4/fhirpath.html#variables); a Bundle entry is its own root.
+      while (name == "rootResource" && r && r->name() == "contained" && r->parent()) {
+        const fhir::Element* container = r->parent()->containingResource();
+        if (!container) break;
+        r = container;
       }
     }
     if (!r) return {};
@@ -1000,7 +998,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
       bool invoked = &focus != &frames_.back().self && !focus.empty();
       if (invoked) frames_.push_back(Frame{focus, 0, nullptr});
       struct Pop {
-        std::vector<Frame>& frames;
+        std::deque<Frame>& frames;
         bool active;
         ~Pop() {
           if (active) frames.pop_back();

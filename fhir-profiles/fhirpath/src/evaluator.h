@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +49,7 @@ class Evaluator {
   const EvaluationContext& env_;
   const TypeModel& types_;
   const Collection& context_;
-  std::vector<Frame> frames_;
+  std::deque<Frame> frames_;  // a deque: evaluation holds references to frames while pushing
   std::uint64_t steps_ = 0;
   std::chrono::steady_clock::time_point deadline_;
 };

@@ -44,6 +44,11 @@ fhir::Result<Collection> Expression::evaluate(const Collection& input,
   } catch (const std::bad_alloc&) {
     return fhir::Result<Collection>::failure(fhir::Severity::kError, "too-costly",
                                              "FHIRPath evaluation ran out of memory");
+  } catch (const std::exception& e) {
+    // Nothing from the evaluator may escape as an exception; report what slipped through.
+    return fhir::Result<Collection>::failure(fhir::Severity::kError, "exception",
+                                             "FHIRPath evaluation failed in '" + text_ + "': " +
+                                                 e.what());
   }
 }
 
