@@ -29,24 +29,30 @@ const std::vector<std::pair<std::string, std::string>> kNoteExpressions = {
     {"DocumentReference", "DocumentReference.status = 'current'"},
     {"DocumentReference",
      "DocumentReference.type.coding.where(system = 'http://loinc.org').code.exists()"},
-    {"DocumentReference", "content.attachment.where(contentType.startsWith('text/') or "
-                          "contentType = 'application/pdf').exists()"},
+    {"DocumentReference",
+     "content.attachment.where(contentType.startsWith('text/') or "
+     "contentType = 'application/pdf').exists()"},
     {"DocumentReference", "content.attachment.all(data.exists() or url.exists())"},
     {"DocumentReference", "context.period.start.exists() implies context.period.start <= now()"},
-    {"DocumentReference", "securityLabel.coding.where(code in ('R' | 'V' | '42CFRPart2')).exists()"},
+    {"DocumentReference",
+     "securityLabel.coding.where(code in ('R' | 'V' | '42CFRPart2')).exists()"},
     {"DocumentReference", "subject.reference.matches('^(Patient/|urn:uuid:)')"},
     {"DocumentReference", "author.count() >= 1 and date.exists()"},
     {"DocumentReference", "relatesTo.where(code = 'replaces').target.reference.exists().not()"},
     {"DocumentReference", "description.length() < 1000 and description.contains('<script').not()"},
     {"Observation", "Observation.status in ('final' | 'amended' | 'corrected')"},
-    {"Observation", "code.coding.where(system = 'http://loinc.org' and code = '44261-6').exists() "
-                    "implies value.ofType(Quantity).value <= 27"},
-    {"Observation", "value.ofType(Quantity).where(value > 0).exists() or dataAbsentReason.exists() "
-                    "or component.exists() or hasMember.exists()"},
-    {"Observation", "effective.ofType(dateTime) <= now() or effective.ofType(Period).start <= now()"},
+    {"Observation",
+     "code.coding.where(system = 'http://loinc.org' and code = '44261-6').exists() "
+     "implies value.ofType(Quantity).value <= 27"},
+    {"Observation",
+     "value.ofType(Quantity).where(value > 0).exists() or dataAbsentReason.exists() "
+     "or component.exists() or hasMember.exists()"},
+    {"Observation",
+     "effective.ofType(dateTime) <= now() or effective.ofType(Period).start <= now()"},
     {"Observation", "category.coding.code.distinct().count() <= category.coding.count()"},
-    {"Observation", "component.where(code.coding.code = '8480-6').value.ofType(Quantity) > "
-                    "component.where(code.coding.code = '8462-4').value.ofType(Quantity)"},
+    {"Observation",
+     "component.where(code.coding.code = '8480-6').value.ofType(Quantity) > "
+     "component.where(code.coding.code = '8462-4').value.ofType(Quantity)"},
     {"Observation", "issued.exists() implies (issued >= effective.ofType(dateTime))"},
     {"Observation", "performer.reference.select(substring(0, indexOf('/'))).distinct()"},
     {"Patient", "name.where(use = 'official').family.exists() or name.text.exists()"},
@@ -151,12 +157,17 @@ int main(int argc, char** argv) {
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--shared" && i + 1 < argc) shared = argv[++i];
-    else if (a == "--workload" && i + 1 < argc) workloadOut = argv[++i];
-    else if (a == "--seconds" && i + 1 < argc) minSeconds = std::stod(argv[++i]);
-    else if (a == "--verbose") verbose = true;
+    if (a == "--shared" && i + 1 < argc)
+      shared = argv[++i];
+    else if (a == "--workload" && i + 1 < argc)
+      workloadOut = argv[++i];
+    else if (a == "--seconds" && i + 1 < argc)
+      minSeconds = std::stod(argv[++i]);
+    else if (a == "--verbose")
+      verbose = true;
     else {
-      std::cerr << "usage: bench_fhirpath [--shared DIR] [--workload FILE] [--seconds N] [--verbose]\n";
+      std::cerr
+          << "usage: bench_fhirpath [--shared DIR] [--workload FILE] [--seconds N] [--verbose]\n";
       return 2;
     }
   }
@@ -170,7 +181,8 @@ int main(int argc, char** argv) {
   // Examples.
   std::vector<Resource> resources;
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(shared / "fhir-tests" / "r4-examples" / "json")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(shared / "fhir-tests" / "r4-examples" / "json")) {
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
@@ -189,7 +201,8 @@ int main(int argc, char** argv) {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> invariantsByType;
   std::vector<std::string> allExpressions;
   for (const fhir::ResourceSummary* sd : registry->listResources("StructureDefinition")) {
-    if (sd->derivation != "specialization" || sd->url.rfind("http://hl7.org/fhir/StructureDefinition/", 0) != 0)
+    if (sd->derivation != "specialization" ||
+        sd->url.rfind("http://hl7.org/fhir/StructureDefinition/", 0) != 0)
       continue;
     auto tree = registry->findResource(sd->url);
     if (!tree) continue;
@@ -247,32 +260,40 @@ int main(int argc, char** argv) {
   std::size_t invariantEvaluations, invariantPasses, noteEvaluations, notePasses;
   double invariantSeconds =
       measure(invariantItems, resources, model, minSeconds, invariantEvaluations, invariantPasses);
-  double noteSeconds = measure(noteItems, resources, model, minSeconds, noteEvaluations, notePasses);
+  double noteSeconds =
+      measure(noteItems, resources, model, minSeconds, noteEvaluations, notePasses);
 
   std::cout << "fhirpath.examples " << resources.size() << "\n"
             << "fhirpath.invariants.total " << allExpressions.size() << "\n"
             << "fhirpath.invariants.compile_failures " << compileFailures << "\n"
             << "fhirpath.compile.seconds_all " << compileSeconds << "\n"
-            << "fhirpath.compile.us_per_expression " << compileSeconds * 1e6 / allExpressions.size() << "\n"
+            << "fhirpath.compile.us_per_expression " << compileSeconds * 1e6 / allExpressions.size()
+            << "\n"
             << "fhirpath.invariants.items " << invariantItems.size() << "\n"
             << "fhirpath.invariants.evaluations_per_pass " << check.evaluations << "\n"
             << "fhirpath.invariants.errors_per_pass " << check.errors << "\n"
             << "fhirpath.invariants.false_per_pass " << check.falses << "\n"
-            << "fhirpath.invariants.items_per_second " << invariantItems.size() * invariantPasses / invariantSeconds << "\n"
-            << "fhirpath.invariants.evaluations_per_second " << invariantEvaluations / invariantSeconds << "\n"
+            << "fhirpath.invariants.items_per_second "
+            << invariantItems.size() * invariantPasses / invariantSeconds << "\n"
+            << "fhirpath.invariants.evaluations_per_second "
+            << invariantEvaluations / invariantSeconds << "\n"
             << "fhirpath.notes.items " << noteItems.size() << "\n"
-            << "fhirpath.notes.items_per_second " << noteItems.size() * notePasses / noteSeconds << "\n"
+            << "fhirpath.notes.items_per_second " << noteItems.size() * notePasses / noteSeconds
+            << "\n"
             << "fhirpath.notes.evaluations_per_second " << noteEvaluations / noteSeconds << "\n";
 
   if (!workloadOut.empty()) {
     std::ofstream out(workloadOut);
     out << "{\"resources\":[";
-    for (std::size_t i = 0; i < resources.size(); ++i) out << (i ? "," : "") << jsonString(resources[i].file);
+    for (std::size_t i = 0; i < resources.size(); ++i)
+      out << (i ? "," : "") << jsonString(resources[i].file);
     out << "],\"compile\":[";
-    for (std::size_t i = 0; i < allExpressions.size(); ++i) out << (i ? "," : "") << jsonString(allExpressions[i]);
+    for (std::size_t i = 0; i < allExpressions.size(); ++i)
+      out << (i ? "," : "") << jsonString(allExpressions[i]);
     auto writeItems = [&](const std::vector<WorkItem>& items) {
       for (std::size_t i = 0; i < items.size(); ++i) {
-        out << (i ? "," : "") << "{\"r\":" << items[i].resource << ",\"base\":" << jsonString(items[i].base)
+        out << (i ? "," : "") << "{\"r\":" << items[i].resource
+            << ",\"base\":" << jsonString(items[i].base)
             << ",\"expression\":" << jsonString(items[i].expression) << "}";
       }
     };

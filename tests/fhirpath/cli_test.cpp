@@ -2,12 +2,12 @@
 // tests/data/fhirpath/cli/ are compared as JSON.
 #include <rapidjson/document.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 #include "test_paths.h"
@@ -60,18 +60,22 @@ BOOST_AUTO_TEST_SUITE(cli)
 BOOST_AUTO_TEST_CASE(one_expression_one_file_prints_a_json_array) {
   Run r = run("-e 'name.first() | name.given.last() | multipleBirth' patient.json");
   BOOST_TEST(r.exitCode == 0);
-  std::string expected = nt::readFile(nt::testDataDir() / "fhirpath" / "cli" / "single.expected.json");
+  std::string expected =
+      nt::readFile(nt::testDataDir() / "fhirpath" / "cli" / "single.expected.json");
   BOOST_TEST(sameJson(r.out, expected), r.out);
 }
 
 BOOST_AUTO_TEST_CASE(several_expressions_print_one_line_each) {
-  Run r = run("--types -e 'birthDate + 1 year' -e 'name.given.count() > 2 and active' "
-              "patient.json patient.xml");
+  Run r =
+      run("--types -e 'birthDate + 1 year' -e 'name.given.count() > 2 and active' "
+          "patient.json patient.xml");
   BOOST_TEST(r.exitCode == 0);
   auto actual = lines(r.out);
-  auto expected = lines(nt::readFile(nt::testDataDir() / "fhirpath" / "cli" / "multi.expected.jsonl"));
+  auto expected =
+      lines(nt::readFile(nt::testDataDir() / "fhirpath" / "cli" / "multi.expected.jsonl"));
   BOOST_REQUIRE_EQUAL(actual.size(), expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) BOOST_TEST(sameJson(actual[i], expected[i]), actual[i]);
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    BOOST_TEST(sameJson(actual[i], expected[i]), actual[i]);
 }
 
 BOOST_AUTO_TEST_CASE(errors_are_operation_outcomes_and_exit_1) {

@@ -25,12 +25,11 @@ unsigned errorColumn(const std::string& text) {
 BOOST_AUTO_TEST_SUITE(compile)
 
 BOOST_AUTO_TEST_CASE(valid_expressions_compile) {
-  for (const char* text :
-       {"Patient.name.where(use = 'official').given.first()", "1 + 2 * 3 - -4",
-        "@2014-01-01T10:00:00.000+01:00 > @2014", "%`vs-administrative-gender`",
-        "%vs-observation-status", "value.ofType(FHIR.Quantity).value", "`div`.exists()",
-        "(1 | 2).aggregate($this + $total, 0)", "5.5 'mg' + 3 days", "{}",
-        "a /* comment */ and b // trailing"}) {
+  for (const char* text : {"Patient.name.where(use = 'official').given.first()", "1 + 2 * 3 - -4",
+                           "@2014-01-01T10:00:00.000+01:00 > @2014", "%`vs-administrative-gender`",
+                           "%vs-observation-status", "value.ofType(FHIR.Quantity).value",
+                           "`div`.exists()", "(1 | 2).aggregate($this + $total, 0)",
+                           "5.5 'mg' + 3 days", "{}", "a /* comment */ and b // trailing"}) {
     BOOST_TEST(compileError(text).empty(), text << ": " << compileError(text));
   }
 }
@@ -40,8 +39,9 @@ BOOST_AUTO_TEST_CASE(syntax_errors_give_column_and_expectation) {
              "FHIRPath syntax error at column 14: expected an identifier or function name after "
              "'.', found end of expression");
   BOOST_TEST(errorColumn("name.where(use = 'x'") == 21u);
-  BOOST_TEST(compileError("name.where(use = 'x'").find("expected ')' to close the arguments of where()") !=
-             std::string::npos);
+  BOOST_TEST(
+      compileError("name.where(use = 'x'").find("expected ')' to close the arguments of where()") !=
+      std::string::npos);
   BOOST_TEST(compileError("'unterminated").find("unterminated string") != std::string::npos);
   BOOST_TEST(errorColumn("1 + + ") == 7u);
   BOOST_TEST(compileError("name given").find("unexpected 'given'") != std::string::npos);

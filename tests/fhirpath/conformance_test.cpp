@@ -85,7 +85,8 @@ std::vector<Case> readSuite(const std::filesystem::path& path) {
 }
 
 std::string lowerFirst(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && s != "Quantity") s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && s != "Quantity")
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
 }
 
@@ -93,8 +94,8 @@ std::string lowerFirst(std::string s) {
 std::string literalText(const fp::Item& item) {
   auto v = item.toValue();
   std::string body = item.isNode() && item.node()->isPrimitive() ? item.node()->value()
-                     : v                                          ? fp::valueToString(*v)
-                                                                  : "<" + item.typeName() + ">";
+                     : v                                         ? fp::valueToString(*v)
+                                                                 : "<" + item.typeName() + ">";
   if (v && std::holds_alternative<fp::DateTimeValue>(*v)) {
     auto kind = std::get<fp::DateTimeValue>(*v).kind();
     return (kind == fp::DateTimeValue::Kind::kTime ? "@T" : "@") + body;
@@ -159,8 +160,8 @@ BOOST_AUTO_TEST_CASE(official_r4_suite, *nt::needsShared()) {
       ok = !c.invalid.empty();
       why = compiled.outcome().issues().front().diagnostics;
     } else {
-      auto result = resource ? compiled->evaluate(*resource, env)
-                             : compiled->evaluate(fp::Collection{}, env);
+      auto result =
+          resource ? compiled->evaluate(*resource, env) : compiled->evaluate(fp::Collection{}, env);
       if (!result) {
         ok = !c.invalid.empty();
         why = result.outcome().issues().front().diagnostics;
@@ -176,10 +177,12 @@ BOOST_AUTO_TEST_CASE(official_r4_suite, *nt::needsShared()) {
         if (actual.size() != c.outputs.size()) {
           why = "expected " + std::to_string(c.outputs.size()) + " item(s), got " +
                 std::to_string(actual.size());
-          for (const auto& item : actual) why += " [" + item.typeName() + " " + literalText(item) + "]";
+          for (const auto& item : actual)
+            why += " [" + item.typeName() + " " + literalText(item) + "]";
         } else {
           ok = true;
-          for (std::size_t i = 0; i < actual.size() && ok; ++i) ok = matches(actual[i], c.outputs[i], why);
+          for (std::size_t i = 0; i < actual.size() && ok; ++i)
+            ok = matches(actual[i], c.outputs[i], why);
         }
       }
     }
@@ -194,7 +197,8 @@ BOOST_AUTO_TEST_CASE(official_r4_suite, *nt::needsShared()) {
   for (const auto& f : failures) std::cout << "  FAIL " << f << "\n";
   std::cout.flush();
 
-  std::string baselineText = nt::readFile(nt::testDataDir() / "fhirpath" / "conformance-baseline.txt");
+  std::string baselineText =
+      nt::readFile(nt::testDataDir() / "fhirpath" / "conformance-baseline.txt");
   std::size_t baseline = std::stoul(baselineText);
   BOOST_TEST(cases.size() == 935u);
   BOOST_TEST(passed >= baseline, "passed " << passed << " < baseline " << baseline);

@@ -29,8 +29,8 @@ fhir::Element::Ptr parse(const std::string& json) {
 fp::EvaluationContext context() {
   fp::EvaluationContext env;
   env.types = &model();
-  env.now = fp::DateTimeValue::parse("2026-03-04T10:20:30.000+01:00",
-                                     fp::DateTimeValue::Kind::kDateTime);
+  env.now =
+      fp::DateTimeValue::parse("2026-03-04T10:20:30.000+01:00", fp::DateTimeValue::Kind::kDateTime);
   return env;
 }
 
@@ -186,7 +186,8 @@ BOOST_AUTO_TEST_CASE(large_trees_evaluate) {
   auto bundle = fhir::Element::makeResource("Bundle");
   for (int i = 0; i < 100'000; ++i) {
     auto entry = fhir::Element::makeComplex("entry", "BackboneElement");
-    entry->addChild(fhir::Element::makePrimitive("fullUrl", "uri", "urn:uuid:" + std::to_string(i)));
+    entry->addChild(
+        fhir::Element::makePrimitive("fullUrl", "uri", "urn:uuid:" + std::to_string(i)));
     bundle->addChild(std::move(entry));
   }
   BOOST_TEST(eval(*bundle, "entry.count()") == "100000");
@@ -290,7 +291,8 @@ BOOST_AUTO_TEST_CASE(html_checks_reject_active_content) {
   };
   auto safe = make(R"(<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Seen today</p></div>)");
   auto script = make(R"(<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>)");
-  auto handler = make(R"(<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x()\">a</p></div>)");
+  auto handler =
+      make(R"(<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x()\">a</p></div>)");
   BOOST_TEST(eval(*safe, "text.div.htmlChecks()") == "true");
   BOOST_TEST(eval(*script, "text.div.htmlChecks()") == "false");
   BOOST_TEST(eval(*handler, "text.div.htmlChecks()") == "false");

@@ -60,8 +60,8 @@ int orderPrecision(Precision p) {
 }  // namespace
 
 DateTimeValue DateTimeValue::fromFields(Kind kind, Precision precision, int year, int month,
-                                        int day, int hour, int minute, int second,
-                                        int millisecond, std::optional<int> timezoneMinutes) {
+                                        int day, int hour, int minute, int second, int millisecond,
+                                        std::optional<int> timezoneMinutes) {
   DateTimeValue v;
   v.kind_ = kind;
   v.precision_ = precision;
@@ -140,7 +140,8 @@ std::optional<DateTimeValue> DateTimeValue::parse(std::string_view text, Kind ki
     v.precision_ = Precision::kMonth;
     if (pos < text.size() && text[pos] == '-') {
       ++pos;
-      if (!readDigits(text, pos, 2, v.day_) || v.day_ < 1 || v.day_ > daysInMonth(v.year_, v.month_))
+      if (!readDigits(text, pos, 2, v.day_) || v.day_ < 1 ||
+          v.day_ > daysInMonth(v.year_, v.month_))
         return std::nullopt;
       v.precision_ = Precision::kDay;
     }
@@ -220,10 +221,10 @@ std::optional<int> DateTimeValue::compare(const DateTimeValue& other) const {
     a = *a.add(-a.timezoneMinutes_, "minute");
     b = *b.add(-b.timezoneMinutes_, "minute");
   }
-  const int fieldsA[] = {a.year_, a.month_, a.day_, a.hour_, a.minute_,
-                         a.second_ * 1000 + a.millisecond_};
-  const int fieldsB[] = {b.year_, b.month_, b.day_, b.hour_, b.minute_,
-                         b.second_ * 1000 + b.millisecond_};
+  const int fieldsA[] = {a.year_, a.month_,  a.day_,
+                         a.hour_, a.minute_, a.second_ * 1000 + a.millisecond_};
+  const int fieldsB[] = {b.year_, b.month_,  b.day_,
+                         b.hour_, b.minute_, b.second_ * 1000 + b.millisecond_};
   int first = kind_ == Kind::kTime ? static_cast<int>(Precision::kHour) : 0;
   int pa = orderPrecision(a.precision_);
   int pb = orderPrecision(b.precision_);

@@ -113,9 +113,7 @@ std::string Decimal::toString() const {
   return digits;
 }
 
-double Decimal::toDouble() const {
-  return std::stod(toString());
-}
+double Decimal::toDouble() const { return std::stod(toString()); }
 
 bool Decimal::toInteger(std::int64_t& out) const {
   Int128 p = pow10(scale_);
@@ -129,7 +127,8 @@ bool Decimal::toInteger(std::int64_t& out) const {
 std::optional<Decimal> Decimal::add(const Decimal& other) const {
   int scale = std::max(scale_, other.scale_);
   Int128 a, b, sum;
-  if (!rescaleUp(unscaled_, scale_, scale, a) || !rescaleUp(other.unscaled_, other.scale_, scale, b))
+  if (!rescaleUp(unscaled_, scale_, scale, a) ||
+      !rescaleUp(other.unscaled_, other.scale_, scale, b))
     return std::nullopt;
   if (__builtin_add_overflow(a, b, &sum)) return std::nullopt;
   return Decimal(sum, scale);
@@ -173,7 +172,8 @@ std::optional<Decimal> Decimal::integerDivide(const Decimal& other) const {
   if (other.unscaled_ == 0) return std::nullopt;
   int scale = std::max(scale_, other.scale_);
   Int128 a, b;
-  if (!rescaleUp(unscaled_, scale_, scale, a) || !rescaleUp(other.unscaled_, other.scale_, scale, b))
+  if (!rescaleUp(unscaled_, scale_, scale, a) ||
+      !rescaleUp(other.unscaled_, other.scale_, scale, b))
     return std::nullopt;
   return Decimal(a / b, 0);
 }
@@ -182,7 +182,8 @@ std::optional<Decimal> Decimal::modulo(const Decimal& other) const {
   if (other.unscaled_ == 0) return std::nullopt;
   int scale = std::max(scale_, other.scale_);
   Int128 a, b;
-  if (!rescaleUp(unscaled_, scale_, scale, a) || !rescaleUp(other.unscaled_, other.scale_, scale, b))
+  if (!rescaleUp(unscaled_, scale_, scale, a) ||
+      !rescaleUp(other.unscaled_, other.scale_, scale, b))
     return std::nullopt;
   return Decimal(a % b, scale);
 }

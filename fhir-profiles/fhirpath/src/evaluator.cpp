@@ -213,9 +213,9 @@ std::pair<std::string_view, std::string_view> splitType(std::string_view spec,
     ns = spec.substr(0, dot);
     name = spec.substr(dot + 1);
   }
-  bool known = ns == "System"  ? isSystemType(name)
-               : ns == "FHIR"  ? types.isKnownType(name)
-                               : isSystemType(name) || types.isKnownType(name);
+  bool known = ns == "System" ? isSystemType(name)
+               : ns == "FHIR" ? types.isKnownType(name)
+                              : isSystemType(name) || types.isKnownType(name);
   if (!known && ns != "System") throw EvalError{"unknown type '" + std::string(spec) + "'"};
   return {ns, name};
 }
@@ -279,22 +279,46 @@ std::optional<DateTimeValue> dateBoundary(const DateTimeValue& v, int digits, bo
   P target;
   if (v.kind() == K::kTime) {
     switch (digits) {
-      case 2: target = P::kHour; break;
-      case 4: target = P::kMinute; break;
-      case 6: target = P::kSecond; break;
-      case 9: target = P::kMillisecond; break;
-      default: return std::nullopt;
+      case 2:
+        target = P::kHour;
+        break;
+      case 4:
+        target = P::kMinute;
+        break;
+      case 6:
+        target = P::kSecond;
+        break;
+      case 9:
+        target = P::kMillisecond;
+        break;
+      default:
+        return std::nullopt;
     }
   } else {
     switch (digits) {
-      case 4: target = P::kYear; break;
-      case 6: target = P::kMonth; break;
-      case 8: target = P::kDay; break;
-      case 10: target = P::kHour; break;
-      case 12: target = P::kMinute; break;
-      case 14: target = P::kSecond; break;
-      case 17: target = P::kMillisecond; break;
-      default: return std::nullopt;
+      case 4:
+        target = P::kYear;
+        break;
+      case 6:
+        target = P::kMonth;
+        break;
+      case 8:
+        target = P::kDay;
+        break;
+      case 10:
+        target = P::kHour;
+        break;
+      case 12:
+        target = P::kMinute;
+        break;
+      case 14:
+        target = P::kSecond;
+        break;
+      case 17:
+        target = P::kMillisecond;
+        break;
+      default:
+        return std::nullopt;
     }
     if (v.kind() == K::kDate && target > P::kDay) return std::nullopt;
   }
@@ -715,9 +739,7 @@ Collection Evaluator::iterate(const Node& node, const Collection& focus) {
 Collection Evaluator::function(const Node& node, const Collection& focus) {
   const auto& args = node.children;
   auto arg = [&](std::size_t i) { return evalArg(*args[i]); };
-  auto stringInput = [&](bool& present) {
-    return requireString(focus, node.name + "()", present);
-  };
+  auto stringInput = [&](bool& present) { return requireString(focus, node.name + "()", present); };
   auto intArg = [&](std::size_t i, bool& present) {
     return requireInteger(arg(i), node.name + "()", present);
   };
@@ -900,8 +922,8 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
         static const int kDate[] = {4, 6, 8, 10, 12, 14, 17};
         static const int kTime[] = {2, 2, 2, 2, 4, 6, 9};
         int p = static_cast<int>(dt->precision());
-        return single(Item(Value(std::int64_t{
-            dt->kind() == DateTimeValue::Kind::kTime ? kTime[p] : kDate[p]})));
+        return single(Item(
+            Value(std::int64_t{dt->kind() == DateTimeValue::Kind::kTime ? kTime[p] : kDate[p]})));
       }
       return {};
     }
@@ -917,18 +939,22 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
         if (present) digits = d;
       }
       if (isNumber(*v) || std::holds_alternative<Quantity>(*v)) {
-        Decimal d = std::holds_alternative<Quantity>(*v) ? std::get<Quantity>(*v).value()
-                                                         : asDecimal(*v);
-        auto r = decimalBoundary(d, static_cast<int>(std::clamp<std::int64_t>(digits.value_or(8), -1, 99)), high);
+        Decimal d =
+            std::holds_alternative<Quantity>(*v) ? std::get<Quantity>(*v).value() : asDecimal(*v);
+        auto r = decimalBoundary(
+            d, static_cast<int>(std::clamp<std::int64_t>(digits.value_or(8), -1, 99)), high);
         if (!r) return {};
-        if (auto* q = std::get_if<Quantity>(&*v)) return single(Item(Value(Quantity(*r, q->unit()))));
+        if (auto* q = std::get_if<Quantity>(&*v))
+          return single(Item(Value(Quantity(*r, q->unit()))));
         return single(Item(Value(*r)));
       }
       if (auto* dt = std::get_if<DateTimeValue>(&*v)) {
         int defaultDigits = dt->kind() == DateTimeValue::Kind::kTime   ? 9
                             : dt->kind() == DateTimeValue::Kind::kDate ? 8
                                                                        : 17;
-        auto r = dateBoundary(*dt, static_cast<int>(std::clamp<std::int64_t>(digits.value_or(defaultDigits), -1, 99)), high);
+        auto r = dateBoundary(
+            *dt, static_cast<int>(std::clamp<std::int64_t>(digits.value_or(defaultDigits), -1, 99)),
+            high);
         if (!r) return {};
         return single(Item(Value(*r)));
       }
@@ -1137,7 +1163,8 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
         if (digits < 0) throw EvalError{"round() precision must be >= 0"};
       }
       return math([&](const Value& v) -> Collection {
-        return single(Item(Value(asDecimal(v).round(static_cast<int>(std::min<std::int64_t>(digits, 28))))));
+        return single(
+            Item(Value(asDecimal(v).round(static_cast<int>(std::min<std::int64_t>(digits, 28))))));
       });
     }
     case Fn::kExp:

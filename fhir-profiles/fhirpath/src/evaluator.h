@@ -29,8 +29,8 @@ class Evaluator {
 
  private:
   struct Frame {
-    Collection self;            // $this
-    std::int64_t index = 0;     // $index
+    Collection self;                    // $this
+    std::int64_t index = 0;             // $index
     const Collection* total = nullptr;  // $total inside aggregate()
   };
 

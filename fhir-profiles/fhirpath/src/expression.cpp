@@ -15,8 +15,9 @@ fhir::Result<Expression> Expression::compile(std::string_view text, const Compil
     fhir::Issue issue;
     issue.severity = fhir::Severity::kError;
     issue.code = "invalid";
-    issue.diagnostics = std::string(e.semantic ? "FHIRPath semantic error" : "FHIRPath syntax error") +
-                        " at column " + std::to_string(e.column) + ": " + e.message;
+    issue.diagnostics =
+        std::string(e.semantic ? "FHIRPath semantic error" : "FHIRPath syntax error") +
+        " at column " + std::to_string(e.column) + ": " + e.message;
     issue.line = 1;
     issue.column = e.column;
     outcome.add(std::move(issue));
@@ -32,23 +33,24 @@ fhir::Result<Collection> Expression::evaluate(const fhir::Element& context,
 
 fhir::Result<Collection> Expression::evaluate(const Collection& input,
                                               const EvaluationContext& env) const {
-  if (!root_) return fhir::Result<Collection>::failure(fhir::Severity::kError, "processing",
-                                                       "expression was not compiled");
+  if (!root_)
+    return fhir::Result<Collection>::failure(fhir::Severity::kError, "processing",
+                                             "expression was not compiled");
   try {
     detail::Evaluator evaluator(env, input);
     return evaluator.evaluate(*root_);
   } catch (const detail::EvalError& e) {
-    return fhir::Result<Collection>::failure(fhir::Severity::kError, "processing",
-                                             "FHIRPath evaluation error in '" + text_ + "': " +
-                                                 e.message);
+    return fhir::Result<Collection>::failure(
+        fhir::Severity::kError, "processing",
+        "FHIRPath evaluation error in '" + text_ + "': " + e.message);
   } catch (const std::bad_alloc&) {
     return fhir::Result<Collection>::failure(fhir::Severity::kError, "too-costly",
                                              "FHIRPath evaluation ran out of memory");
   } catch (const std::exception& e) {
     // Nothing from the evaluator may escape as an exception; report what slipped through.
-    return fhir::Result<Collection>::failure(fhir::Severity::kError, "exception",
-                                             "FHIRPath evaluation failed in '" + text_ + "': " +
-                                                 e.what());
+    return fhir::Result<Collection>::failure(
+        fhir::Severity::kError, "exception",
+        "FHIRPath evaluation failed in '" + text_ + "': " + e.what());
   }
 }
 

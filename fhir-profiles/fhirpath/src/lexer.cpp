@@ -85,22 +85,38 @@ class Scanner {
       if (pos_ >= text_.size()) fail(pos_, "unterminated escape sequence");
       char e = text_[pos_++];
       switch (e) {
-        case '\'': case '"': case '`': case '\\': case '/':
+        case '\'':
+        case '"':
+        case '`':
+        case '\\':
+        case '/':
           out += e;
           break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = 0;
           for (int i = 0; i < 4; ++i) {
             char h = peek();
             unsigned d;
-            if (h >= '0' && h <= '9') d = h - '0';
-            else if (h >= 'a' && h <= 'f') d = h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F') d = h - 'A' + 10;
-            else fail(pos_, "invalid \\u escape: expected 4 hex digits");
+            if (h >= '0' && h <= '9')
+              d = h - '0';
+            else if (h >= 'a' && h <= 'f')
+              d = h - 'a' + 10;
+            else if (h >= 'A' && h <= 'F')
+              d = h - 'A' + 10;
+            else
+              fail(pos_, "invalid \\u escape: expected 4 hex digits");
             cp = cp * 16 + d;
             ++pos_;
           }
@@ -163,8 +179,8 @@ class Scanner {
       if (scanTime()) {
         if (peek() == 'Z') {
           ++pos_;
-        } else if ((peek() == '+' || peek() == '-') && digits(pos_ + 1, 2) == 2 &&
-                   peek(3) == ':' && digits(pos_ + 4, 2) == 2) {
+        } else if ((peek() == '+' || peek() == '-') && digits(pos_ + 1, 2) == 2 && peek(3) == ':' &&
+                   digits(pos_ + 4, 2) == 2) {
           pos_ += 6;
         }
       }
@@ -223,8 +239,8 @@ class Scanner {
       std::string_view name = text_.substr(s, pos_ - s);
       // FHIR's %vs-[name] and %ext-[name] (https://hl7.org/fhir/R4/fhirpath.html#variables).
       if ((name == "vs" || name == "ext") && peek() == '-') {
-        while (pos_ < text_.size() && (isIdentChar(text_[pos_]) || text_[pos_] == '-' ||
-                                       text_[pos_] == '.'))
+        while (pos_ < text_.size() &&
+               (isIdentChar(text_[pos_]) || text_[pos_] == '-' || text_[pos_] == '.'))
           ++pos_;
       }
       t.text = std::string(text_.substr(s, pos_ - s));

@@ -314,8 +314,10 @@ std::optional<Value> convertToBoolean(const Item& item) {
   }
   if (auto* s = std::get_if<std::string>(&*v)) {
     std::string l = lower(*s);
-    if (l == "true" || l == "t" || l == "yes" || l == "y" || l == "1" || l == "1.0") return Value(true);
-    if (l == "false" || l == "f" || l == "no" || l == "n" || l == "0" || l == "0.0") return Value(false);
+    if (l == "true" || l == "t" || l == "yes" || l == "y" || l == "1" || l == "1.0")
+      return Value(true);
+    if (l == "false" || l == "f" || l == "no" || l == "n" || l == "0" || l == "0.0")
+      return Value(false);
   }
   return std::nullopt;
 }
@@ -364,9 +366,11 @@ std::optional<Value> convertToQuantity(const Item& item) {
   auto v = item.toValue();
   if (!v) return std::nullopt;
   if (std::holds_alternative<Quantity>(*v)) return v;
-  if (auto* i = std::get_if<std::int64_t>(&*v)) return Value(Quantity(Decimal::fromInteger(*i), "1"));
+  if (auto* i = std::get_if<std::int64_t>(&*v))
+    return Value(Quantity(Decimal::fromInteger(*i), "1"));
   if (auto* d = std::get_if<Decimal>(&*v)) return Value(Quantity(*d, "1"));
-  if (auto* b = std::get_if<bool>(&*v)) return Value(Quantity(*Decimal::parse(*b ? "1.0" : "0.0"), "1"));
+  if (auto* b = std::get_if<bool>(&*v))
+    return Value(Quantity(*Decimal::parse(*b ? "1.0" : "0.0"), "1"));
   if (auto* s = std::get_if<std::string>(&*v)) {
     std::string_view text = *s;
     auto space = text.find(' ');

@@ -17,13 +17,13 @@ struct BinaryInfo {
 // Lowest binds last: implies < or/xor < and < in/contains < equality < inequality < union <
 // is/as < additive < multiplicative.
 constexpr BinaryInfo kBinary[] = {
-    {"implies", Op::kImplies, 1}, {"or", Op::kOr, 2},           {"xor", Op::kXor, 2},
-    {"and", Op::kAnd, 3},         {"in", Op::kIn, 4},           {"contains", Op::kContains, 4},
-    {"=", Op::kEqual, 5},         {"!=", Op::kNotEqual, 5},     {"~", Op::kEquivalent, 5},
-    {"!~", Op::kNotEquivalent, 5}, {"<", Op::kLess, 6},         {"<=", Op::kLessEqual, 6},
-    {">", Op::kGreater, 6},       {">=", Op::kGreaterEqual, 6}, {"|", Op::kUnion, 7},
-    {"+", Op::kPlus, 9},          {"-", Op::kMinus, 9},         {"&", Op::kConcat, 9},
-    {"*", Op::kTimes, 10},        {"/", Op::kDivide, 10},       {"div", Op::kDiv, 10},
+    {"implies", Op::kImplies, 1},  {"or", Op::kOr, 2},           {"xor", Op::kXor, 2},
+    {"and", Op::kAnd, 3},          {"in", Op::kIn, 4},           {"contains", Op::kContains, 4},
+    {"=", Op::kEqual, 5},          {"!=", Op::kNotEqual, 5},     {"~", Op::kEquivalent, 5},
+    {"!~", Op::kNotEquivalent, 5}, {"<", Op::kLess, 6},          {"<=", Op::kLessEqual, 6},
+    {">", Op::kGreater, 6},        {">=", Op::kGreaterEqual, 6}, {"|", Op::kUnion, 7},
+    {"+", Op::kPlus, 9},           {"-", Op::kMinus, 9},         {"&", Op::kConcat, 9},
+    {"*", Op::kTimes, 10},         {"/", Op::kDivide, 10},       {"div", Op::kDiv, 10},
     {"mod", Op::kMod, 10},
 };
 constexpr int kTypePrecedence = 8;
@@ -37,7 +37,8 @@ class ParserImpl {
     if (tokens_.front().type == TokenType::kEnd) fail(tokens_.front(), "empty expression");
     auto node = expression(0);
     if (peek().type != TokenType::kEnd) {
-      fail(peek(), "unexpected '" + describe(peek()) + "': expected an operator or end of expression");
+      fail(peek(),
+           "unexpected '" + describe(peek()) + "': expected an operator or end of expression");
     }
     return node;
   }
@@ -174,7 +175,8 @@ class ParserImpl {
           return operand;
         }
         if (auto* q = std::get_if<Quantity>(&v)) {
-          operand->literal = std::make_shared<const Value>(Quantity(q->value().negate(), q->unit()));
+          operand->literal =
+              std::make_shared<const Value>(Quantity(q->value().negate(), q->unit()));
           return operand;
         }
       }
@@ -252,10 +254,10 @@ class ParserImpl {
     expect(")", "to close the arguments of " + nameToken.text + "()");
     int count = static_cast<int>(node->children.size());
     if (count < info->minArgs || count > info->maxArgs) {
-      std::string expected = info->minArgs == info->maxArgs
-                                 ? std::to_string(info->minArgs)
-                                 : std::to_string(info->minArgs) + " to " +
-                                       std::to_string(info->maxArgs);
+      std::string expected =
+          info->minArgs == info->maxArgs
+              ? std::to_string(info->minArgs)
+              : std::to_string(info->minArgs) + " to " + std::to_string(info->maxArgs);
       throw CompileError{nameToken.column,
                          "function '" + nameToken.text + "' takes " + expected + " argument" +
                              (info->maxArgs == 1 ? "" : "s") + ", found " + std::to_string(count),
@@ -314,8 +316,7 @@ class ParserImpl {
         }
         std::int64_t i;
         if (t.text.find('.') == std::string::npos) {
-          if (!number->toInteger(i) || i > INT32_MAX)
-            fail(t, "integer out of range: " + t.text);
+          if (!number->toInteger(i) || i > INT32_MAX) fail(t, "integer out of range: " + t.text);
           return literal(t, Value(i));
         }
         return literal(t, Value(*number));

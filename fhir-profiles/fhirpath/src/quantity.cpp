@@ -67,14 +67,15 @@ constexpr std::array kUnits = {
     UnitDef{"K", "K", "1"},
 };
 
-// Calendar keywords and the UCUM unit each equals (https://hl7.org/fhirpath/N1/#time-valued-quantities).
+// Calendar keywords and the UCUM unit each equals
+// (https://hl7.org/fhirpath/N1/#time-valued-quantities).
 struct CalendarDef {
   std::string_view keyword;
   std::string_view ucum;
 };
 constexpr std::array kCalendar = {
-    CalendarDef{"year", "a"},   CalendarDef{"month", "mo"},  CalendarDef{"week", "wk"},
-    CalendarDef{"day", "d"},    CalendarDef{"hour", "h"},    CalendarDef{"minute", "min"},
+    CalendarDef{"year", "a"},   CalendarDef{"month", "mo"},       CalendarDef{"week", "wk"},
+    CalendarDef{"day", "d"},    CalendarDef{"hour", "h"},         CalendarDef{"minute", "min"},
     CalendarDef{"second", "s"}, CalendarDef{"millisecond", "ms"},
 };
 
@@ -99,7 +100,8 @@ std::string_view toUcum(std::string_view unit) {
 
 std::optional<Resolved> resolve(std::string_view unit) {
   unit = toUcum(unit);
-  if (const UnitDef* u = findUnit(unit)) return Resolved{std::string(u->base), *Decimal::parse(u->factor)};
+  if (const UnitDef* u = findUnit(unit))
+    return Resolved{std::string(u->base), *Decimal::parse(u->factor)};
   auto slash = unit.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
   const UnitDef* num = findUnit(unit.substr(0, slash));
@@ -239,7 +241,8 @@ std::optional<Quantity> Quantity::divide(const Quantity& other) const {
 std::optional<std::string> Quantity::dateArithmeticUnit(std::string_view unit) {
   if (isCalendarKeyword(unit)) return std::string(unit);
   for (const auto& c : kCalendar) {
-    if (c.ucum == unit && c.keyword != "year" && c.keyword != "month") return std::string(c.keyword);
+    if (c.ucum == unit && c.keyword != "year" && c.keyword != "month")
+      return std::string(c.keyword);
   }
   return std::nullopt;
 }

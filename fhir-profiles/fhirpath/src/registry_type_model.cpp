@@ -28,7 +28,8 @@ std::optional<bool> RegistryTypeModel::hasProperty(const fhir::Element& node,
 std::optional<bool> RegistryTypeModel::typeHasProperty(std::string_view type,
                                                        std::string_view name) const {
   auto dot = type.find('.');
-  if (dot != std::string_view::npos && (type.substr(0, dot) == "FHIR" || type.substr(0, dot) == "System"))
+  if (dot != std::string_view::npos &&
+      (type.substr(0, dot) == "FHIR" || type.substr(0, dot) == "System"))
     type = type.substr(dot + 1);
   const fhir::TypeInfo* info = registry_->findType(type);
   if (!info) return std::nullopt;

@@ -33,8 +33,8 @@ std::string argString(const std::vector<Collection>& args, std::size_t i, const 
   return *s;
 }
 
-std::int64_t argInteger(const std::vector<Collection>& args, std::size_t i,
-                        const std::string& name, bool& present) {
+std::int64_t argInteger(const std::vector<Collection>& args, std::size_t i, const std::string& name,
+                        bool& present) {
   present = false;
   if (i >= args.size() || args[i].empty()) return 0;
   if (args[i].size() > 1) throw EvalError{name + "() expects a single Integer argument"};
@@ -64,7 +64,8 @@ std::string base64Encode(const std::string& in, bool url) {
   std::size_t i = 0;
   while (i + 2 < in.size()) {
     unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += table[n >> 18];
     out += table[(n >> 12) & 63];
     out += table[(n >> 6) & 63];
@@ -77,7 +78,8 @@ std::string base64Encode(const std::string& in, bool url) {
     out += table[(n >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned n =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += table[n >> 18];
     out += table[(n >> 12) & 63];
     out += table[(n >> 6) & 63];
@@ -92,13 +94,20 @@ std::optional<std::string> base64Decode(const std::string& in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=')
+      break;
+    else
+      return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {
@@ -220,8 +229,7 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
         bool hasSubstitution;
         std::string substitution = argString(args, 1, name, hasSubstitution);
         if (!hasSubstitution) return {};
-        return one(Value(boost::regex_replace(input, re, substitution,
-                                              boost::format_perl)));
+        return one(Value(boost::regex_replace(input, re, substitution, boost::format_perl)));
       } catch (const std::exception& e) {
         // Boost.Regex gives up on patterns whose matching explodes (catastrophic backtracking).
         throw EvalError{name + "(): regular expression too complex to evaluate: " + e.what()};
@@ -238,8 +246,8 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
       std::size_t pos = 0;
       while (true) {
         auto found = input.find(sep, pos);
-        out.emplace_back(Value(input.substr(pos, found == std::string::npos ? std::string::npos
-                                                                             : found - pos)));
+        out.emplace_back(
+            Value(input.substr(pos, found == std::string::npos ? std::string::npos : found - pos)));
         if (found == std::string::npos) break;
         pos = found + sep.size();
       }
@@ -290,11 +298,20 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
         if (fn == Fn::kEscape) {
           for (char c : input) {
             switch (c) {
-              case '<': out += "&lt;"; break;
-              case '>': out += "&gt;"; break;
-              case '&': out += "&amp;"; break;
-              case '"': out += "&quot;"; break;
-              default: out += c;
+              case '<':
+                out += "&lt;";
+                break;
+              case '>':
+                out += "&gt;";
+                break;
+              case '&':
+                out += "&amp;";
+                break;
+              case '"':
+                out += "&quot;";
+                break;
+              default:
+                out += c;
             }
           }
         } else {
@@ -337,9 +354,9 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
 bool narrativeIsSafe(std::string_view xhtml) {
   std::string lower(xhtml);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static const char* kForbiddenElements[] = {"<script", "<iframe", "<object", "<embed", "<form",
-                                             "<input", "<applet", "<base", "<link", "<meta",
-                                             "<style", "<frame"};
+  static const char* kForbiddenElements[] = {"<script", "<iframe", "<object", "<embed",
+                                             "<form",   "<input",  "<applet", "<base",
+                                             "<link",   "<meta",   "<style",  "<frame"};
   for (const char* e : kForbiddenElements) {
     auto pos = lower.find(e);
     while (pos != std::string::npos) {
@@ -353,8 +370,10 @@ bool narrativeIsSafe(std::string_view xhtml) {
   bool inTag = false;
   for (std::size_t i = 0; i < lower.size(); ++i) {
     char c = lower[i];
-    if (c == '<') inTag = true;
-    else if (c == '>') inTag = false;
+    if (c == '<')
+      inTag = true;
+    else if (c == '>')
+      inTag = false;
     else if (inTag && (c == ' ' || c == '\t' || c == '\n') && lower.compare(i + 1, 2, "on") == 0) {
       std::size_t j = i + 3;
       while (j < lower.size() && std::isalpha(static_cast<unsigned char>(lower[j]))) ++j;

@@ -50,8 +50,7 @@ std::optional<Value> primitiveToValue(std::string_view type, std::string_view te
     if (text == "false") return Value(false);
     return std::nullopt;
   }
-  if (type == "integer" || type == "positiveInt" || type == "unsignedInt" ||
-      type == "integer64") {
+  if (type == "integer" || type == "positiveInt" || type == "unsignedInt" || type == "integer64") {
     auto d = Decimal::parse(text);
     std::int64_t i;
     if (!d || d->scale() != 0 || !d->toInteger(i)) return std::nullopt;
@@ -115,8 +114,6 @@ std::string Item::typeName() const {
   return std::string(systemTypeName(*value_));
 }
 
-std::string Item::qualifiedTypeName() const {
-  return (node_ ? "FHIR." : "System.") + typeName();
-}
+std::string Item::qualifiedTypeName() const { return (node_ ? "FHIR." : "System.") + typeName(); }
 
 }  // namespace notebridge::fhirpath

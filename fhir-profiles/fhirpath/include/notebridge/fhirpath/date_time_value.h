@@ -14,7 +14,15 @@ namespace notebridge::fhirpath {
 class DateTimeValue {
  public:
   enum class Kind : std::uint8_t { kDate, kDateTime, kTime };
-  enum class Precision : std::uint8_t { kYear, kMonth, kDay, kHour, kMinute, kSecond, kMillisecond };
+  enum class Precision : std::uint8_t {
+    kYear,
+    kMonth,
+    kDay,
+    kHour,
+    kMinute,
+    kSecond,
+    kMillisecond
+  };
 
   // Parses the FHIR/FHIRPath text without '@' (a Time without 'T'); nullopt when malformed or
   // out of range. A kDateTime parse also accepts a date alone ("2014-01").

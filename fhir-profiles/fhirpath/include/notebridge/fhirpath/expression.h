@@ -27,7 +27,8 @@ class Expression {
  public:
   // Parses and checks `text`. Errors (code "invalid"): syntax errors with the 1-based column and
   // what was expected, unknown functions, wrong argument counts, too long or too deep input.
-  static fhir::Result<Expression> compile(std::string_view text, const CompileOptions& options = {});
+  static fhir::Result<Expression> compile(std::string_view text,
+                                          const CompileOptions& options = {});
 
   const std::string& text() const { return text_; }
 
@@ -47,8 +48,7 @@ class Expression {
 };
 
 // Convenience: expression.evaluate(context, env).
-inline fhir::Result<Collection> evaluate(const Expression& expression,
-                                         const fhir::Element& context,
+inline fhir::Result<Collection> evaluate(const Expression& expression, const fhir::Element& context,
                                          const EvaluationContext& env) {
   return expression.evaluate(context, env);
 }
