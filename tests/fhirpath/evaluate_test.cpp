@@ -310,6 +310,52 @@ BOOST_AUTO_TEST_CASE(trace_reports_to_the_hook) {
   BOOST_TEST(seen == (std::vector<std::string>{"c:2", "codes:2"}), "trace calls");
 }
 
+BOOST_AUTO_TEST_CASE(token_soup_never_crashes) {
+  // Random but reproducible token sequences: each either fails to compile or evaluates to a
+  // result or an error; none may crash or hang (run under ASan/UBSan in CI).
+  auto obs = parse(kObservation);
+  const std::vector<std::string> tokens = {
+      "component",   "value",      "code",       ".",
+      "(",           ")",          "[",          "]",
+      "0",           "1.5",        "'x'",        "@2014",
+      "@T10:00",     "5 'mg'",     "3 days",     "+",
+      "-",           "*",          "/",          "div",
+      "mod",         "&",          "|",          "=",
+      "~",           "!=",         "<",          ">=",
+      "and",         "or",         "xor",        "implies",
+      "is",          "as",         "Quantity",   "in",
+      "contains",    "where(",     "select(",    "repeat(",
+      "ofType(",     "first()",    "count()",    "descendants()",
+      "children()",  "exists(",    "iif(",       "substring(",
+      "matches(",    "aggregate(", "$this",      "$index",
+      "$total",      "%resource",  "%context",   ",",
+      "{}",          "not()",      "toString()", "resolve()",
+      "extension(",  "sort(",      "type()",     "lowBoundary(",
+      "htmlChecks()"};
+  std::uint64_t state = 42;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::size_t>(state >> 33);
+  };
+  auto env = context();
+  env.maxSteps = 100'000;
+  int compiled = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    std::size_t length = 1 + next() % 12;
+    for (std::size_t t = 0; t < length; ++t) text += tokens[next() % tokens.size()] + " ";
+    auto expression = fp::Expression::compile(text);
+    if (!expression) {
+      BOOST_TEST(!expression.outcome().issues().empty());
+      continue;
+    }
+    ++compiled;
+    auto result = expression->evaluate(*obs, env);
+    if (!result) BOOST_TEST(!result.outcome().issues().empty());
+  }
+  BOOST_TEST(compiled > 50);
+}
+
 BOOST_AUTO_TEST_CASE(one_expression_evaluates_from_many_threads) {
   auto obs = parse(kObservation);
   auto compiled = fp::Expression::compile(
