@@ -1,5 +1,7 @@
 #include "json_reader.h"
 
+#include "notebridge/validation/json_input.h"
+
 #include <rapidjson/error/en.h>
 
 namespace notebridge::validation::detail {
@@ -132,3 +134,11 @@ fhir::Result<Element::Ptr> parseJsonResource(std::string_view text) {
 }
 
 }  // namespace notebridge::validation::detail
+
+namespace notebridge::validation {
+
+fhir::Result<fhir::Element::Ptr> parseJsonResource(std::string_view json) {
+  return detail::parseJsonResource(json);
+}
+
+}  // namespace notebridge::validation
