@@ -10,7 +10,11 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
-      {"version", "version                    print the program and FHIR versions", cli::runVersion},
+      {"validate",
+       "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
+       cli::runValidate},
+      {"version", "version                    print the program and FHIR versions",
+       cli::runVersion},
   };
   return kAll;
 }

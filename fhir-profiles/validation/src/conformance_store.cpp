@@ -87,12 +87,27 @@ ElementDefinition parseElement(const rapidjson::Value& json) {
   if (const auto* max = member(json, "max"); max && max->IsString()) e.max = max->GetString();
   if (const auto* base = member(json, "base")) e.basePath = str(stringMember(*base, "path"));
   e.contentReference = str(stringMember(json, "contentReference"));
+  // Resource.id is an `id` (https://hl7.org/fhir/R4/resource.html#id) though the R4
+  // definitions type it as a system string.
+  const bool resourceId = e.basePath == "Resource.id";
   if (const auto* types = member(json, "type"); types && types->IsArray()) {
     for (const auto& t : types->GetArray()) {
       TypeRef ref;
       ref.code = normalizeTypeCode(stringMember(t, "code"));
+      // Resource.id and friends carry their FHIR type in an extension beside the system type.
+      if (const auto* extensions = member(t, "extension"); extensions && extensions->IsArray()) {
+        for (const auto& x : extensions->GetArray()) {
+          if (stringMember(x, "url") ==
+              "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type") {
+            std::string_view fhirType = stringMember(x, "valueUrl");
+            if (fhirType.empty()) fhirType = stringMember(x, "valueUri");
+            if (!fhirType.empty()) ref.code = str(fhirType);
+          }
+        }
+      }
       ref.profiles = stringArray(t, "profile");
       ref.targetProfiles = stringArray(t, "targetProfile");
+      if (resourceId) ref.code = "id";
       e.types.push_back(std::move(ref));
     }
   }

@@ -128,6 +128,8 @@ class Generator {
       if (i == sliced) {
         copy.sliceName = sliceName;
         copy.slicing.reset();
+        // A slice is optional unless the profile says otherwise (profiling.html#slicing).
+        copy.min = 0;
         restrictChoice(copy);
       }
       copies.push_back(std::move(copy));

@@ -316,6 +316,16 @@ CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::st
       if (std::string_view(member).substr(bar + 1) == code) return {CodeVerdict::kValid, {}};
     }
     if (!e.openSystems.empty()) {
+      // A bare code (e.g. Attachment.contentType) bound to a value set of one external system
+      // gets that system's syntax check.
+      if (e.openSystems.size() == 1 && e.codes.empty() &&
+          isExternalSystem(*e.openSystems.begin())) {
+        const std::string& only = *e.openSystems.begin();
+        if (auto bad = checkExternalSyntax(only, code)) return {CodeVerdict::kInvalid, *bad};
+        return {CodeVerdict::kUnknown, "code '" + std::string(code) +
+                                           "' of an external terminology (" + only +
+                                           ") was checked for syntax only"};
+      }
       return {CodeVerdict::kUnknown,
               "value set " + vsName + " includes systems that are not loaded"};
     }

@@ -330,7 +330,7 @@ class Run {
                  std::to_string(count),
              &child, expression);
     }
-    if (child.max >= 0 && count > child.max) {
+    if (child.max > 0 && count > child.max) {  // max 0 is reported on each element
       report(parent, Severity::kError, "structure",
              "Element '" + child.def->path +
                  (child.def->sliceName.empty() ? "" : ":" + child.def->sliceName) +
@@ -481,17 +481,21 @@ class Run {
     if (!ref || !ref->hasValue()) return;
     const std::string& value = ref->value();
     std::vector<std::string> allowed;
+    bool anyTarget = false;  // a target profile that is not loaded: its type is unknown
     for (const TypeRef& t : def.def->types) {
       if (t.code != "Reference") continue;
       for (const std::string& target : t.targetProfiles) {
+        constexpr std::string_view kCore = "http://hl7.org/fhir/StructureDefinition/";
         if (auto sd = validator_.store().structureDefinition(target)) {
           allowed.push_back(sd->type);
+        } else if (startsWith(target, kCore)) {
+          allowed.push_back(target.substr(kCore.size()));
         } else {
-          const auto slash = target.rfind('/');
-          allowed.push_back(target.substr(slash + 1));
+          anyTarget = true;
         }
       }
     }
+    if (anyTarget) allowed.clear();
     auto allows = [&](std::string_view type) {
       if (allowed.empty()) return true;
       for (const std::string& a : allowed) {

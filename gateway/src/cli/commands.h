@@ -7,6 +7,8 @@
 namespace notebridge::gateway::cli {
 
 int runServe(std::span<char* const> args, std::ostream& out, std::ostream& err);
+// notebridge validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]
+int runValidate(std::span<char* const> args, std::ostream& out, std::ostream& err);
 int runVersion(std::span<char* const> args, std::ostream& out, std::ostream& err);
 
 }  // namespace notebridge::gateway::cli
