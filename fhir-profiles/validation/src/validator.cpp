@@ -5,6 +5,8 @@
 
 #include "digest.h"
 #include "json_reader.h"
+#include "notebridge/fhir/json_format.h"
+#include "notebridge/validation/fhirpath_invariants.h"
 #include "notebridge/validation/primitive_rules.h"
 
 namespace notebridge::validation {
@@ -29,7 +31,7 @@ bool isResourceTypeName(std::string_view type) {
 // installed); the evaluator skips them.
 bool isNativeConstraint(std::string_view key) {
   return key == "ele-1" || key == "ext-1" || key == "dom-2" || key == "dom-3" || key == "dom-4" ||
-         key == "dom-5" || startsWith(key, "bdl-");
+         key == "dom-5" || key == "ref-1" || startsWith(key, "bdl-");
 }
 
 // Children grouped by JSON name, in order of first appearance.
@@ -241,11 +243,9 @@ class Run {
     const PlanNode* scope = def.contentTarget ? def.contentTarget : &def;
     if (scope->children.empty() && !type.empty() && !isResourceTypeName(type)) {
       if (const ValidationPlan* typePlan = validator_.typePlan(type)) {
-        const std::string* saved = profile_;
-        static const std::string kNone;
-        profile_ = &kNone;
+        // The type's own invariants (ref-1 on Reference, qty-3 on Quantity...) live on its root.
+        invariants(node, *typePlan->root());
         children(node, *typePlan->root(), depth, &def);
-        profile_ = saved;
         typeProfiles(node, ed, type, depth);
         return;
       }
@@ -1069,7 +1069,9 @@ class Run {
 
 Validator::Validator(std::shared_ptr<const ConformanceStore> store,
                      std::shared_ptr<const ConstraintEvaluator> invariants)
-    : store_(std::move(store)), invariants_(std::move(invariants)), terminology_(store_) {}
+    : store_(std::move(store)), invariants_(std::move(invariants)), terminology_(store_) {
+  if (!invariants_) invariants_ = std::make_shared<FhirPathInvariants>(&terminology_);
+}
 
 std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) const {
   {
@@ -1108,6 +1110,18 @@ fhir::Outcome Validator::validate(const fhir::Element& resource,
 
 fhir::Outcome Validator::validateJson(std::string_view json,
                                       const ValidationOptions& options) const {
+  // The core parser gives typed nodes with line and column; what it cannot place in the tree
+  // (unknown properties, wrong JSON types) comes back as its own issues.
+  if (auto registry = fhir::DefinitionRegistry::r4()) {
+    fhir::JsonParseOptions parseOptions;
+    parseOptions.keepTreeOnErrors = true;
+    auto parsed = fhir::parseJson(json, *registry, parseOptions);
+    if (!parsed.ok()) return parsed.outcome();
+    fhir::Outcome outcome = parsed.outcome();
+    outcome.append(validate(**parsed, options));
+    outcome.sortByLocation();
+    return outcome;
+  }
   auto parsed = detail::parseJsonResource(json);
   if (!parsed.ok()) return parsed.outcome();
   return validate(**parsed, options);
