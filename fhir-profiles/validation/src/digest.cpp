@@ -9,20 +9,33 @@ namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int sextet(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+struct SextetTable {
+  signed char value[256];
+  constexpr SextetTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+  }
+};
+constexpr SextetTable kSextets;
+
+int sextet(char c) { return kSextets.value[static_cast<unsigned char>(c)]; }
 
 std::uint32_t rotl(std::uint32_t value, int bits) {
   return (value << bits) | (value >> (32 - bits));
 }
 
 }  // namespace
+
+std::optional<std::size_t> decodedBase64Size(std::string_view text) {
+  std::size_t sextets = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '=') continue;
+    if (sextet(c) < 0) return std::nullopt;
+    ++sextets;
+  }
+  return sextets * 6 / 8;
+}
 
 std::optional<std::string> decodeBase64(std::string_view text) {
   std::string out;

@@ -206,10 +206,22 @@ bool matchCode(std::string_view text) {
 bool matchBase64(std::string_view text) {
   std::size_t count = 0;
   std::size_t padding = 0;
+  // A table keeps this loop cheap: attachments carry whole notes as base64.
+  static const auto kAlpha = [] {
+    std::array<bool, 256> table{};
+    for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
+    for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
+    table['+'] = table['/'] = true;
+    return table;
+  }();
   for (char ch : text) {
+    const bool alpha = kAlpha[static_cast<unsigned char>(ch)];
+    if (alpha && padding == 0) {
+      ++count;
+      continue;
+    }
     if (isSpace(ch)) continue;
-    const bool alpha = isDigit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       ch == '+' || ch == '/';
     if (ch == '=') {
       ++padding;
     } else if (!alpha || padding > 0) {

@@ -68,6 +68,9 @@ class Validator {
   // The plan of a type's base definition ("Patient", "Quantity"), or null.
   const ValidationPlan* typePlan(std::string_view type) const;
 
+  // True when the plan's snapshot came with the definition or was generated without issues.
+  bool completeSnapshot(const ValidationPlan& plan) const;
+
   const ConformanceStore& store() const { return *store_; }
   const TerminologyService& terminology() const { return terminology_; }
   const ConstraintEvaluator* invariants() const { return invariants_.get(); }
