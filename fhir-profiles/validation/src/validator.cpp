@@ -1091,6 +1091,52 @@ std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) cons
   return it->second;
 }
 
+fhir::Outcome Validator::validateOperation(std::string_view body, std::string_view expectedType,
+                                           const ValidationOptions& options) const {
+  auto registry = fhir::DefinitionRegistry::r4();
+  fhir::Result<Element::Ptr> parsed = fhir::Result<Element::Ptr>::failure(
+      Severity::kFatal, "exception", "The R4 definitions are not available");
+  if (registry) {
+    fhir::JsonParseOptions parseOptions;
+    parseOptions.keepTreeOnErrors = true;
+    parsed = fhir::parseJson(body, *registry, parseOptions);
+  }
+  if (!parsed.ok()) return parsed.outcome();
+  fhir::Outcome outcome = parsed.outcome();
+  const Element* resource = parsed->get();
+  ValidationOptions effective = options;
+  if (resource->type() == "Parameters" && expectedType != "Parameters") {
+    resource = nullptr;
+    for (const Element* parameter : (*parsed)->childrenNamed("parameter")) {
+      const std::string_view name = parameter->childValue("name");
+      if (name == "resource") resource = parameter->child("resource");
+      if (name == "profile") {
+        for (const auto& child : parameter->children()) {
+          if (child->baseName() == "value" && child->hasValue()) {
+            effective.profiles.push_back(child->value());
+          }
+        }
+      }
+    }
+    if (!resource) {
+      fhir::Outcome missing;
+      missing.add(Severity::kFatal, "required",
+                  "Parameters has no 'resource' parameter to validate", "Parameters");
+      return missing;
+    }
+  }
+  if (!expectedType.empty() && resource->type() != expectedType) {
+    outcome.add(Severity::kError, "invalid",
+                "The resource is a " + resource->type() + ", not a " + std::string(expectedType),
+                resource->path());
+  }
+  Run run(*this, effective);
+  run.resource(*resource, 0);
+  outcome.append(run.finish());
+  outcome.sortByLocation();
+  return outcome;
+}
+
 bool Validator::completeSnapshot(const ValidationPlan& plan) const {
   const StructureDefinition& sd = plan.definition();
   if (sd.snapshot.empty()) return false;

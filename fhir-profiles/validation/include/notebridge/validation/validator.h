@@ -63,6 +63,15 @@ class Validator {
   // Parses JSON text (RFC 8259, FHIR JSON) and validates it; a parse failure is a fatal issue.
   fhir::Outcome validateJson(std::string_view json, const ValidationOptions& options = {}) const;
 
+  // The body of `POST [base]/$validate` or `POST [base]/{type}/$validate`
+  // (https://hl7.org/fhir/R4/resource-operation-validate.html): a raw resource, or Parameters
+  // with `resource` (the resource) and optional `profile` (valueUri/valueCanonical, added to
+  // options.profiles). `expectedType` is {type} of the URL (empty for the system level): a
+  // resource of another type is an error. Returns the OperationOutcome to answer with; a body
+  // that is not JSON or a Parameters without `resource` gives a fatal issue (HTTP 400).
+  fhir::Outcome validateOperation(std::string_view body, std::string_view expectedType = {},
+                                  const ValidationOptions& options = {}) const;
+
   // The compiled plan of a profile or base definition, or null when unknown. Thread-safe.
   std::shared_ptr<const ValidationPlan> plan(std::string_view url) const;
   // The plan of a type's base definition ("Patient", "Quantity"), or null.
