@@ -10,6 +10,8 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
+      {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
+       cli::runConvert},
       {"validate",
        "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
        cli::runValidate},

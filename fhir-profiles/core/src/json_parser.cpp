@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "notebridge/fhir/json_format.h"
+#include "xhtml_check.h"
 
 // FHIR JSON: https://hl7.org/fhir/R4/json.html
 namespace notebridge::fhir {
@@ -21,6 +22,14 @@ constexpr int kMaxDeferredNesting = 8;
 bool isPrimitiveCode(std::string_view code) {
   // FHIR names primitive types in lower case and complex types and resources in upper case.
   return !code.empty() && code[0] >= 'a' && code[0] <= 'z';
+}
+
+bool hasControlCharacter(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && u != '\t' && u != '\n' && u != '\r') return true;
+  }
+  return false;
 }
 
 JsonValueKind jsonKindOf(std::string_view type) {
@@ -331,7 +340,8 @@ class ParseHandler {
     if (depth_ == 0 && !root_) {
       const SourceLocation loc = lines_.at(base_ + begin);
       std::string type = rootType_;
-      root_ = Element::makeResource(type.empty() ? std::string("Resource") : type);
+      // Until resourceType is read the root has no name, so early issues have no expression.
+      root_ = Element::makeResource(std::string(), type);
       root_->setLocation(loc);
       Frame& f = push(FrameKind::kObject);
       f.node = root_.get();
@@ -366,9 +376,8 @@ class ParseHandler {
             pathOf(*t.owner, t.name, t.index), t.location);
       return skipContainer();
     }
-    const bool resource =
-        code == "Resource" || code == "DomainResource" || registry_.isResourceType(code);
-    if (resource) {
+    const TypeInfo* type = t.match.property->resolveType(code);
+    if (type && type->isResource()) {
       auto node = Element::makeResource(std::string(t.name), std::string());
       Element* raw = node.get();
       attach(t, std::move(node));
@@ -381,7 +390,6 @@ class ParseHandler {
       raw->setLocation(f.beginLocation);
       return true;
     }
-    const TypeInfo* type = t.match.property->resolveType(code);
     if (!type) {
       error("not-supported", "unknown type '" + code + "'", pathOf(*t.owner, t.name, t.index),
             t.location);
@@ -621,6 +629,12 @@ class ParseHandler {
               t.location);
         return true;
       }
+      // The markup must convert to XML as is, so it is checked here rather than when written.
+      std::string problem = checkXhtmlDiv(text);
+      if (!problem.empty()) {
+        error("value", std::move(problem), pathOf(owner, t.name, t.index), t.location);
+        return true;
+      }
       auto node = std::make_unique<Element>(NodeKind::kXhtml, std::string(t.name), "xhtml");
       node->setValue(std::string(text));
       node->setLocation(t.location);
@@ -660,6 +674,12 @@ class ParseHandler {
     if (kind == Scalar::kString && text.empty()) {
       error("value", "empty strings are not allowed", pathOf(owner, t.name, t.index), t.location);
       return true;
+    }
+    if (kind == Scalar::kString && hasControlCharacter(text)) {
+      // https://hl7.org/fhir/R4/datatypes.html#string: SHOULD NOT contain characters below
+      // U+0020 other than tab, CR and LF; XML cannot carry them at all.
+      warning("value", "string contains control characters", pathOf(owner, t.name, t.index),
+              t.location);
     }
     Element* node = primitiveNode(t);
     node->setValue(std::string(text));
@@ -789,8 +809,19 @@ class ParseHandler {
               pathOf(f, n.name(), p.index), n.location());
       }
     }
-    std::stable_sort(f.children.begin(), f.children.end(),
-                     [](const Pending& a, const Pending& b) { return a.order < b.order; });
+    // Stable insertion sort: children mostly arrive in definition order already, and
+    // std::stable_sort would allocate a buffer for every object.
+    auto& c = f.children;
+    for (std::size_t i = 1; i < c.size(); ++i) {
+      if (c[i - 1].order <= c[i].order) continue;
+      Pending moving = std::move(c[i]);
+      std::size_t j = i;
+      while (j > 0 && c[j - 1].order > moving.order) {
+        c[j] = std::move(c[j - 1]);
+        --j;
+      }
+      c[j] = std::move(moving);
+    }
     for (Pending& p : f.children) f.node->appendChild(std::move(p.node), p.index);
     f.children.clear();
   }
