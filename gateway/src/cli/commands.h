@@ -7,6 +7,7 @@
 namespace notebridge::gateway::cli {
 
 int runConvert(std::span<char* const> args, std::ostream& out, std::ostream& err);
+int runFhirpath(std::span<char* const> args, std::ostream& out, std::ostream& err);
 int runServe(std::span<char* const> args, std::ostream& out, std::ostream& err);
 // notebridge validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]
 int runValidate(std::span<char* const> args, std::ostream& out, std::ostream& err);
