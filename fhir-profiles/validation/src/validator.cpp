@@ -6,6 +6,8 @@
 #include "digest.h"
 #include "json_reader.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/resource_format.h"
+#include "notebridge/fhir/xml_format.h"
 #include "notebridge/validation/fhirpath_invariants.h"
 #include "notebridge/validation/primitive_rules.h"
 
@@ -1069,6 +1071,24 @@ class Run {
   std::shared_ptr<const ValidationPlan> lastKeep_;
 };
 
+// Parses JSON or XML (told apart by the first character) into a typed tree, keeping the tree
+// when the parser found errors: what it could not place comes back as its own issues.
+fhir::Result<Element::Ptr> parseInput(std::string_view text) {
+  auto registry = fhir::DefinitionRegistry::r4();
+  if (!registry) {
+    auto parsed = detail::parseJsonResource(text);
+    return parsed;
+  }
+  if (fhir::detectFormat(text) == fhir::ResourceFormat::kXml) {
+    fhir::XmlParseOptions options;
+    options.keepTreeOnErrors = true;
+    return fhir::parseXml(text, *registry, options);
+  }
+  fhir::JsonParseOptions options;
+  options.keepTreeOnErrors = true;
+  return fhir::parseJson(text, *registry, options);
+}
+
 }  // namespace
 
 Validator::Validator(std::shared_ptr<const ConformanceStore> store,
@@ -1093,14 +1113,7 @@ std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) cons
 
 fhir::Outcome Validator::validateOperation(std::string_view body, std::string_view expectedType,
                                            const ValidationOptions& options) const {
-  auto registry = fhir::DefinitionRegistry::r4();
-  fhir::Result<Element::Ptr> parsed = fhir::Result<Element::Ptr>::failure(
-      Severity::kFatal, "exception", "The R4 definitions are not available");
-  if (registry) {
-    fhir::JsonParseOptions parseOptions;
-    parseOptions.keepTreeOnErrors = true;
-    parsed = fhir::parseJson(body, *registry, parseOptions);
-  }
+  auto parsed = parseInput(body);
   if (!parsed.ok()) return parsed.outcome();
   fhir::Outcome outcome = parsed.outcome();
   const Element* resource = parsed->get();
@@ -1165,23 +1178,14 @@ fhir::Outcome Validator::validate(const fhir::Element& resource,
   return run.finish();
 }
 
-fhir::Outcome Validator::validateJson(std::string_view json,
+fhir::Outcome Validator::validateJson(std::string_view text,
                                       const ValidationOptions& options) const {
-  // The core parser gives typed nodes with line and column; what it cannot place in the tree
-  // (unknown properties, wrong JSON types) comes back as its own issues.
-  if (auto registry = fhir::DefinitionRegistry::r4()) {
-    fhir::JsonParseOptions parseOptions;
-    parseOptions.keepTreeOnErrors = true;
-    auto parsed = fhir::parseJson(json, *registry, parseOptions);
-    if (!parsed.ok()) return parsed.outcome();
-    fhir::Outcome outcome = parsed.outcome();
-    outcome.append(validate(**parsed, options));
-    outcome.sortByLocation();
-    return outcome;
-  }
-  auto parsed = detail::parseJsonResource(json);
+  auto parsed = parseInput(text);
   if (!parsed.ok()) return parsed.outcome();
-  return validate(**parsed, options);
+  fhir::Outcome outcome = parsed.outcome();
+  outcome.append(validate(**parsed, options));
+  outcome.sortByLocation();
+  return outcome;
 }
 
 }  // namespace notebridge::validation

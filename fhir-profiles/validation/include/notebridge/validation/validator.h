@@ -60,10 +60,16 @@ class Validator {
   fhir::Outcome validate(const fhir::Element& resource,
                          const ValidationOptions& options = {}) const;
 
-  // Parses JSON text (RFC 8259, FHIR JSON) and validates it; a parse failure is a fatal issue.
+  // Parses FHIR JSON or XML (told apart by the first character) with the core codecs and
+  // validates it. What the parser cannot place in the tree (unknown properties, wrong JSON
+  // types) comes back as its issues, with line and column; a parse failure is a fatal issue.
   fhir::Outcome validateJson(std::string_view json, const ValidationOptions& options = {}) const;
+  // The same, named for what it accepts: FHIR JSON or XML text.
+  fhir::Outcome validateText(std::string_view text, const ValidationOptions& options = {}) const {
+    return validateJson(text, options);
+  }
 
-  // The body of `POST [base]/$validate` or `POST [base]/{type}/$validate`
+  // The body (JSON or XML) of `POST [base]/$validate` or `POST [base]/{type}/$validate`
   // (https://hl7.org/fhir/R4/resource-operation-validate.html): a raw resource, or Parameters
   // with `resource` (the resource) and optional `profile` (valueUri/valueCanonical, added to
   // options.profiles). `expectedType` is {type} of the URL (empty for the system level): a
