@@ -15,6 +15,9 @@ const std::vector<Subcommand>& subcommands() {
       {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
        cli::runConvert},
       {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
+      {"validate",
+       "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
+       cli::runValidate},
       {"version", "version                    print the program and FHIR versions",
        cli::runVersion},
   };
