@@ -2,6 +2,8 @@
 
 #include <ostream>
 #include <stdexcept>
+#include <algorithm>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <string_view>
