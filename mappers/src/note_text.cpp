@@ -81,6 +81,9 @@ std::vector<std::string> headerLines(const Note& note) {
                     ", level " + std::string(toString(note.risk->level)));
   }
   if (!note.nextSession.empty()) lines.push_back("Next session: " + note.nextSession);
+  if (note.signature) {
+    lines.push_back("Signed " + note.signature->signedAt + ": " + note.signature->attestation);
+  }
   return lines;
 }
 
@@ -238,9 +241,6 @@ std::string renderPlainText(const Note& note) {
     out += s.text;
     out += "\n";
   }
-  if (note.signature) {
-    out += "\nSigned " + note.signature->signedAt + ": " + note.signature->attestation + "\n";
-  }
   return out;
 }
 
@@ -255,10 +255,6 @@ std::string renderXhtml(const Note& note) {
     out += "<div class=\"section\" id=\"" + escapeXml(s.name, false) + "\"><h2>" +
            escapeXml(sectionHeading(s.name), false) + "</h2><p>" + escapeXml(s.text, true) +
            "</p></div>\n";
-  }
-  if (note.signature) {
-    out += "<p>Signed " + escapeXml(note.signature->signedAt, false) + ": " +
-           escapeXml(note.signature->attestation, false) + "</p>\n";
   }
   out += "</body></html>\n";
   return out;
