@@ -10,12 +10,13 @@ BOOST_AUTO_TEST_SUITE(outcome)
 BOOST_AUTO_TEST_CASE(renders_an_operation_outcome_with_paths_and_positions) {
   Outcome outcome;
   notebridge::fhir::Issue issue{Severity::kError, "structure", "Unknown element 'foo'",
-                                "Patient.foo", 3, 7};
+                                "Patient.foo",    3,           7};
   outcome.add(issue);
   BOOST_TEST(outcome.hasErrors());
-  BOOST_TEST(outcome.toOperationOutcomeJson() ==
-             R"j({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"structure",)j"
-             R"j("diagnostics":"Unknown element 'foo' (line 3, column 7)","expression":["Patient.foo"]}]})j");
+  BOOST_TEST(
+      outcome.toOperationOutcomeJson() ==
+      R"j({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"structure",)j"
+      R"j("diagnostics":"Unknown element 'foo' (line 3, column 7)","expression":["Patient.foo"]}]})j");
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_outcome_still_has_one_issue) {

@@ -42,5 +42,10 @@ struct SharedDirPresent {
     return result;
   }
 };
-inline auto needsShared() { return boost::unit_test::precondition(SharedDirPresent{}); }
+// A function pointer rather than the functor object: GCC 12 reports a false
+// -Wuninitialized when boost::function copies an empty functor at -O2.
+inline boost::test_tools::assertion_result sharedDirPresent(boost::unit_test::test_unit_id id) {
+  return SharedDirPresent{}(id);
+}
+inline auto needsShared() { return boost::unit_test::precondition(&sharedDirPresent); }
 }  // namespace notebridge::testing

@@ -38,6 +38,13 @@ Element& Element::addChild(Ptr child, bool repeating) {
   return insertChild(children_.size(), std::move(child), repeating);
 }
 
+Element& Element::appendChild(Ptr child, int index) {
+  child->parent_ = this;
+  child->index_ = index;
+  children_.push_back(std::move(child));
+  return *children_.back();
+}
+
 Element& Element::insertChild(std::size_t position, Ptr child, bool repeating) {
   if (position > children_.size()) position = children_.size();
   child->parent_ = this;

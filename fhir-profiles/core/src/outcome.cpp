@@ -59,8 +59,8 @@ void writeOutcome(Writer& w, const std::vector<Issue>& issues) {
     w.String(issue.code.empty() ? "processing" : issue.code.c_str());
     std::string diagnostics = issue.diagnostics;
     if (issue.line > 0) {
-      diagnostics += " (line " + std::to_string(issue.line) + ", column " +
-                     std::to_string(issue.column) + ")";
+      diagnostics +=
+          " (line " + std::to_string(issue.line) + ", column " + std::to_string(issue.column) + ")";
     }
     if (!diagnostics.empty()) {
       w.Key("diagnostics");

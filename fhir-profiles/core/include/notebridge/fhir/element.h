@@ -90,6 +90,9 @@ class Element {
   // Appends a child and returns it. With `repeating`, its index is the number of preceding
   // siblings of the same name; otherwise -1.
   Element& addChild(Ptr child, bool repeating = false);
+  // Appends a child with a known index among its same-named siblings (-1: single property).
+  // O(1): for builders (parsers) that append siblings in order.
+  Element& appendChild(Ptr child, int index);
   // Inserts a child so that children stay grouped by name in the given order position.
   Element& insertChild(std::size_t position, Ptr child, bool repeating = false);
   // Removes and returns the child at `position`; indexes of later same-named siblings shift.

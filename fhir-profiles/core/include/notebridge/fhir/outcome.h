@@ -39,8 +39,8 @@ class Outcome {
   void add(Issue issue) { issues_.push_back(std::move(issue)); }
   void add(Severity severity, std::string code, std::string diagnostics,
            std::string expression = {}) {
-    issues_.push_back(Issue{severity, std::move(code), std::move(diagnostics),
-                            std::move(expression), 0, 0});
+    issues_.push_back(
+        Issue{severity, std::move(code), std::move(diagnostics), std::move(expression), 0, 0});
   }
   void append(const Outcome& other) {
     issues_.insert(issues_.end(), other.issues_.begin(), other.issues_.end());

@@ -1,0 +1,46 @@
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "json_compare.h"
+#include "notebridge/fhir/json_format.h"
+#include "test_paths.h"
+
+using namespace notebridge::fhir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> examples(const char* format) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(notebridge::testing::sharedDir() /
+                                              "fhir-tests/r4-examples" / format)) {
+    out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(roundtrip)
+
+BOOST_AUTO_TEST_CASE(json_to_model_to_json_equals_the_input, *notebridge::testing::needsShared()) {
+  auto registry = DefinitionRegistry::r4();
+  BOOST_TEST_REQUIRE(registry);
+  const auto files = examples("json");
+  BOOST_TEST(files.size() == 125u);
+  for (const auto& path : files) {
+    BOOST_TEST_CONTEXT(path.filename().string()) {
+      const std::string text = notebridge::testing::readFile(path);
+      auto parsed = parseJson(text, *registry);
+      BOOST_TEST(parsed.ok(), parsed.outcome().toOperationOutcomeJson());
+      if (!parsed.ok()) continue;
+      BOOST_TEST(parsed.outcome().empty(), parsed.outcome().toOperationOutcomeJson());
+      const std::string written = writeJson(*parsed.value());
+      const std::string difference = notebridge::testing::jsonDifference(text, written);
+      BOOST_TEST(difference.empty(), difference);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
