@@ -551,12 +551,13 @@ class Mapper {
     for (const Medication& m : note_.medications) {
       auto r = resource("MedicationStatement", {});
       {
+        // Extension order is id, extension, url, value[x]: the nested extension precedes url.
         Element& ext = complex(*r, "extension", "Extension", true);
-        prim(ext, "url", "uri", vocab::kAdherenceExtension);
         Element& code = complex(ext, "extension", "Extension", true);
         prim(code, "url", "uri", "code");
         Element& value = choice(code, "value", "CodeableConcept", "CodeableConcept");
         coding(value, "coding", vocab::kAdherenceCodes, toString(m.adherence));
+        prim(ext, "url", "uri", vocab::kAdherenceExtension);
       }
       std::string condition =
           ownIdentifier(*r, "medication-statement", {note_.noteId, version_, m.id});
