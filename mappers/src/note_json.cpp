@@ -355,6 +355,9 @@ void readMeasure(Reader& r, const Value& v, const std::string& p, Note& note) {
       }
     }
   }
+  if (std::none_of(m.items.begin(), m.items.end(), [](const auto& i) { return i.has_value(); })) {
+    m.items.clear();  // all unanswered: the same as no items
+  }
   m.absentReason = r.enumField<AbsentReason>(v, p, "absentReason", false, parseAbsentReason,
                                              "asked-declined, not-performed");
   const bool anyItem =
@@ -457,6 +460,9 @@ Note readNote(Reader& r, const Value& root) {
   if (const Value* v = requiredObject("session")) readSession(r, *v, "session", note.session);
   note.reasons = r.strings(root, "", "reasons");
   std::set<int> ranks;
+  std::set<std::string> codes;
+  std::set<std::string> goalIds;
+  std::set<std::string> medicationIds;
   r.array(root, "", "diagnoses", [&](const Value& v, const std::string& p) {
     if (!r.object(v, p, {"code", "display", "rank"})) return;
     Diagnosis d;
@@ -466,6 +472,9 @@ Note readNote(Reader& r, const Value& root) {
     }
     d.display = r.text(v, p, "display", false);
     d.rank = r.integer(v, p, "rank", true, 1, 99).value_or(1);
+    if (!codes.insert(d.code).second) {
+      r.error(join(p, "code"), "value", "diagnosis " + d.code + " is listed twice");
+    }
     if (!ranks.insert(d.rank).second) {
       r.error(join(p, "rank"), "value", "rank " + std::to_string(d.rank) + " is used twice");
     }
@@ -475,6 +484,9 @@ Note readNote(Reader& r, const Value& root) {
     if (!r.object(v, p, {"id", "description", "status", "progress", "setbacks"})) return;
     Goal g;
     g.id = r.text(v, p, "id", true);
+    if (!g.id.empty() && !goalIds.insert(g.id).second) {
+      r.error(join(p, "id"), "value", "goal id '" + g.id + "' is used twice");
+    }
     g.description = r.text(v, p, "description", true);
     g.status = r.enumField<GoalStatus>(v, p, "status", true, parseGoalStatus,
                                        "proposed, active, on-hold, completed, cancelled")
@@ -498,6 +510,9 @@ Note readNote(Reader& r, const Value& root) {
     if (!r.object(v, p, {"id", "name", "rxnorm", "adherence", "comment"})) return;
     Medication m;
     m.id = r.text(v, p, "id", true);
+    if (!m.id.empty() && !medicationIds.insert(m.id).second) {
+      r.error(join(p, "id"), "value", "medication id '" + m.id + "' is used twice");
+    }
     m.name = r.text(v, p, "name", true);
     m.rxnorm = r.text(v, p, "rxnorm", false, "an RxNorm code");
     if (!m.rxnorm.empty() && !isDigits(m.rxnorm, 0)) {
