@@ -10,7 +10,10 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
-      {"version", "version                    print the program and FHIR versions", cli::runVersion},
+      {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
+       cli::runMap},
+      {"version", "version                    print the program and FHIR versions",
+       cli::runVersion},
   };
   return kAll;
 }
