@@ -10,6 +10,8 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
+      {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
+       cli::runConvert},
       {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
        cli::runMap},
       {"version", "version                    print the program and FHIR versions",

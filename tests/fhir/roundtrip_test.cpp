@@ -3,7 +3,9 @@
 
 #include "json_compare.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/xml_format.h"
 #include "test_paths.h"
+#include "xml_compare.h"
 
 using namespace notebridge::fhir;
 namespace fs = std::filesystem;
@@ -38,6 +40,42 @@ BOOST_AUTO_TEST_CASE(json_to_model_to_json_equals_the_input, *notebridge::testin
       BOOST_TEST(parsed.outcome().empty(), parsed.outcome().toOperationOutcomeJson());
       const std::string written = writeJson(*parsed.value());
       const std::string difference = notebridge::testing::jsonDifference(text, written);
+      BOOST_TEST(difference.empty(), difference);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(xml_to_model_to_xml_equals_the_input, *notebridge::testing::needsShared()) {
+  auto registry = DefinitionRegistry::r4();
+  BOOST_TEST_REQUIRE(registry);
+  const auto files = examples("xml");
+  BOOST_TEST(files.size() == 125u);
+  for (const auto& path : files) {
+    BOOST_TEST_CONTEXT(path.filename().string()) {
+      const std::string text = notebridge::testing::readFile(path);
+      auto parsed = parseXml(text, *registry);
+      BOOST_TEST(parsed.ok(), parsed.outcome().toOperationOutcomeJson());
+      if (!parsed.ok()) continue;
+      BOOST_TEST(parsed.outcome().empty(), parsed.outcome().toOperationOutcomeJson());
+      const std::string written = writeXml(*parsed.value());
+      const std::string difference = notebridge::testing::xmlDifference(text, written);
+      BOOST_TEST(difference.empty(), difference);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(json_to_xml_equals_the_paired_xml, *notebridge::testing::needsShared()) {
+  auto registry = DefinitionRegistry::r4();
+  BOOST_TEST_REQUIRE(registry);
+  for (const auto& path : examples("json")) {
+    BOOST_TEST_CONTEXT(path.filename().string()) {
+      auto xmlPath = path.parent_path().parent_path() / "xml" / path.filename();
+      xmlPath.replace_extension(".xml");
+      auto parsed = parseJson(notebridge::testing::readFile(path), *registry);
+      BOOST_TEST_REQUIRE(parsed.ok());
+      const std::string written = writeXml(*parsed.value());
+      const std::string difference =
+          notebridge::testing::xmlDifference(notebridge::testing::readFile(xmlPath), written);
       BOOST_TEST(difference.empty(), difference);
     }
   }

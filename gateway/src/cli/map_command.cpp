@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "notebridge/fhir/definitions.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/resource_format.h"
 #include "notebridge/gateway/cli.h"
 #include "notebridge/mappers/fhir_to_note.h"
 #include "notebridge/mappers/note_json.h"
@@ -18,7 +19,7 @@ namespace {
 constexpr std::string_view kUsage =
     "Usage: notebridge map --to fhir|note [options] FILE|-\n"
     "  --to fhir    read an internal note (JSON) and print the FHIR transaction Bundle\n"
-    "  --to note    read FHIR (a DocumentReference or a Bundle, JSON) and print the note\n"
+    "  --to note    read FHIR (a DocumentReference or a Bundle, JSON or XML) and print the note\n"
     "Options:\n"
     "  --lenient           (--to fhir) unknown note fields are warnings, not errors\n"
     "  --note-type CODE    (--to fhir) LOINC note type (default 34904-3, fallback 11506-3)\n"
@@ -106,20 +107,14 @@ int runMap(std::span<char* const> args, std::ostream& out, std::ostream& err) {
     return kExitOk;
   }
 
-  const std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && text[first] == '<') {
-    fhir::Outcome outcome;
-    outcome.add(fhir::Severity::kFatal, "not-supported",
-                "FHIR XML input is not supported yet (waits for the core XML parser); use JSON");
-    return fail(outcome, err);
-  }
   auto registry = fhir::DefinitionRegistry::r4();
   if (!registry) {
     fhir::Outcome outcome;
     outcome.add(fhir::Severity::kFatal, "exception", "the FHIR R4 definitions could not be loaded");
     return fail(outcome, err);
   }
-  auto tree = fhir::parseJson(text, *registry);
+  // JSON or XML, told apart by the content.
+  auto tree = fhir::parseResource(text, *registry);
   if (!tree) return fail(tree.outcome(), err);
   auto note = mappers::fhirToNote(**tree);
   fhir::Outcome all = tree.outcome();
