@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "notebridge/mappers/digest.h"
 #include "note_text.h"
+#include "notebridge/mappers/digest.h"
 #include "resource_keys.h"
 #include "vocabulary.h"
 
@@ -591,8 +591,9 @@ class Reader {
       text = value->value();
     } else {
       warn(value, "not-supported",
-           "score as " + value->name() + " is not read (expected an integer, decimal, quantity "
-                                         "or string)");
+           "score as " + value->name() +
+               " is not read (expected an integer, decimal, quantity "
+               "or string)");
       return std::nullopt;
     }
     char* end = nullptr;
@@ -659,9 +660,9 @@ class Reader {
       const std::string prefix = std::string(info.name) + "-";
       if (startsWith(own, prefix)) number = std::atoi(own.c_str() + prefix.size());
       if (number == 0 && (m.instrument == Instrument::kPhq9 || m.instrument == Instrument::kPhq2)) {
-        static constexpr std::array<std::string_view, 9> kItems = {
-            "44250-9", "44255-8", "44259-0", "44254-1", "44251-7",
-            "44258-2", "44252-5", "44253-3", "44260-8"};
+        static constexpr std::array<std::string_view, 9> kItems = {"44250-9", "44255-8", "44259-0",
+                                                                   "44254-1", "44251-7", "44258-2",
+                                                                   "44252-5", "44253-3", "44260-8"};
         const std::string itemLoinc = codeWith(cc, vocab::kLoinc);
         for (std::size_t i = 0; i < kItems.size(); ++i) {
           if (kItems[i] == itemLoinc) number = static_cast<int>(i) + 1;
@@ -698,8 +699,8 @@ class Reader {
         g.id = key.size() == 3 ? key[2] : str(r, "id");
         g.description = str(r->child("description"), "text");
         g.status = parseGoalStatus(r->childValue("lifecycleStatus")).value_or(GoalStatus::kActive);
-        const std::string achievement = codeWith(r->child("achievementStatus"),
-                                                 vocab::kGoalAchievement);
+        const std::string achievement =
+            codeWith(r->child("achievementStatus"), vocab::kGoalAchievement);
         if (achievement == "improving") g.progress = GoalProgress::kImproving;
         if (achievement == "no-change" || achievement == "sustaining") {
           g.progress = GoalProgress::kStable;
@@ -738,16 +739,16 @@ class Reader {
           m.name = str(med->child("coding"), "display");
         }
         const std::string status = str(r, "status");
-        m.adherence = status == "not-taken"  ? Adherence::kNotTaking
-                      : status == "stopped"  ? Adherence::kStopped
-                      : status == "active"   ? Adherence::kTakingAsDirected
-                                             : Adherence::kUnknown;
+        m.adherence = status == "not-taken" ? Adherence::kNotTaking
+                      : status == "stopped" ? Adherence::kStopped
+                      : status == "active"  ? Adherence::kTakingAsDirected
+                                            : Adherence::kUnknown;
         for (const Element* ext : r->childrenNamed("extension")) {
           if (ext->childValue("url") != vocab::kAdherenceExtension) continue;
           for (const Element* sub : ext->childrenNamed("extension")) {
             if (sub->childValue("url") != "code") continue;
-            if (auto a = parseAdherence(codeWith(sub->child("valueCodeableConcept"),
-                                                 vocab::kAdherenceCodes))) {
+            if (auto a = parseAdherence(
+                    codeWith(sub->child("valueCodeableConcept"), vocab::kAdherenceCodes))) {
               m.adherence = *a;
             }
           }

@@ -32,7 +32,7 @@ constexpr std::array<std::string_view, 4> kProgress = {"improving", "stable", "w
 constexpr std::array<std::string_view, 3> kResponse = {"helped", "partly-helped", "not-helped"};
 constexpr std::array<std::string_view, 5> kAdherence = {
     "taking-as-directed", "taking-not-as-directed", "not-taking", "stopped", "unknown"};
-constexpr std::array<std::string_view, 6> kInstrument = {"PHQ-9", "PHQ-2", "GAD-7",
+constexpr std::array<std::string_view, 6> kInstrument = {"PHQ-9",   "PHQ-2", "GAD-7",
                                                          "AUDIT-C", "PCL-5", "C-SSRS"};
 constexpr std::array<std::string_view, 2> kAbsent = {"asked-declined", "not-performed"};
 constexpr std::array<std::string_view, 4> kRisk = {"none", "low", "moderate", "high"};
@@ -81,9 +81,7 @@ std::optional<Instrument> parseInstrument(std::string_view t) {
 std::optional<AbsentReason> parseAbsentReason(std::string_view t) {
   return valueOf<AbsentReason>(kAbsent, t);
 }
-std::optional<RiskLevel> parseRiskLevel(std::string_view t) {
-  return valueOf<RiskLevel>(kRisk, t);
-}
+std::optional<RiskLevel> parseRiskLevel(std::string_view t) { return valueOf<RiskLevel>(kRisk, t); }
 
 const std::vector<std::string_view>& sectionNames(NoteFormat format) {
   static const std::vector<std::string_view> kSoap = {"subjective", "objective", "assessment",
@@ -91,8 +89,7 @@ const std::vector<std::string_view>& sectionNames(NoteFormat format) {
   static const std::vector<std::string_view> kDap = {"data", "assessment", "plan"};
   static const std::vector<std::string_view> kBirp = {"behavior", "intervention", "response",
                                                       "plan"};
-  static const std::vector<std::string_view> kGirp = {"goals", "intervention", "response",
-                                                      "plan"};
+  static const std::vector<std::string_view> kGirp = {"goals", "intervention", "response", "plan"};
   static const std::vector<std::string_view> kNarrative = {"narrative"};
   switch (format) {
     case NoteFormat::kSoap:
@@ -138,8 +135,8 @@ const InstrumentInfo& instrumentInfo(Instrument instrument) {
       {Instrument::kGad7, "GAD-7", "70274-6", "GAD-7 total score", 21, 7, 3},
       {Instrument::kAuditC, "AUDIT-C", "75626-2", "AUDIT-C total score", 12, 3, 4},
       {Instrument::kPcl5, "PCL-5", "101698-9", "PTSD PCL-5 score", 80, 20, 4},
-      {Instrument::kCssrs, "C-SSRS", "93293-9", "C-SSRS most severe suicidal ideation (1 month)",
-       5, 6, 1},
+      {Instrument::kCssrs, "C-SSRS", "93293-9", "C-SSRS most severe suicidal ideation (1 month)", 5,
+       6, 1},
   }};
   return kInfo[static_cast<std::size_t>(instrument)];
 }

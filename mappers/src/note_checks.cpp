@@ -5,7 +5,9 @@
 namespace notebridge::mappers {
 namespace {
 
-bool isControlByte(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F; }
+bool isControlByte(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+}
 
 bool digitsAt(std::string_view s, std::size_t pos, std::size_t count) {
   if (pos + count > s.size()) return false;
@@ -60,8 +62,8 @@ bool isFhirDateTime(std::string_view s, bool needsTime) {
   if (month < 1 || month > 12 || day < 1 || day > 31) return false;
   if (!needsTime) return s.size() == 10;
   // Thh:mm:ss
-  if (s.size() < 20 || s[10] != 'T' || !digitsAt(s, 11, 2) || s[13] != ':' ||
-      !digitsAt(s, 14, 2) || s[16] != ':' || !digitsAt(s, 17, 2)) {
+  if (s.size() < 20 || s[10] != 'T' || !digitsAt(s, 11, 2) || s[13] != ':' || !digitsAt(s, 14, 2) ||
+      s[16] != ':' || !digitsAt(s, 17, 2)) {
     return false;
   }
   const int hour = (s[11] - '0') * 10 + (s[12] - '0');

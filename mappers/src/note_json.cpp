@@ -53,7 +53,8 @@ class Reader {
 
   // Checks that `v` is an object whose keys are all in `known`; reports unknown and duplicate
   // keys. Returns false (after reporting) when `v` is not an object.
-  bool object(const Value& v, const std::string& path, std::initializer_list<std::string_view> known) {
+  bool object(const Value& v, const std::string& path,
+              std::initializer_list<std::string_view> known) {
     if (!v.IsObject()) {
       error(path, "structure", "expected an object, found " + kindOf(v));
       return false;
@@ -84,8 +85,8 @@ class Reader {
   }
 
   // A string field. Required fields missing or empty are errors.
-  std::string text(const Value& obj, const std::string& path, std::string_view key,
-                   bool required, std::string_view expected = "a string") {
+  std::string text(const Value& obj, const std::string& path, std::string_view key, bool required,
+                   std::string_view expected = "a string") {
     const std::string p = join(path, key);
     const Value* v = member(obj, key);
     if (!v || v->IsNull()) {
@@ -292,9 +293,9 @@ void readSession(Reader& r, const Value& v, const std::string& p, Session& s) {
   s.end = r.text(v, p, "end", true, "a date-time with offset");
   r.dateTime(s.end, join(p, "end"), true);
   s.minutes = r.integer(v, p, "minutes", true, 0, 24 * 60).value_or(0);
-  s.modality = r.enumField<Modality>(v, p, "modality", true, parseModality,
-                                     "in-person, video, audio-only")
-                   .value_or(Modality::kInPerson);
+  s.modality =
+      r.enumField<Modality>(v, p, "modality", true, parseModality, "in-person, video, audio-only")
+          .value_or(Modality::kInPerson);
   s.placeOfService = r.text(v, p, "placeOfService", false, "a two-digit CMS place-of-service code");
   if (!s.placeOfService.empty() && !isDigits(s.placeOfService, 2)) {
     r.error(join(p, "placeOfService"), "value",
@@ -338,9 +339,8 @@ void readMeasure(Reader& r, const Value& v, const std::string& p, Note& note) {
       itemsOk = false;
     } else if (items->Size() != static_cast<rapidjson::SizeType>(info.itemCount)) {
       r.error(ip, "value",
-              std::string(info.name) + " has " + std::to_string(info.itemCount) +
-                  " items; found " + std::to_string(items->Size()) +
-                  " (use null for an unanswered item)");
+              std::string(info.name) + " has " + std::to_string(info.itemCount) + " items; found " +
+                  std::to_string(items->Size()) + " (use null for an unanswered item)");
       itemsOk = false;
     } else {
       for (rapidjson::SizeType i = 0; i < items->Size(); ++i) {
@@ -369,9 +369,9 @@ void readMeasure(Reader& r, const Value& v, const std::string& p, Note& note) {
     r.error(join(p, "absentReason"), "invariant",
             "'absentReason' is only allowed for a measure without total and items");
   }
-  const bool allItems = !m.items.empty() && itemsOk &&
-                        std::all_of(m.items.begin(), m.items.end(),
-                                    [](const auto& i) { return i.has_value(); });
+  const bool allItems =
+      !m.items.empty() && itemsOk &&
+      std::all_of(m.items.begin(), m.items.end(), [](const auto& i) { return i.has_value(); });
   if (m.total && allItems && m.instrument != Instrument::kCssrs) {
     int sum = 0;
     for (const auto& i : m.items) sum += *i;
@@ -402,9 +402,9 @@ void readSections(Reader& r, const Value& obj, Note& note) {
       for (auto n : names) expected += (expected.empty() ? "" : ", ") + std::string(n);
       r.unknown(join("sections", key));
       if (r.outcome().issues().back().severity == Severity::kError) {
-        r.outcome().issues().back().diagnostics =
-            "not a section of " + std::string(toString(note.format)) + " (expected " + expected +
-            ")";
+        r.outcome().issues().back().diagnostics = "not a section of " +
+                                                  std::string(toString(note.format)) +
+                                                  " (expected " + expected + ")";
       }
     }
   }
@@ -419,17 +419,16 @@ void readSections(Reader& r, const Value& obj, Note& note) {
 Note readNote(Reader& r, const Value& root) {
   Note note;
   if (!r.object(root, "",
-                {"noteId", "version", "status", "replaces", "format", "sections", "client",
-                 "clinician", "practice", "session", "reasons", "diagnoses", "goals",
-                 "interventions", "medications", "measures", "risk", "nextSession", "signature",
-                 "sensitivity", "attachments"})) {
+                {"noteId",    "version",       "status",      "replaces", "format",  "sections",
+                 "client",    "clinician",     "practice",    "session",  "reasons", "diagnoses",
+                 "goals",     "interventions", "medications", "measures", "risk",    "nextSession",
+                 "signature", "sensitivity",   "attachments"})) {
     return note;
   }
   note.noteId = r.text(root, "", "noteId", true);
   note.version = r.integer(root, "", "version", true, 1, 1000000).value_or(1);
-  note.status =
-      r.enumField<NoteStatus>(root, "", "status", true, parseNoteStatus, kStatuses)
-          .value_or(NoteStatus::kDraft);
+  note.status = r.enumField<NoteStatus>(root, "", "status", true, parseNoteStatus, kStatuses)
+                    .value_or(NoteStatus::kDraft);
   if (const Value* v = r.member(root, "replaces"); v && !v->IsNull()) {
     if (r.object(*v, "replaces", {"noteId", "version"})) {
       NoteRef ref;
@@ -500,9 +499,8 @@ Note readNote(Reader& r, const Value& root) {
     if (!r.object(v, p, {"name", "response", "comment"})) return;
     Intervention i;
     i.name = r.text(v, p, "name", true);
-    i.response = r.enumField<InterventionResponse>(v, p, "response", false,
-                                                   parseInterventionResponse,
-                                                   "helped, partly-helped, not-helped");
+    i.response = r.enumField<InterventionResponse>(
+        v, p, "response", false, parseInterventionResponse, "helped, partly-helped, not-helped");
     i.comment = r.text(v, p, "comment", false);
     note.interventions.push_back(std::move(i));
   });
@@ -589,9 +587,7 @@ class NoteWriter {
   explicit NoteWriter(W& w) : w_(w) {}
 
   void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-  void str(std::string_view s) {
-    w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  }
+  void str(std::string_view s) { w_.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
   void field(std::string_view k, std::string_view s) {
     key(k);
     str(s);
@@ -795,10 +791,10 @@ class NoteWriter {
 
 fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   if (json.size() > kMaxNoteJsonBytes) {
-    return fhir::Result<Note>::failure(
-        Severity::kFatal, "too-long",
-        "note document is " + std::to_string(json.size()) + " bytes; the limit is " +
-            std::to_string(kMaxNoteJsonBytes));
+    return fhir::Result<Note>::failure(Severity::kFatal, "too-long",
+                                       "note document is " + std::to_string(json.size()) +
+                                           " bytes; the limit is " +
+                                           std::to_string(kMaxNoteJsonBytes));
   }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(),

@@ -37,14 +37,14 @@ std::vector<std::string> headerLines(const Note& note) {
   if (!note.client.birthDate.empty()) client += " (born " + note.client.birthDate + ")";
   lines.push_back(client);
   std::string clinician = "Clinician: " + joinNames(note.clinician.names);
-  if (!note.clinician.credentials.empty()) clinician += ", " + join(note.clinician.credentials, ", ");
+  if (!note.clinician.credentials.empty())
+    clinician += ", " + join(note.clinician.credentials, ", ");
   clinician += " (NPI " + note.clinician.npi + ")";
   lines.push_back(clinician);
   lines.push_back("Practice: " + note.practice.name);
   const Session& s = note.session;
-  std::string session = "Session: " + s.start + " to " + s.end + ", " +
-                        std::to_string(s.minutes) + " min, " + std::string(toString(s.modality)) +
-                        ", CPT " + s.cpt;
+  std::string session = "Session: " + s.start + " to " + s.end + ", " + std::to_string(s.minutes) +
+                        " min, " + std::string(toString(s.modality)) + ", CPT " + s.cpt;
   for (const auto& a : s.addOnCodes) session += " +" + a;
   if (!s.modifiers.empty()) session += " (modifiers " + join(s.modifiers, ", ") + ")";
   lines.push_back(session);
@@ -77,8 +77,9 @@ std::vector<std::string> headerLines(const Note& note) {
   if (note.risk) {
     lines.push_back(std::string("Risk: suicidal ideation ") +
                     (note.risk->suicidalIdeation ? "reported" : "denied") +
-                    ", homicidal ideation " + (note.risk->homicidalIdeation ? "reported" : "denied") +
-                    ", level " + std::string(toString(note.risk->level)));
+                    ", homicidal ideation " +
+                    (note.risk->homicidalIdeation ? "reported" : "denied") + ", level " +
+                    std::string(toString(note.risk->level)));
   }
   if (!note.nextSession.empty()) lines.push_back("Next session: " + note.nextSession);
   if (note.signature) {
@@ -140,8 +141,13 @@ std::size_t decodeEntity(std::string_view text, std::size_t pos, std::string& ou
   const std::size_t semi = text.find(';', pos);
   if (semi == std::string_view::npos || semi - pos > 10) return 0;
   const std::string_view name = text.substr(pos + 1, semi - pos - 1);
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kNamed = {{
-      {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", "\xC2\xA0"}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kNamed = {
+      {{"amp", "&"},
+       {"lt", "<"},
+       {"gt", ">"},
+       {"quot", "\""},
+       {"apos", "'"},
+       {"nbsp", "\xC2\xA0"}}};
   for (const auto& [key, value] : kNamed) {
     if (name == key) {
       out += value;
@@ -248,8 +254,8 @@ std::string renderXhtml(const Note& note) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>" +
-      escapeXml(title(note), false) + "</title></head><body>\n<h1>" + escapeXml(title(note), false) +
-      "</h1>\n";
+      escapeXml(title(note), false) + "</title></head><body>\n<h1>" +
+      escapeXml(title(note), false) + "</h1>\n";
   for (const auto& line : headerLines(note)) out += "<p>" + escapeXml(line, false) + "</p>\n";
   for (const auto& s : note.sections) {
     out += "<div class=\"section\" id=\"" + escapeXml(s.name, false) + "\"><h2>" +

@@ -4,8 +4,8 @@
 #include <array>
 #include <utility>
 
-#include "notebridge/mappers/digest.h"
 #include "note_text.h"
+#include "notebridge/mappers/digest.h"
 #include "resource_keys.h"
 #include "tree.h"
 #include "vocabulary.h"
@@ -89,8 +89,9 @@ class Mapper {
       if (sud) substanceUse_ = true;
       if (sud && !note_.sensitivity.substanceUse) {
         outcome_.add(Severity::kWarning, "business-rule",
-                     code + " is a substance-use diagnosis: 42 CFR Part 2 labels added although "
-                            "sensitivity.substanceUse is false (DOMAIN §9.16)",
+                     code +
+                         " is a substance-use diagnosis: 42 CFR Part 2 labels added although "
+                         "sensitivity.substanceUse is false (DOMAIN §9.16)",
                      "diagnoses[" + std::to_string(i) + "].code");
       }
     }
@@ -131,8 +132,9 @@ class Mapper {
     auto bundle = Element::makeResource("Bundle");
     prim(complex(*bundle, "identifier", "Identifier"), "system", "uri",
          vocab::identifierSystem("transaction"));
-    bundle->child("identifier")->addChild(Element::makePrimitive(
-        "value", "string", joinKey({npi_, note_.noteId, version_})));
+    bundle->child("identifier")
+        ->addChild(
+            Element::makePrimitive("value", "string", joinKey({npi_, note_.noteId, version_})));
     prim(*bundle, "type", "code", "transaction");
     bundle_ = bundle.get();
 
@@ -277,7 +279,8 @@ class Mapper {
     if (!s.placeOfService.empty()) {
       extensionCoding(*r, vocab::kPosExtension, vocab::kPos, s.placeOfService);
     }
-    for (const auto& m : s.modifiers) extensionCoding(*r, vocab::kModifierExtension, vocab::kCpt, m);
+    for (const auto& m : s.modifiers)
+      extensionCoding(*r, vocab::kModifierExtension, vocab::kCpt, m);
     std::string condition = ownIdentifier(*r, "encounter", {note_.noteId});
     prim(*r, "status", "code", "finished");
     // Encounter.class AMB vs VR (virtual) from v3-ActCode (DOMAIN §3.4).
@@ -332,10 +335,9 @@ class Mapper {
       auto r = resource("Condition", vocab::kUsCoreCondition);
       std::string condition = ownIdentifier(*r, "condition", {note_.client.id, d.code});
       codeable(*r, "clinicalStatus", vocab::kConditionClinical, "active", {}, {}, false);
-      codeable(*r, "verificationStatus", vocab::kConditionVerification, "confirmed", {}, {},
-              false);
+      codeable(*r, "verificationStatus", vocab::kConditionVerification, "confirmed", {}, {}, false);
       codeable(*r, "category", vocab::kConditionCategory, "encounter-diagnosis",
-              "Encounter Diagnosis");
+               "Encounter Diagnosis");
       codeable(*r, "code", vocab::kIcd10Cm, d.code, d.display, {}, false);
       reference(*r, "subject", patientUrl_);
       reference(*r, "encounter", encounterUrl_);
@@ -354,8 +356,8 @@ class Mapper {
     prim(a, "size", "unsignedInt", std::to_string(bytes.size()));
     const auto digest = sha1(bytes);
     prim(a, "hash", "base64Binary",
-         base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),
-                                       digest.size())));
+         base64Encode(
+             std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())));
     prim(a, "title", "string", title);
     prim(a, "creation", "dateTime", note_.signature->signedAt);
   }
@@ -472,7 +474,7 @@ class Mapper {
         prim(q, "code", "code", "{score}");
       } else if (m.absentReason) {
         codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, toString(*m.absentReason), {},
-                {}, false);
+                 {}, false);
       }
       if (m.total && !band(m.instrument, *m.total).empty()) {
         textConcept(*r, "interpretation", band(m.instrument, *m.total));
@@ -483,11 +485,11 @@ class Mapper {
         Element& component = complex(*r, "component", "BackboneElement", true);
         Element& code = complex(component, "code", "CodeableConcept");
         const bool phq = m.instrument == Instrument::kPhq9 || m.instrument == Instrument::kPhq2;
-        if (phq && item < kPhq9Items.size()) coding(code, "coding", vocab::kLoinc, kPhq9Items[item]);
+        if (phq && item < kPhq9Items.size())
+          coding(code, "coding", vocab::kLoinc, kPhq9Items[item]);
         const std::string itemCode = std::string(info.name) + "-" + std::to_string(item + 1);
         coding(code, "coding", vocab::kItemSystem, itemCode);
-        prim(code, "text", "string",
-             std::string(info.name) + " item " + std::to_string(item + 1));
+        prim(code, "text", "string", std::string(info.name) + " item " + std::to_string(item + 1));
         choicePrim(component, "value", "Integer", "integer", std::to_string(*m.items[item]));
       }
       const std::string fullUrl = url("observation", {note_.noteId, version_, info.name, index});
@@ -502,10 +504,10 @@ class Mapper {
       std::string condition = ownIdentifier(*r, "goal", {note_.client.id, g.id});
       prim(*r, "lifecycleStatus", "code", toString(g.status));
       if (g.progress) {
-        static constexpr std::array<std::string_view, 4> kAchievement = {
-            "improving", "no-change", "worsening", "achieved"};
+        static constexpr std::array<std::string_view, 4> kAchievement = {"improving", "no-change",
+                                                                         "worsening", "achieved"};
         codeable(*r, "achievementStatus", vocab::kGoalAchievement,
-                kAchievement[static_cast<std::size_t>(*g.progress)], {}, {}, false);
+                 kAchievement[static_cast<std::size_t>(*g.progress)], {}, {}, false);
       }
       textConcept(*r, "description", g.description, false);
       reference(*r, "subject", patientUrl_);
@@ -532,7 +534,8 @@ class Mapper {
       Element& performer = complex(*r, "performer", "BackboneElement", true);
       reference(performer, "actor", practitionerUrl_);
       if (in.response) {
-        // R4 procedure-outcome example codes (https://hl7.org/fhir/R4/valueset-procedure-outcome.html).
+        // R4 procedure-outcome example codes
+        // (https://hl7.org/fhir/R4/valueset-procedure-outcome.html).
         static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOutcome = {
             {{"385669000", "Successful"},
              {"385670004", "Partially successful"},
@@ -595,7 +598,7 @@ class Mapper {
       Element& p = complex(*r, "prediction", "BackboneElement", true);
       codeable(p, "outcome", vocab::kRiskSystem, "suicide", "Suicide", {}, false);
       codeable(p, "qualitativeRisk", vocab::kRiskProbability,
-              kProbability[static_cast<std::size_t>(risk.level)], {}, {}, false);
+               kProbability[static_cast<std::size_t>(risk.level)], {}, {}, false);
       prim(p, "rationale", "string",
            risk.suicidalIdeation ? "Suicidal ideation reported" : "Suicidal ideation denied");
     }
@@ -638,8 +641,8 @@ class Mapper {
     for (const auto& t : targets_) reference(*r, "target", t, true);
     prim(*r, "recorded", "instant", note_.signature->signedAt);
     // Transform: the note was translated to FHIR (DOMAIN §6.5).
-    codeable(*r, "activity", vocab::kLifecycle, "transform", "Transform/Translate Record Lifecycle Event",
-            {}, false);
+    codeable(*r, "activity", vocab::kLifecycle, "transform",
+             "Transform/Translate Record Lifecycle Event", {}, false);
     {
       Element& agent = complex(*r, "agent", "BackboneElement", true);
       codeable(agent, "type", vocab::kProvenanceParticipant, "author", "Author", {}, false);
@@ -649,7 +652,7 @@ class Mapper {
     {
       Element& agent = complex(*r, "agent", "BackboneElement", true);
       codeable(agent, "type", vocab::kUsCoreProvenanceParticipant, "transmitter", "Transmitter", {},
-              false);
+               false);
       reference(agent, "who", organizationUrl_);
     }
     {
@@ -689,13 +692,13 @@ class Mapper {
     }
     for (const auto& code : s.addOnCodes) {
       for (std::size_t i = 0; i < 3; ++i) {
-        const std::size_t want = expected.empty() ? 99 : static_cast<std::size_t>(
-                                                             std::find(kPlain.begin(), kPlain.end(),
-                                                                       expected) -
-                                                             kPlain.begin());
+        const std::size_t want =
+            expected.empty()
+                ? 99
+                : static_cast<std::size_t>(std::find(kPlain.begin(), kPlain.end(), expected) -
+                                           kPlain.begin());
         if (code == kWithEm[i] && want != i) {
-          warn("add-on CPT " + code + " does not match " + std::to_string(s.minutes) +
-               " minutes");
+          warn("add-on CPT " + code + " does not match " + std::to_string(s.minutes) + " minutes");
         }
       }
     }

@@ -14,8 +14,7 @@ using fhir::Element;
 inline Element& prim(Element& parent, std::string_view name, std::string_view type,
                      std::string_view value, bool repeating = false) {
   return parent.addChild(
-      Element::makePrimitive(std::string(name), std::string(type), std::string(value)),
-      repeating);
+      Element::makePrimitive(std::string(name), std::string(type), std::string(value)), repeating);
 }
 
 inline Element& complex(Element& parent, std::string_view name, std::string_view type,
@@ -34,8 +33,8 @@ inline Element& choice(Element& parent, std::string_view base, std::string_view 
 
 inline Element& choicePrim(Element& parent, std::string_view base, std::string_view typeSuffix,
                            std::string_view type, std::string_view value) {
-  Element& e = parent.addChild(Element::makePrimitive(
-      std::string(base) + std::string(typeSuffix), std::string(type), std::string(value)));
+  Element& e = parent.addChild(Element::makePrimitive(std::string(base) + std::string(typeSuffix),
+                                                      std::string(type), std::string(value)));
   e.setChoiceBaseLength(base.size());
   return e;
 }
@@ -52,8 +51,8 @@ inline Element& coding(Element& parent, std::string_view name, std::string_view 
 
 // A CodeableConcept with one coding (when `code` is not empty) and optional text.
 inline Element& codeable(Element& parent, std::string_view name, std::string_view system,
-                        std::string_view code, std::string_view display = {},
-                        std::string_view text = {}, bool repeating = true) {
+                         std::string_view code, std::string_view display = {},
+                         std::string_view text = {}, bool repeating = true) {
   Element& cc = complex(parent, name, "CodeableConcept", repeating);
   if (!code.empty()) coding(cc, "coding", system, code, display);
   if (!text.empty()) prim(cc, "text", "string", text);

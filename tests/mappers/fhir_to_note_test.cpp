@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(foreign_plain_text_document_reference_alone) {
     "date": "2025-01-02T10:00:00Z",
     "author": [{"reference": "Practitioner/dr-2"}],
     "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "data": ")" +
-                                 b64(text) + R"("}}],
+                  b64(text) + R"("}}],
     "context": {"period": {"start": "2025-01-02T09:00:00Z", "end": "2025-01-02T09:45:00Z"}}})");
   auto result = fhirToNote(*doc);
   BOOST_REQUIRE(result.ok());
@@ -80,7 +80,8 @@ BOOST_AUTO_TEST_CASE(foreign_plain_text_document_reference_alone) {
   BOOST_TEST(n.format == NoteFormat::kNarrative);
   BOOST_TEST(n.sections.at(0).text.find("Feels better") != std::string::npos);
   // Missing Patient, Practitioner, Organization, Encounter and signature are all reported.
-  BOOST_TEST(hasIssueContaining(result.outcome(), Severity::kWarning, "Patient is not in the input"));
+  BOOST_TEST(
+      hasIssueContaining(result.outcome(), Severity::kWarning, "Patient is not in the input"));
   BOOST_TEST(hasIssueContaining(result.outcome(), Severity::kWarning, "no Encounter"));
   BOOST_TEST(hasIssueContaining(result.outcome(), Severity::kWarning, "no signature record"));
 }
@@ -92,7 +93,8 @@ BOOST_AUTO_TEST_CASE(foreign_html_sections_are_found_by_headings) {
       "<h3>Plan:</h3><p>Review in 2&nbsp;weeks.</p></body></html>";
   auto doc = tree(R"({"resourceType": "DocumentReference", "status": "current",
     "subject": {"reference": "Patient/p-1"},
-    "content": [{"attachment": {"contentType": "text/html", "data": ")" + b64(html) + R"("}}]})");
+    "content": [{"attachment": {"contentType": "text/html", "data": ")" +
+                  b64(html) + R"("}}]})");
   auto result = fhirToNote(*doc);
   BOOST_REQUIRE(result.ok());
   const Note& n = result.value();
@@ -124,7 +126,8 @@ BOOST_AUTO_TEST_CASE(searchset_scores_in_every_value_shape) {
     {"fullUrl": "https://ehr.example/fhir/DocumentReference/d1", "resource": {
       "resourceType": "DocumentReference", "id": "d1", "status": "current",
       "subject": {"reference": "Patient/p1"},
-      "content": [{"attachment": {"contentType": "text/plain", "data": ")" + b64(text) + R"("}}],
+      "content": [{"attachment": {"contentType": "text/plain", "data": ")" +
+                     b64(text) + R"("}}],
       "context": {"encounter": [{"reference": "Encounter/e1"}]}}},
     {"fullUrl": "https://ehr.example/fhir/Patient/p1", "resource": {
       "resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1970-01-01",
@@ -208,7 +211,8 @@ BOOST_AUTO_TEST_CASE(tampered_own_rendering_falls_back_to_headings) {
   const Note original = exampleNote("soap");
   BOOST_TEST(back->format == NoteFormat::kSoap);
   BOOST_REQUIRE(back->sections.size() == 4u);
-  for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(back->sections[i].text == original.sections[i].text);
+  for (std::size_t i = 0; i < 4; ++i)
+    BOOST_TEST(back->sections[i].text == original.sections[i].text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

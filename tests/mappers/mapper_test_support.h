@@ -1,12 +1,12 @@
 #pragma once
 
-#include <ostream>
-#include <stdexcept>
 #include <algorithm>
+#include <ostream>
 #include <set>
+#include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "notebridge/fhir/element.h"
@@ -18,10 +18,8 @@
 // Lets Boost.Test print the note enums in failure messages.
 namespace notebridge::mappers {
 template <typename E>
-  requires std::is_enum_v<E> && requires(E e) { toString(e); }
-std::ostream& operator<<(std::ostream& os, E e) {
-  return os << toString(e);
-}
+requires std::is_enum_v<E> && requires(E e) { toString(e); }
+std::ostream& operator<<(std::ostream& os, E e) { return os << toString(e); }
 }  // namespace notebridge::mappers
 
 // Helpers shared by the mapper tests.
@@ -89,8 +87,8 @@ inline bool hasIssue(const fhir::Outcome& outcome, fhir::Severity severity,
 inline std::string issuesText(const fhir::Outcome& outcome) {
   std::string out;
   for (const auto& i : outcome.issues()) {
-    out += std::string(fhir::toString(i.severity)) + " " + i.expression + ": " + i.diagnostics +
-           "\n";
+    out +=
+        std::string(fhir::toString(i.severity)) + " " + i.expression + ": " + i.diagnostics + "\n";
   }
   return out;
 }

@@ -62,8 +62,8 @@ class NoteGenerator {
   }
 
   std::string dateTime() {
-    static const std::vector<std::string> kOffsets = {"-05:00", "-04:00", "+00:00", "Z",
-                                                      "+05:30", "-10:00"};
+    static const std::vector<std::string> kOffsets = {"-05:00", "-04:00", "+00:00",
+                                                      "Z",      "+05:30", "-10:00"};
     char buffer[40];
     std::snprintf(buffer, sizeof buffer, "2025-%02d-%02dT%02d:%02d:00", 1 + below(12),
                   1 + below(28), below(24), below(60));
@@ -71,10 +71,10 @@ class NoteGenerator {
   }
 
   PersonName name() {
-    static const std::vector<std::string> kFamily = {"Rivera", "Nguyen", "O'Brien", "Müller",
-                                                     "张", "Haddad"};
-    static const std::vector<std::string> kGiven = {"Ana", "Thanh", "Siobhán", "Jürgen", "伟",
-                                                    "Layla", "Jay"};
+    static const std::vector<std::string> kFamily = {"Rivera", "Nguyen", "O'Brien",
+                                                     "Müller", "张",     "Haddad"};
+    static const std::vector<std::string> kGiven = {"Ana", "Thanh", "Siobhán", "Jürgen",
+                                                    "伟",  "Layla", "Jay"};
     PersonName n;
     if (chance(30)) n.use = pick(std::vector<std::string>{"official", "usual", "nickname"});
     if (chance(90)) n.family = pick(kFamily);
@@ -86,14 +86,14 @@ class NoteGenerator {
   Note note(bool huge = false) {
     static const std::vector<std::string> kNpis = {"1234567893", "1987654328", "1456789019",
                                                    "1678901236", "1122334455"};
-    static const std::vector<std::string> kDiagnoses = {"F41.1", "F32.1", "F33.1", "F43.10",
+    static const std::vector<std::string> kDiagnoses = {"F41.1",  "F32.1", "F33.1", "F43.10",
                                                         "F43.23", "F90.0", "Z63.0", "F10.10",
                                                         "F11.20", "F41.0"};
     Note n;
     n.noteId = id("N-");
     n.version = 1 + below(4);
     const int status = below(10);
-    n.status = status < 6 ? NoteStatus::kSigned
+    n.status = status < 6   ? NoteStatus::kSigned
                : status < 9 ? NoteStatus::kAmended
                             : NoteStatus::kEnteredInError;
     if (n.status == NoteStatus::kAmended) {
@@ -101,21 +101,27 @@ class NoteGenerator {
       n.replaces = NoteRef{n.noteId, n.version - 1};
     }
     n.format = static_cast<NoteFormat>(below(5));
-    for (auto section : sectionNames(n.format)) n.sections.push_back(Section{std::string(section), text(6)});
+    for (auto section : sectionNames(n.format))
+      n.sections.push_back(Section{std::string(section), text(6)});
     if (huge) n.sections.back().text = std::string(1 << 20, 'x') + " " + text(3);
 
     n.client.id = id("C-");
     for (int i = 0, count = 1 + below(2); i < count; ++i) n.client.names.push_back(name());
-    if (chance(80)) n.client.birthDate = "19" + std::to_string(40 + below(60)) + "-0" + std::to_string(1 + below(9)) + "-1" + std::to_string(below(10));
+    if (chance(80))
+      n.client.birthDate = "19" + std::to_string(40 + below(60)) + "-0" +
+                           std::to_string(1 + below(9)) + "-1" + std::to_string(below(10));
     n.client.sex = static_cast<AdministrativeSex>(below(4));
-    if (chance(60)) n.client.identifiers.push_back({"MR", "https://practice.example.org/mrn", id("MRN")});
-    if (chance(40)) n.client.identifiers.push_back({"MB", "https://payer.example.com/member", id("M")});
+    if (chance(60))
+      n.client.identifiers.push_back({"MR", "https://practice.example.org/mrn", id("MRN")});
+    if (chance(40))
+      n.client.identifiers.push_back({"MB", "https://payer.example.com/member", id("M")});
 
     n.clinician.id = id("P-");
     n.clinician.names.push_back(name());
     n.clinician.npi = pick(kNpis);
     for (int i = 0, count = below(3); i < count; ++i) {
-      n.clinician.credentials.push_back(pick(std::vector<std::string>{"LCSW", "PhD", "LPC", "LMFT"}));
+      n.clinician.credentials.push_back(
+          pick(std::vector<std::string>{"LCSW", "PhD", "LPC", "LMFT"}));
     }
     n.practice.name = "Practice " + text(1);
     n.practice.npi = pick(kNpis);
@@ -127,7 +133,8 @@ class NoteGenerator {
     s.minutes = below(120);
     s.modality = static_cast<Modality>(below(3));
     if (chance(70)) s.placeOfService = pick(std::vector<std::string>{"02", "10", "11"});
-    s.cpt = pick(std::vector<std::string>{"90832", "90834", "90837", "90791", "90846", "90847", "90853", "90839"});
+    s.cpt = pick(std::vector<std::string>{"90832", "90834", "90837", "90791", "90846", "90847",
+                                          "90853", "90839"});
     if (chance(30)) s.modifiers.push_back(pick(std::vector<std::string>{"95", "GT", "93", "FQ"}));
     if (chance(20)) s.addOnCodes.push_back(pick(std::vector<std::string>{"90785", "90840"}));
     if (s.cpt == "90853" || s.cpt == "90846" || s.cpt == "90847" || chance(10)) {
@@ -186,7 +193,8 @@ class NoteGenerator {
         if (shape != 1) m.total = below(info.maxTotal + 1);
         if (shape != 0) {
           for (int item = 0; item < info.itemCount; ++item) {
-            m.items.push_back(chance(85) ? std::optional<int>(below(info.maxItem + 1)) : std::nullopt);
+            m.items.push_back(chance(85) ? std::optional<int>(below(info.maxItem + 1))
+                                         : std::nullopt);
           }
           m.items[0] = below(info.maxItem + 1);  // at least one answer
         }
@@ -205,9 +213,11 @@ class NoteGenerator {
     n.signature = Signature{dateTime(), text(2)};
     if (chance(10)) {
       n.sensitivity.psychotherapyNote = true;
-      n.sensitivity.authorization = Authorization{id("AUTH-"), "2025-01-0" + std::to_string(1 + below(9))};
+      n.sensitivity.authorization =
+          Authorization{id("AUTH-"), "2025-01-0" + std::to_string(1 + below(9))};
     }
-    if (chance(10)) n.attachments.push_back({"application/pdf", chance(50) ? "Scan" : "", "JVBERi0xLjQK"});
+    if (chance(10))
+      n.attachments.push_back({"application/pdf", chance(50) ? "Scan" : "", "JVBERi0xLjQK"});
     return n;
   }
 

@@ -120,7 +120,8 @@ BOOST_AUTO_TEST_CASE(missing_required_fields_are_named) {
 BOOST_AUTO_TEST_CASE(section_of_another_format_is_rejected) {
   auto result = parseNote(soapWith("\"objective\":", "\"behavior\":"));
   BOOST_TEST(!result.ok());
-  BOOST_TEST(hasIssue(result.outcome(), Severity::kError, "sections.behavior", "not a section of SOAP"));
+  BOOST_TEST(
+      hasIssue(result.outcome(), Severity::kError, "sections.behavior", "not a section of SOAP"));
   BOOST_TEST(hasIssue(result.outcome(), Severity::kError, "sections.objective", "missing"));
 }
 
@@ -131,24 +132,26 @@ BOOST_AUTO_TEST_CASE(amended_note_must_name_what_it_replaces) {
 }
 
 BOOST_AUTO_TEST_CASE(dates_need_time_and_offset) {
-  auto result = parseNote(
-      soapWith("\"start\": \"2025-03-04T15:00:00-05:00\"", "\"start\": \"2025-03-04\""));
+  auto result =
+      parseNote(soapWith("\"start\": \"2025-03-04T15:00:00-05:00\"", "\"start\": \"2025-03-04\""));
   BOOST_TEST(!result.ok());
   BOOST_TEST(hasIssue(result.outcome(), Severity::kError, "session.start", "offset"));
 }
 
 BOOST_AUTO_TEST_CASE(measure_checks) {
   // Wrong item count, total out of range, total differs from items (warning only).
-  auto wrongCount = parseNote(soapWith("\"items\": [2, 2, 1, 2, 1, 1, 2, 1, 0]", "\"items\": [2, 2]"));
+  auto wrongCount =
+      parseNote(soapWith("\"items\": [2, 2, 1, 2, 1, 1, 2, 1, 0]", "\"items\": [2, 2]"));
   BOOST_TEST(hasIssue(wrongCount.outcome(), Severity::kError, "measures[0].items", "has 9 items"));
   auto range = parseNote(soapWith("{\"instrument\": \"GAD-7\", \"total\": 13}",
                                   "{\"instrument\": \"GAD-7\", \"total\": 22}"));
   BOOST_TEST(hasIssue(range.outcome(), Severity::kError, "measures[1].total", "0..21"));
   auto sum = parseNote(soapWith("\"total\": 12,", "\"total\": 11,"));
   BOOST_TEST(sum.ok());
-  BOOST_TEST(hasIssue(sum.outcome(), Severity::kWarning, "measures[0].total", "sum of the items (12)"));
-  auto empty = parseNote(soapWith("{\"instrument\": \"GAD-7\", \"total\": 13}",
-                                  "{\"instrument\": \"GAD-7\"}"));
+  BOOST_TEST(
+      hasIssue(sum.outcome(), Severity::kWarning, "measures[0].total", "sum of the items (12)"));
+  auto empty = parseNote(
+      soapWith("{\"instrument\": \"GAD-7\", \"total\": 13}", "{\"instrument\": \"GAD-7\"}"));
   BOOST_TEST(hasIssue(empty.outcome(), Severity::kError, "measures[1]", "needs 'total'"));
 }
 
@@ -183,6 +186,30 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_and_wrong_shapes_are_errors_not_crashes) {
 BOOST_AUTO_TEST_CASE(duplicate_rank_is_an_error) {
   auto result = parseNote(soapWith("\"rank\": 2", "\"rank\": 1"));
   BOOST_TEST(hasIssue(result.outcome(), Severity::kError, "diagnoses[1].rank", "used twice"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(note_format_doc)
+
+// docs/note-format.md shows each example file unchanged, and each example parses strictly.
+BOOST_AUTO_TEST_CASE(documented_examples_are_the_tested_files) {
+  const std::string doc = notebridge::testing::readFile(notebridge::testing::testDataDir() / ".." /
+                                                        ".." / "docs" / "note-format.md");
+  BOOST_REQUIRE(!doc.empty());
+  for (auto name : {"soap", "dap", "birp", "girp", "narrative"}) {
+    const std::string file = example(name);
+    const std::string marker =
+        "`tests/data/mappers/" + std::string(name) + ".note.json`\n\n```json\n";
+    const auto start = doc.find(marker);
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_REQUIRE(start != std::string::npos);
+      const auto body = start + marker.size();
+      const auto end = doc.find("\n```", body);
+      BOOST_TEST(doc.substr(body, end - body + 1) == file);
+      BOOST_TEST(parseNote(doc.substr(body, end - body + 1)).ok());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

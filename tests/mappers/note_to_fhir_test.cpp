@@ -232,7 +232,8 @@ BOOST_AUTO_TEST_CASE(note_without_scores_emits_no_observation_and_absent_reason_
   auto obs = resourcesOf(*narrative, "Observation");
   BOOST_REQUIRE(obs.size() == 1u);
   BOOST_TEST(obs[0]->child("valueQuantity") == nullptr);
-  BOOST_TEST(codes(obs[0]->child("dataAbsentReason")) == std::vector<std::string>{"asked-declined"});
+  BOOST_TEST(codes(obs[0]->child("dataAbsentReason")) ==
+             std::vector<std::string>{"asked-declined"});
 }
 
 BOOST_AUTO_TEST_CASE(encounter_holds_session_coding_and_ranked_diagnoses) {
@@ -248,7 +249,8 @@ BOOST_AUTO_TEST_CASE(encounter_holds_session_coding_and_ranked_diagnoses) {
   BOOST_TEST(enc->child("length")->childValue("code") == "min");
   BOOST_TEST(enc->child("diagnosis")->childValue("rank") == "1");
   auto inPerson = mapExample("dap");
-  BOOST_TEST(resourcesOf(*inPerson, "Encounter").at(0)->child("class")->childValue("code") == "AMB");
+  BOOST_TEST(resourcesOf(*inPerson, "Encounter").at(0)->child("class")->childValue("code") ==
+             "AMB");
 }
 
 BOOST_AUTO_TEST_CASE(group_participants_are_not_identified) {
@@ -304,9 +306,9 @@ BOOST_AUTO_TEST_CASE(mapping_is_deterministic_and_ids_depend_only_on_note_identi
   BOOST_TEST(entryOf(*a, "DocumentReference")->childValue("fullUrl") !=
              entryOf(**c, "DocumentReference")->childValue("fullUrl"));
   for (auto type : {"Patient", "Encounter", "Condition", "Practitioner", "Organization"}) {
-    BOOST_TEST(entryOf(*a, type)->childValue("fullUrl") ==
-                   entryOf(**c, type)->childValue("fullUrl"),
-               type);
+    BOOST_TEST(
+        entryOf(*a, type)->childValue("fullUrl") == entryOf(**c, type)->childValue("fullUrl"),
+        type);
   }
 }
 

@@ -244,9 +244,9 @@ std::string_view sectionHeading(std::string_view name);
 // Facts about an instrument: total-score LOINC code and text, score range, item count and range.
 struct InstrumentInfo {
   Instrument instrument;
-  std::string_view name;        // "PHQ-9"
-  std::string_view totalCode;   // LOINC of the total score
-  std::string_view totalText;   // "PHQ-9 total score"
+  std::string_view name;       // "PHQ-9"
+  std::string_view totalCode;  // LOINC of the total score
+  std::string_view totalText;  // "PHQ-9 total score"
   int maxTotal;
   int itemCount;
   int maxItem;

@@ -34,7 +34,8 @@ struct NoteToFhirOptions {
 // signature, and psychotherapy notes without an authorization; warns when the CPT code does not
 // match the minutes or a substance-use diagnosis is not flagged. The caller owns the tree.
 // Pure (no clock, network, configuration or randomness) and thread-safe.
-fhir::Result<fhir::Element::Ptr> noteToFhir(const Note& note, const NoteToFhirOptions& options = {});
+fhir::Result<fhir::Element::Ptr> noteToFhir(const Note& note,
+                                            const NoteToFhirOptions& options = {});
 
 // The CPT code expected for a psychotherapy session of `minutes` (90832/90834/90837, DOMAIN
 // §3.1), or empty below 16 minutes.
