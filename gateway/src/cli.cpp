@@ -14,6 +14,9 @@ const std::vector<Subcommand>& subcommands() {
        cli::runConvert},
       {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
        cli::runMap},
+      {"validate",
+       "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
+       cli::runValidate},
       {"version", "version                    print the program and FHIR versions",
        cli::runVersion},
   };

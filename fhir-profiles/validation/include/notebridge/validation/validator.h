@@ -1,0 +1,88 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "notebridge/fhir/element.h"
+#include "notebridge/fhir/outcome.h"
+#include "notebridge/validation/conformance_store.h"
+#include "notebridge/validation/terminology_service.h"
+#include "notebridge/validation/validation_plan.h"
+
+namespace notebridge::validation {
+
+// What to validate against and how strictly. Defaults: the base definition plus every profile
+// in meta.profile; unknown extensions are warnings.
+struct ValidationOptions {
+  // Profiles (canonical URLs, optionally "|version") to validate against besides the base
+  // definition and meta.profile. An unknown profile is an error issue.
+  std::vector<std::string> profiles;
+  // Validate against the profiles named in meta.profile (an unknown one is a warning).
+  bool useMetaProfiles = true;
+  // An extension whose definition cannot be found: error when true, warning otherwise.
+  bool unknownExtensionIsError = false;
+};
+
+// Evaluates FHIRPath invariants (ElementDefinition.constraint.expression) for the validator.
+// Implemented over the FHIRPath engine (issue 4); until one is installed invariants that have
+// no native check are not evaluated. Implementations must be thread-safe.
+class ConstraintEvaluator {
+ public:
+  virtual ~ConstraintEvaluator() = default;
+  // True when the invariant holds on `focus`; nothing when it cannot be evaluated (the
+  // validator then reports nothing for it).
+  virtual std::optional<bool> holds(const Constraint& constraint, const fhir::Element& focus,
+                                    const fhir::Element& resource) const = 0;
+};
+
+// The profile validator (https://hl7.org/fhir/R4/validation.html): validates a resource tree
+// against its base definition and profiles. Checks structure (unknown elements), cardinality,
+// types and choice types, primitive rules, fixed and pattern values, maxLength, min/maxValue,
+// slicing (value, pattern, exists, type, profile discriminators; closed/open/openAtEnd;
+// ordered), extensions (definition, context, modifier rules), terminology bindings,
+// references (format, target type, contained and Bundle resolution), Bundle rules, contained
+// resource rules (dom-2..5), Attachment size and hash, and invariants through the installed
+// ConstraintEvaluator. Issues name the element path and carry the profile URL and constraint
+// key in the diagnostics, sorted by location.
+//
+// Profiles compile once into immutable ValidationPlans, cached per URL; one Validator is meant
+// to be shared by all threads (validate() is const and thread-safe).
+class Validator {
+ public:
+  explicit Validator(std::shared_ptr<const ConformanceStore> store,
+                     std::shared_ptr<const ConstraintEvaluator> invariants = nullptr);
+
+  // Validates a resource. Never throws for data problems; an unknown resource type is an error.
+  fhir::Outcome validate(const fhir::Element& resource,
+                         const ValidationOptions& options = {}) const;
+
+  // Parses JSON text (RFC 8259, FHIR JSON) and validates it; a parse failure is a fatal issue.
+  fhir::Outcome validateJson(std::string_view json, const ValidationOptions& options = {}) const;
+
+  // The compiled plan of a profile or base definition, or null when unknown. Thread-safe.
+  std::shared_ptr<const ValidationPlan> plan(std::string_view url) const;
+  // The plan of a type's base definition ("Patient", "Quantity"), or null.
+  const ValidationPlan* typePlan(std::string_view type) const;
+
+  const ConformanceStore& store() const { return *store_; }
+  const TerminologyService& terminology() const { return terminology_; }
+  const ConstraintEvaluator* invariants() const { return invariants_.get(); }
+
+ private:
+  std::shared_ptr<const ConformanceStore> store_;
+  std::shared_ptr<const ConstraintEvaluator> invariants_;
+  TerminologyService terminology_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const ValidationPlan>, StringHash,
+                             std::equal_to<>>
+      plans_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const ValidationPlan>, StringHash,
+                             std::equal_to<>>
+      typePlans_;
+};
+
+}  // namespace notebridge::validation

@@ -1,0 +1,74 @@
+#include "notebridge/validation/validation_plan.h"
+
+#include "notebridge/validation/primitive_rules.h"
+
+namespace notebridge::validation {
+namespace {
+
+std::string capitalized(std::string code) {
+  if (!code.empty() && code[0] >= 'a' && code[0] <= 'z') code[0] = static_cast<char>(code[0] - 32);
+  return code;
+}
+
+}  // namespace
+
+ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> definition)
+    : definition_(std::move(definition)) {
+  for (const ElementDefinition& e : definition_->snapshot) {
+    auto node = std::make_unique<PlanNode>();
+    node->def = &e;
+    const auto dot = e.path.rfind('.');
+    node->name = dot == std::string::npos ? e.path : e.path.substr(dot + 1);
+    if (node->name.size() > 3 && node->name.substr(node->name.size() - 3) == "[x]") {
+      node->choiceBase = node->name.substr(0, node->name.size() - 3);
+    }
+    node->min = e.min.value_or(0);
+    if (e.max && *e.max != "*") node->max = std::atoi(e.max->c_str());
+    PlanNode* raw = node.get();
+    nodes_.push_back(std::move(node));
+    if (!root_) {
+      root_ = raw;
+      byId_.emplace(e.id, raw);
+      continue;
+    }
+    byId_.emplace(e.id, raw);
+    // The parent is the id without its last segment; a last segment "name:slice" makes the
+    // element a slice of "name".
+    const auto idDot = e.id.rfind('.');
+    if (idDot == std::string::npos) continue;
+    const std::string parentId = e.id.substr(0, idDot);
+    const std::string segment = e.id.substr(idDot + 1);
+    const auto colon = segment.find(':');
+    if (colon != std::string::npos) {
+      auto sliced = byId_.find(parentId + "." + segment.substr(0, colon));
+      if (sliced != byId_.end()) sliced->second->slices.push_back(raw);
+      continue;
+    }
+    auto parent = byId_.find(parentId);
+    if (parent != byId_.end()) parent->second->children.push_back(raw);
+  }
+  for (auto& node : nodes_) {
+    if (!node->def->contentReference.empty()) {
+      auto target = byId_.find(std::string_view(node->def->contentReference).substr(1));
+      if (target != byId_.end()) node->contentTarget = target->second;
+    }
+    for (const PlanNode* child : node->children) {
+      if (child->choiceBase.empty()) {
+        ChildMatch match{child, child->def->types.size() == 1 ? child->def->types[0].code : ""};
+        node->byName.emplace(child->name, std::move(match));
+        continue;
+      }
+      for (const TypeRef& type : child->def->types) {
+        node->byName.emplace(child->choiceBase + capitalized(type.code),
+                             ChildMatch{child, type.code});
+      }
+    }
+  }
+}
+
+const PlanNode* ValidationPlan::find(std::string_view id) const {
+  auto it = byId_.find(id);
+  return it == byId_.end() ? nullptr : it->second;
+}
+
+}  // namespace notebridge::validation

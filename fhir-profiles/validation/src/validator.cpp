@@ -1,0 +1,1130 @@
+#include "notebridge/validation/validator.h"
+
+#include <algorithm>
+#include <set>
+
+#include "digest.h"
+#include "json_reader.h"
+#include "notebridge/fhir/json_format.h"
+#include "notebridge/validation/fhirpath_invariants.h"
+#include "notebridge/validation/primitive_rules.h"
+
+namespace notebridge::validation {
+namespace {
+
+using fhir::Element;
+using fhir::Issue;
+using fhir::Outcome;
+using fhir::Severity;
+
+constexpr int kMaxDepth = 96;
+
+bool startsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool isResourceTypeName(std::string_view type) {
+  return type == "Resource" || type == "DomainResource";
+}
+
+// The constraint keys checked natively (faster than FHIRPath, and needed before the engine is
+// installed); the evaluator skips them.
+bool isNativeConstraint(std::string_view key) {
+  return key == "ele-1" || key == "ext-1" || key == "dom-2" || key == "dom-3" || key == "dom-4" ||
+         key == "dom-5" || key == "ref-1" || startsWith(key, "bdl-");
+}
+
+// Children grouped by JSON name, in order of first appearance.
+struct Group {
+  std::string_view name;
+  std::vector<const Element*> items;
+};
+
+std::vector<Group> groupChildren(const Element& node) {
+  std::vector<Group> groups;
+  for (const auto& child : node.children()) {
+    const std::string_view name = child->name();
+    if (!groups.empty() && groups.back().name == name) {
+      groups.back().items.push_back(child.get());
+      continue;
+    }
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == name; });
+    if (it != groups.end()) {
+      it->items.push_back(child.get());
+    } else {
+      groups.push_back(Group{name, {child.get()}});
+    }
+  }
+  return groups;
+}
+
+// Pattern semantics
+// (https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.pattern_x_): every
+// value in the pattern must be present in the instance; each repeat in the pattern must match some
+// repeat of the instance.
+bool matchesPattern(const Element& instance, const Element& pattern) {
+  if (pattern.hasValue() && (!instance.hasValue() || instance.value() != pattern.value()))
+    return false;
+  for (const auto& p : pattern.children()) {
+    bool found = false;
+    for (const auto& i : instance.children()) {
+      if (i->name() == p->name() && matchesPattern(*i, *p)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+// Fixed semantics: the instance equals the value exactly (same values, same children).
+bool equalsExactly(const Element& instance, const Element& fixed) {
+  if (instance.hasValue() != fixed.hasValue() || instance.value() != fixed.value()) return false;
+  if (instance.children().size() != fixed.children().size()) return false;
+  for (std::size_t i = 0; i < fixed.children().size(); ++i) {
+    const Element& a = *instance.children()[i];
+    const Element& b = *fixed.children()[i];
+    if (a.name() != b.name() || !equalsExactly(a, b)) return false;
+  }
+  return true;
+}
+
+std::string describe(const Element& value) {
+  if (value.hasValue()) return "'" + value.value() + "'";
+  std::string out = "{";
+  for (const auto& c : value.children()) {
+    if (out.size() > 1) out += ", ";
+    out += c->name() + ": " + describe(*c);
+  }
+  return out + "}";
+}
+
+// The type name and id of a RESTful reference ("Patient/1", ".../fhir/Patient/1/_history/2").
+std::pair<std::string_view, std::string_view> restfulParts(std::string_view reference) {
+  const auto history = reference.find("/_history/");
+  if (history != std::string_view::npos) reference = reference.substr(0, history);
+  const auto slash = reference.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return {};
+  const std::string_view id = reference.substr(slash + 1);
+  std::string_view type = reference.substr(0, slash);
+  const auto previous = type.rfind('/');
+  if (previous != std::string_view::npos) type = type.substr(previous + 1);
+  if (type.empty() || type[0] < 'A' || type[0] > 'Z') return {};
+  for (char c : type) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return {};
+  }
+  return {type, id};
+}
+
+bool isAbsoluteUrl(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (char c : text.substr(0, colon)) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+          c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One validation run: the issues and what is needed to find context.
+class Run {
+ public:
+  Run(const Validator& validator, const ValidationOptions& options)
+      : validator_(validator), options_(options) {}
+
+  Outcome finish() {
+    outcome_.sortByLocation();
+    return std::move(outcome_);
+  }
+
+  void resource(const Element& node, int depth) {
+    if (depth > kMaxDepth) return;
+    const ValidationPlan* base = validator_.typePlan(node.type());
+    if (!base || validator_.store().typeDefinition(node.type())->kind != "resource") {
+      report(node, Severity::kError, "structure", "Unknown resource type '" + node.type() + "'",
+             nullptr);
+      return;
+    }
+    withPlan(node, *base, depth);
+    nativeResourceRules(node);
+    std::set<std::string, std::less<>> applied;
+    auto applyProfile = [&](std::string_view url, Severity missing) {
+      if (!applied.insert(std::string(url)).second) return;
+      auto plan = validator_.plan(url);
+      if (!plan) {
+        report(node, missing, "not-found", "Profile " + std::string(url) + " is not available",
+               nullptr);
+        return;
+      }
+      if (plan->definition().type != node.type()) {
+        report(node, Severity::kError, "structure",
+               "Profile " + std::string(url) + " is for " + plan->definition().type + ", not " +
+                   node.type(),
+               nullptr);
+        return;
+      }
+      withPlan(node, *plan, depth);
+    };
+    if (options_.useMetaProfiles) {
+      if (const Element* meta = node.child("meta")) {
+        for (const Element* profile : meta->childrenNamed("profile")) {
+          if (profile->hasValue()) applyProfile(profile->value(), Severity::kWarning);
+        }
+      }
+    }
+    if (depth == 0) {
+      for (const std::string& url : options_.profiles) applyProfile(url, Severity::kError);
+    }
+  }
+
+ private:
+  void withPlan(const Element& node, const ValidationPlan& plan, int depth) {
+    const std::string* saved = profile_;
+    profile_ = &plan.definition().url;
+    element(node, *plan.root(), node.type(), depth, plan.root());
+    profile_ = saved;
+  }
+
+  void report(const Element& node, Severity severity, std::string code, std::string message,
+              const PlanNode* where, std::string expression = {}) {
+    Issue issue;
+    issue.severity = severity;
+    issue.code = std::move(code);
+    issue.expression = expression.empty() ? node.path() : std::move(expression);
+    issue.diagnostics = std::move(message);
+    const auto location = node.location();
+    issue.line = location.line;
+    issue.column = location.column;
+    // The same finding through the base and a profile is reported once.
+    const std::string key = issue.expression + '\x1f' + issue.diagnostics;
+    if (!seen_.insert(key).second) return;
+    if (profile_ && !profile_->empty()) issue.diagnostics += " (profile " + *profile_ + ")";
+    (void)where;
+    outcome_.add(std::move(issue));
+  }
+
+  // Validates `node` as an instance of `def` with FHIR type `type`.
+  void element(const Element& node, const PlanNode& def, std::string_view type, int depth,
+               const PlanNode* host) {
+    if (depth > kMaxDepth) {
+      report(node, Severity::kError, "too-long", "Element nesting is too deep", &def);
+      return;
+    }
+    const ElementDefinition& ed = *def.def;
+    if (node.isPrimitive() && isPrimitiveType(type)) {
+      primitive(node, def, type);
+    } else if (!node.isResource() && !node.hasChildren()) {
+      report(node, Severity::kError, "invariant",
+             "ele-1: All FHIR elements must have a @value or children", &def);
+    }
+    if (ed.fixed && !equalsExactly(node, *ed.fixed.value)) {
+      report(node, Severity::kError, "value",
+             "Value must be exactly " + describe(*ed.fixed.value) + ", found " + describe(node),
+             &def);
+    }
+    if (ed.pattern && !matchesPattern(node, *ed.pattern.value)) {
+      report(node, Severity::kError, "value",
+             "Value does not match the required pattern " + describe(*ed.pattern.value), &def);
+    }
+    if (ed.binding) binding(node, def, type, *ed.binding);
+    if (type == "Reference") reference(node, def);
+    if (type == "Attachment") attachment(node);
+    if (type == "Extension") {
+      extension(node, def, depth, host);
+    }
+    invariants(node, def);
+
+    // Children come from the profile when it constrains inside this element, else from the
+    // type's own definition.
+    const PlanNode* scope = def.contentTarget ? def.contentTarget : &def;
+    if (scope->children.empty() && !type.empty() && !isResourceTypeName(type)) {
+      if (const ValidationPlan* typePlan = validator_.typePlan(type)) {
+        // The type's own invariants (ref-1 on Reference, qty-3 on Quantity...) live on its root.
+        invariants(node, *typePlan->root());
+        children(node, *typePlan->root(), depth, &def);
+        typeProfiles(node, ed, type, depth);
+        return;
+      }
+      if (!node.hasChildren()) return;
+      report(node, Severity::kError, "structure",
+             "No definition is available for type '" + std::string(type) + "'", &def);
+      return;
+    }
+    children(node, *scope, depth, &def);
+    typeProfiles(node, ed, type, depth);
+  }
+
+  // Profiles on the element's type (SimpleQuantity, an extension definition...).
+  void typeProfiles(const Element& node, const ElementDefinition& ed, std::string_view type,
+                    int depth) {
+    if (type == "Extension") return;  // handled with the url
+    for (const TypeRef& ref : ed.types) {
+      if (ref.code != type || ref.profiles.empty()) continue;
+      auto plan = validator_.plan(ref.profiles.front());
+      if (!plan) {
+        report(node, Severity::kWarning, "not-found",
+               "Profile " + ref.profiles.front() + " is not available", nullptr);
+        return;
+      }
+      const std::string* saved = profile_;
+      profile_ = &plan->definition().url;
+      element(node, *plan->root(), type, depth + 1, nullptr);
+      profile_ = saved;
+    }
+  }
+
+  void children(const Element& node, const PlanNode& scope, int depth, const PlanNode* host) {
+    const auto groups = groupChildren(node);
+    std::vector<int> counts(scope.children.size(), 0);
+    for (const Group& group : groups) {
+      const ChildMatch* match = scope.match(group.name);
+      if (!match) {
+        if (node.isPrimitive() && group.name == "value") continue;
+        for (const Element* item : group.items) {
+          report(*item, Severity::kError, "structure",
+                 "Unknown element '" + std::string(group.name) + "'", nullptr);
+        }
+        continue;
+      }
+      const PlanNode& child = *match->node;
+      const auto position = static_cast<std::size_t>(
+          std::find(scope.children.begin(), scope.children.end(), &child) - scope.children.begin());
+      if (position < counts.size()) counts[position] += static_cast<int>(group.items.size());
+      if (child.def->max && *child.def->max == "0") {
+        for (const Element* item : group.items) {
+          report(*item, Severity::kError, "structure",
+                 "Element '" + std::string(group.name) + "' is not allowed (max 0)", &child);
+        }
+        continue;
+      }
+      if (!child.slices.empty() && child.choiceBase.empty()) {
+        sliced(group.items, child, depth, host);
+        continue;
+      }
+      const PlanNode* effective = &child;
+      if (!child.choiceBase.empty()) {
+        if (const PlanNode* typeSlice = child.slice(group.name)) effective = typeSlice;
+      }
+      for (const Element* item : group.items) {
+        instance(*item, *effective, match->type, depth, host);
+      }
+    }
+    for (std::size_t i = 0; i < scope.children.size(); ++i) {
+      const PlanNode& child = *scope.children[i];
+      if (node.isPrimitive() && child.name == "value") continue;
+      cardinality(node, child, counts[i], node.path() + "." + child.name);
+    }
+  }
+
+  void cardinality(const Element& parent, const PlanNode& child, int count,
+                   const std::string& expression) {
+    if (count < child.min) {
+      report(parent, Severity::kError, "required",
+             "Element '" + child.def->path +
+                 (child.def->sliceName.empty() ? "" : ":" + child.def->sliceName) +
+                 "' requires at least " + std::to_string(child.min) + " but found " +
+                 std::to_string(count),
+             &child, expression);
+    }
+    if (child.max > 0 && count > child.max) {  // max 0 is reported on each element
+      report(parent, Severity::kError, "structure",
+             "Element '" + child.def->path +
+                 (child.def->sliceName.empty() ? "" : ":" + child.def->sliceName) +
+                 "' allows at most " + std::to_string(child.max) + " but found " +
+                 std::to_string(count),
+             &child, expression);
+    }
+  }
+
+  // Validates one occurrence; resolves the type of resources and the definition of resources.
+  void instance(const Element& item, const PlanNode& def, std::string_view type, int depth,
+                const PlanNode* host) {
+    if (type.empty() && def.def->types.size() > 1) type = item.type();
+    const bool resourceSlot =
+        isResourceTypeName(type) ||
+        (item.isResource() && !type.empty() && validator_.typePlan(type) && type == item.type());
+    if (resourceSlot) {
+      if (!item.isResource()) {
+        report(item, Severity::kError, "structure", "A resource is expected here", &def);
+        return;
+      }
+      // The resource itself: base definition, meta.profile, then profiles on the type.
+      resource(item, depth + 1);
+      for (const TypeRef& ref : def.def->types) {
+        for (const std::string& url : ref.profiles) {
+          if (auto plan = validator_.plan(url)) withPlan(item, *plan, depth + 1);
+        }
+      }
+      return;
+    }
+    if (item.isResource()) {
+      report(item, Severity::kError, "structure",
+             "A resource is not allowed here (expected " + std::string(type) + ")", &def);
+      return;
+    }
+    element(item, def, type, depth + 1, host);
+  }
+
+  void primitive(const Element& node, const PlanNode& def, std::string_view type) {
+    const ElementDefinition& ed = *def.def;
+    if (!node.hasValue()) {
+      if (!node.hasChildren()) {
+        report(node, Severity::kError, "invariant",
+               "ele-1: A primitive must have a value or extensions", &def);
+      }
+      return;
+    }
+    if (type == "xhtml") {
+      if (!startsWith(node.value(), "<div")) {
+        report(node, Severity::kError, "value", "Narrative must be an XHTML div element", &def);
+      }
+      return;
+    }
+    if (auto problem = checkPrimitive(type, node.value())) {
+      report(node, Severity::kError, "value", *problem, &def);
+      return;
+    }
+    if (ed.maxLength && static_cast<int>(node.value().size()) > *ed.maxLength) {
+      report(node, Severity::kError, "too-long",
+             "Value is longer than maxLength " + std::to_string(*ed.maxLength), &def);
+    }
+    if (ed.minValue && ed.minValue.value->hasValue() &&
+        compareValues(node.value(), ed.minValue.value->value(), type) < 0) {
+      report(node, Severity::kError, "value",
+             "Value " + node.value() + " is below the minimum " + ed.minValue.value->value(), &def);
+    }
+    if (ed.maxValue && ed.maxValue.value->hasValue() &&
+        compareValues(node.value(), ed.maxValue.value->value(), type) > 0) {
+      report(node, Severity::kError, "value",
+             "Value " + node.value() + " is above the maximum " + ed.maxValue.value->value(), &def);
+    }
+  }
+
+  // Numbers compare numerically; dates and times as text (same-precision ISO 8601 sorts).
+  static int compareValues(const std::string& a, const std::string& b, std::string_view type) {
+    if (type == "integer" || type == "decimal" || type == "positiveInt" || type == "unsignedInt") {
+      const double x = std::strtod(a.c_str(), nullptr);
+      const double y = std::strtod(b.c_str(), nullptr);
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+  }
+
+  void binding(const Element& node, const PlanNode& def, std::string_view type, const Binding& b) {
+    if (b.valueSet.empty()) return;
+    Severity severity;
+    if (b.strength == "required") {
+      severity = Severity::kError;
+    } else if (b.strength == "extensible") {
+      severity = Severity::kWarning;
+    } else {
+      return;  // preferred and example bindings are advice, not rules
+    }
+    const TerminologyService& terminology = validator_.terminology();
+    auto note = [&](const CodeCheck& check, const Element& at) {
+      if (check.verdict == CodeVerdict::kInvalid) {
+        report(at, severity, "code-invalid", check.message + " (" + b.strength + " binding)", &def);
+      } else if (check.verdict == CodeVerdict::kUnknown) {
+        const bool external = check.message.find("external terminology") != std::string::npos;
+        report(at, external ? Severity::kInformation : Severity::kWarning,
+               external ? "informational" : "not-found", check.message, &def);
+      }
+    };
+    if (type == "code" || type == "string" || type == "uri") {
+      if (node.hasValue()) note(terminology.validateCode(b.valueSet, "", node.value()), node);
+      return;
+    }
+    if (type == "Coding") {
+      const std::string_view code = node.childValue("code");
+      if (code.empty()) return;
+      note(terminology.validateCode(b.valueSet, node.childValue("system"), code), node);
+      return;
+    }
+    if (type == "CodeableConcept") {
+      const auto codings = node.childrenNamed("coding");
+      bool anyValid = false;
+      std::vector<std::pair<CodeCheck, const Element*>> checks;
+      for (const Element* coding : codings) {
+        const std::string_view code = coding->childValue("code");
+        if (code.empty()) continue;
+        CodeCheck check = terminology.validateCode(b.valueSet, coding->childValue("system"), code);
+        if (check.verdict == CodeVerdict::kValid) anyValid = true;
+        checks.emplace_back(std::move(check), coding);
+      }
+      if (anyValid) return;
+      if (checks.empty()) {
+        if (b.strength == "required") {
+          report(node, Severity::kWarning, "code-invalid",
+                 "No code is provided for a required binding to " + b.valueSet, &def);
+        }
+        return;
+      }
+      bool anyUnknown = false;
+      for (const auto& [check, coding] : checks)
+        anyUnknown = anyUnknown || check.verdict == CodeVerdict::kUnknown;
+      if (anyUnknown) {
+        for (const auto& [check, coding] : checks) {
+          if (check.verdict == CodeVerdict::kUnknown) note(check, *coding);
+        }
+        return;
+      }
+      note(checks.front().first, node);
+    }
+  }
+
+  void reference(const Element& node, const PlanNode& def) {
+    const Element* ref = node.child("reference");
+    if (!ref || !ref->hasValue()) return;
+    const std::string& value = ref->value();
+    std::vector<std::string> allowed;
+    bool anyTarget = false;  // a target profile that is not loaded: its type is unknown
+    for (const TypeRef& t : def.def->types) {
+      if (t.code != "Reference") continue;
+      for (const std::string& target : t.targetProfiles) {
+        constexpr std::string_view kCore = "http://hl7.org/fhir/StructureDefinition/";
+        if (auto sd = validator_.store().structureDefinition(target)) {
+          allowed.push_back(sd->type);
+        } else if (startsWith(target, kCore)) {
+          allowed.push_back(target.substr(kCore.size()));
+        } else {
+          anyTarget = true;
+        }
+      }
+    }
+    if (anyTarget) allowed.clear();
+    auto allows = [&](std::string_view type) {
+      if (allowed.empty()) return true;
+      for (const std::string& a : allowed) {
+        if (a == type || a == "Resource" || a == "DomainResource") return true;
+      }
+      return false;
+    };
+    auto checkType = [&](std::string_view type) {
+      if (!type.empty() && !allows(type)) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        report(
+            *ref, Severity::kError, "structure",
+            "Reference to a " + std::string(type) + " is not allowed here (allowed: " + list + ")",
+            &def);
+      }
+    };
+    if (startsWith(value, "#")) {
+      if (value.size() == 1) return;  // the containing resource
+      const Element* container = containerOf(node);
+      const Element* target = nullptr;
+      if (container) {
+        for (const Element* contained : container->childrenNamed("contained")) {
+          if (contained->childValue("id") == std::string_view(value).substr(1)) target = contained;
+        }
+      }
+      if (!target) {
+        report(*ref, Severity::kError, "not-found",
+               "Contained resource '" + value + "' is not found", &def);
+        return;
+      }
+      checkType(target->type());
+      return;
+    }
+    if (const Element* target = inBundle(node, value)) {
+      checkType(target->type());
+      return;
+    }
+    if (startsWith(value, "urn:uuid:") || startsWith(value, "urn:oid:")) return;
+    auto [type, id] = restfulParts(value);
+    if (!type.empty()) {
+      if (!validator_.typePlan(type)) {
+        report(*ref, Severity::kError, "value",
+               "Reference '" + value + "' names an unknown resource type", &def);
+        return;
+      }
+      if (!checkPrimitive("id", id))
+        checkType(type);
+      else if (!isAbsoluteUrl(value)) {
+        report(*ref, Severity::kError, "value", "Reference '" + value + "' has an invalid id",
+               &def);
+      }
+      return;
+    }
+    if (!isAbsoluteUrl(value)) {
+      report(*ref, Severity::kError, "value",
+             "Reference '" + value + "' is neither Type/id, #id, nor an absolute URL", &def);
+    }
+  }
+
+  // The resource whose `contained` list a "#id" reference searches: the outermost resource
+  // that is not itself a contained one.
+  static const Element* containerOf(const Element& node) {
+    const Element* resource = node.containingResource();
+    while (resource && resource->name() == "contained" && resource->parent()) {
+      resource = resource->parent()->containingResource();
+    }
+    return resource;
+  }
+
+  // The entry resource a reference points to inside the enclosing Bundle, if any.
+  static const Element* inBundle(const Element& node, const std::string& reference) {
+    const Element* resource = node.containingResource();
+    while (resource && resource->name() == "contained" && resource->parent()) {
+      resource = resource->parent()->containingResource();
+    }
+    if (!resource || resource->name() != "resource" || !resource->parent()) return nullptr;
+    const Element* bundle = resource->parent()->parent();
+    if (!bundle || bundle->type() != "Bundle") return nullptr;
+    for (const Element* entry : bundle->childrenNamed("entry")) {
+      const std::string_view fullUrl = entry->childValue("fullUrl");
+      const Element* target = entry->child("resource");
+      if (!target) continue;
+      if (fullUrl == reference) return target;
+      if (!fullUrl.empty() && fullUrl.size() > reference.size() &&
+          fullUrl.substr(fullUrl.size() - reference.size()) == reference &&
+          fullUrl[fullUrl.size() - reference.size() - 1] == '/') {
+        return target;
+      }
+    }
+    return nullptr;
+  }
+
+  void attachment(const Element& node) {
+    const Element* data = node.child("data");
+    if (!data || !data->hasValue()) return;
+    auto bytes = detail::decodeBase64(data->value());
+    if (!bytes) return;  // the primitive check reports it
+    if (const Element* size = node.child("size"); size && size->hasValue()) {
+      if (size->value() != std::to_string(bytes->size())) {
+        report(*size, Severity::kError, "value",
+               "Attachment.size is " + size->value() + " but data holds " +
+                   std::to_string(bytes->size()) + " bytes",
+               nullptr);
+      }
+    }
+    if (const Element* hash = node.child("hash"); hash && hash->hasValue()) {
+      const std::string expected = detail::encodeBase64(detail::sha1(*bytes));
+      if (hash->value() != expected) {
+        report(*hash, Severity::kError, "value",
+               "Attachment.hash is not the SHA-1 of data (expected " + expected + ")", nullptr);
+      }
+    }
+  }
+
+  void extension(const Element& node, const PlanNode& def, int depth, const PlanNode* host) {
+    const bool modifier = node.name() == "modifierExtension";
+    const std::string_view url = node.childValue("url");
+    const bool hasValue = std::any_of(
+        node.children().begin(), node.children().end(),
+        [](const auto& c) { return c->baseName() == "value" || startsWith(c->name(), "value"); });
+    if (hasValue && node.child("extension")) {
+      report(node, Severity::kError, "invariant",
+             "ext-1: An extension must have either extensions or value[x], not both", &def);
+    }
+    if (url.empty()) return;  // cardinality of url reports it
+    // Extensions nested in a complex extension use relative URLs defined by their parent.
+    if (!isAbsoluteUrl(url)) return;
+    bool profiled = false;
+    for (const TypeRef& t : def.def->types) profiled = profiled || !t.profiles.empty();
+    std::shared_ptr<const ValidationPlan> plan;
+    if (profiled) {
+      for (const TypeRef& t : def.def->types) {
+        for (const std::string& p : t.profiles) {
+          if (!plan) plan = validator_.plan(p);
+        }
+      }
+    }
+    if (!plan) plan = validator_.plan(url);
+    if (!plan) {
+      if (modifier) {
+        report(node, Severity::kError, "structure",
+               "Unknown modifier extension '" + std::string(url) + "' cannot be ignored", &def);
+      } else {
+        report(node, options_.unknownExtensionIsError ? Severity::kError : Severity::kWarning,
+               "extension", "Unknown extension '" + std::string(url) + "'", &def);
+      }
+      return;
+    }
+    const StructureDefinition& sd = plan->definition();
+    if (sd.type != "Extension") {
+      report(node, Severity::kError, "structure",
+             std::string(url) + " is not an extension definition", &def);
+      return;
+    }
+    if (modifier && !plan->root()->def->isModifier) {
+      report(node, Severity::kError, "structure",
+             "Extension '" + std::string(url) + "' is not a modifier extension but is used as one",
+             &def);
+    } else if (!modifier && plan->root()->def->isModifier) {
+      report(node, Severity::kError, "structure",
+             "Modifier extension '" + std::string(url) + "' must be in modifierExtension", &def);
+    }
+    if (host && !sd.contexts.empty() && !contextAllowed(node, sd, host)) {
+      report(node, Severity::kError, "structure",
+             "Extension '" + std::string(url) + "' is not allowed in this context", &def);
+    }
+    if (plan->root() != &def && plan->root()->def != def.def) {
+      const std::string* saved = profile_;
+      profile_ = &sd.url;
+      children(node, *plan->root(), depth + 1, &def);
+      invariants(node, *plan->root());
+      profile_ = saved;
+    }
+  }
+
+  // StructureDefinition.context (https://hl7.org/fhir/R4/defining-extensions.html#context).
+  bool contextAllowed(const Element& node, const StructureDefinition& sd, const PlanNode* host) {
+    const Element* parent = node.parent();
+    std::vector<std::string> names;
+    if (host && host->def) {
+      names.push_back(host->def->path);
+      for (const TypeRef& t : host->def->types) names.push_back(t.code);
+    }
+    if (parent) {
+      names.push_back(parent->type());
+      if (parent->isResource()) {
+        names.push_back(parent->type());
+        names.push_back("Resource");
+        names.push_back("DomainResource");
+      } else {
+        names.push_back("Element");
+        names.push_back("BackboneElement");
+      }
+    }
+    for (const auto& [type, expression] : sd.contexts) {
+      if (type != "element") return true;  // fhirpath and extension contexts are not checked
+      if (expression == "Element" || expression == "Resource" || expression == "Base") return true;
+      for (const std::string& name : names) {
+        if (name == expression) return true;
+      }
+    }
+    return false;
+  }
+
+  void invariants(const Element& node, const PlanNode& def) {
+    const ConstraintEvaluator* evaluator = validator_.invariants();
+    if (!evaluator) return;
+    const Element* resource = node.containingResource();
+    for (const Constraint& c : def.def->constraints) {
+      if (c.expression.empty() || isNativeConstraint(c.key)) continue;
+      auto holds = evaluator->holds(c, node, resource ? *resource : node);
+      if (holds && !*holds) {
+        report(node, c.severity == "error" ? Severity::kError : Severity::kWarning, "invariant",
+               c.key + ": " + c.human, &def);
+      }
+    }
+  }
+
+  // Slicing (https://hl7.org/fhir/R4/profiling.html#slicing).
+  void sliced(const std::vector<const Element*>& items, const PlanNode& base, int depth,
+              const PlanNode* host) {
+    const Slicing& slicing = *base.def->slicing;
+    std::vector<int> counts(base.slices.size(), 0);
+    int lastSlice = -1;
+    bool unmatchedSeen = false;
+    for (const Element* item : items) {
+      int matched = -1;
+      for (std::size_t s = 0; s < base.slices.size(); ++s) {
+        if (matchesSlice(*item, *base.slices[s], slicing, depth)) {
+          matched = static_cast<int>(s);
+          break;
+        }
+      }
+      if (matched < 0) {
+        if (slicing.rules == "closed") {
+          report(*item, Severity::kError, "structure",
+                 "Element does not match any slice of '" + base.def->path + "' (closed slicing)",
+                 &base);
+        }
+        unmatchedSeen = true;
+        instance(*item, base, singleType(base), depth, host);
+        continue;
+      }
+      if (slicing.rules == "openAtEnd" && unmatchedSeen) {
+        report(*item, Severity::kError, "structure",
+               "Slice '" + base.slices[static_cast<std::size_t>(matched)]->def->sliceName +
+                   "' appears after unsliced content (openAtEnd)",
+               &base);
+      }
+      if (slicing.ordered && matched < lastSlice) {
+        report(*item, Severity::kError, "structure",
+               "Slices of '" + base.def->path + "' are out of order", &base);
+      }
+      lastSlice = std::max(lastSlice, matched);
+      ++counts[static_cast<std::size_t>(matched)];
+      const PlanNode& slice = *base.slices[static_cast<std::size_t>(matched)];
+      instance(*item, slice, singleType(slice), depth, host);
+    }
+    const Element* parent = items.empty() ? nullptr : items.front()->parent();
+    if (!parent) return;
+    for (std::size_t s = 0; s < base.slices.size(); ++s) {
+      cardinality(*parent, *base.slices[s], counts[s], parent->path() + "." + base.name);
+    }
+  }
+
+  static std::string singleType(const PlanNode& node) {
+    return node.def->types.size() == 1 ? node.def->types[0].code : std::string();
+  }
+
+  // The definition reached from a slice by a discriminator path ("coding.code", "url", "$this").
+  const ElementDefinition* definitionAt(const PlanNode& slice, std::string_view path,
+                                        std::string& type) {
+    const PlanNode* node = &slice;
+    type = singleType(slice);
+    std::string_view rest = path;
+    std::shared_ptr<const ValidationPlan> keep;
+    while (!rest.empty() && rest != "$this") {
+      const auto dot = rest.find('.');
+      std::string_view segment = rest.substr(0, dot);
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+      if (startsWith(segment, "extension(")) return nullptr;
+      const PlanNode* scope = node->contentTarget ? node->contentTarget : node;
+      const PlanNode* next = nullptr;
+      for (const PlanNode* c : scope->children) {
+        if (c->name == segment || (!c->choiceBase.empty() && c->choiceBase == segment)) next = c;
+      }
+      if (!next && scope->children.empty()) {
+        // The slice does not constrain inside: look in the (profiled) type.
+        for (const TypeRef& t : node->def->types) {
+          if (!t.profiles.empty()) keep = validator_.plan(t.profiles.front());
+        }
+        const ValidationPlan* typePlan = keep ? keep.get() : validator_.typePlan(type);
+        if (!typePlan) return nullptr;
+        for (const PlanNode* c : typePlan->root()->children) {
+          if (c->name == segment || (!c->choiceBase.empty() && c->choiceBase == segment)) next = c;
+        }
+      }
+      if (!next) return nullptr;
+      node = next;
+      type = singleType(*node);
+    }
+    lastKeep_ = keep;
+    return node->def;
+  }
+
+  static void valuesAt(const Element& item, std::string_view path,
+                       std::vector<const Element*>& out) {
+    if (path.empty() || path == "$this") {
+      out.push_back(&item);
+      return;
+    }
+    const auto dot = path.find('.');
+    const std::string_view segment = path.substr(0, dot);
+    const std::string_view rest =
+        dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    for (const auto& c : item.children()) {
+      if (c->name() == segment || c->baseName() == segment ||
+          (startsWith(c->name(), segment) && c->name().size() > segment.size() &&
+           c->name()[segment.size()] >= 'A' && c->name()[segment.size()] <= 'Z')) {
+        valuesAt(*c, rest, out);
+      }
+    }
+  }
+
+  bool matchesSlice(const Element& item, const PlanNode& slice, const Slicing& slicing, int depth) {
+    if (slicing.discriminators.empty()) return false;
+    for (const Discriminator& d : slicing.discriminators) {
+      std::vector<const Element*> values;
+      valuesAt(item, d.path, values);
+      std::string type;
+      if (d.type == "value" || d.type == "pattern") {
+        if (d.path == "url" && item.name().find("xtension") != std::string::npos) {
+          // Extension slices are identified by the profile of the slice's type.
+          std::string url;
+          for (const TypeRef& t : slice.def->types) {
+            if (!t.profiles.empty()) url = t.profiles.front();
+          }
+          const ElementDefinition* at = definitionAt(slice, d.path, type);
+          if (at && at->fixed && at->fixed.value->hasValue()) url = at->fixed.value->value();
+          if (url.empty() || item.childValue("url") != url) return false;
+          continue;
+        }
+        const ElementDefinition* at = definitionAt(slice, d.path, type);
+        if (!at) return false;
+        const TypedValue& expected = at->fixed ? at->fixed : at->pattern;
+        if (!expected) {
+          if (at->binding && at->binding->strength == "required") {
+            bool any = false;
+            for (const Element* v : values) {
+              if (v->hasValue() && validator_.terminology()
+                                           .validateCode(at->binding->valueSet, "", v->value())
+                                           .verdict == CodeVerdict::kValid)
+                any = true;
+              const std::string_view code = v->childValue("code");
+              if (!code.empty() &&
+                  validator_.terminology()
+                          .validateCode(at->binding->valueSet, v->childValue("system"), code)
+                          .verdict == CodeVerdict::kValid)
+                any = true;
+              for (const Element* coding : v->childrenNamed("coding")) {
+                if (validator_.terminology()
+                        .validateCode(at->binding->valueSet, coding->childValue("system"),
+                                      coding->childValue("code"))
+                        .verdict == CodeVerdict::kValid)
+                  any = true;
+              }
+            }
+            if (!any) return false;
+            continue;
+          }
+          return false;
+        }
+        bool any = false;
+        for (const Element* v : values) {
+          if (matchesPattern(*v, *expected.value)) any = true;
+        }
+        if (!any) return false;
+      } else if (d.type == "exists") {
+        const ElementDefinition* at = definitionAt(slice, d.path, type);
+        if (!at) return false;
+        const bool mustExist = at->min.value_or(0) > 0;
+        const bool mustNot = at->max && *at->max == "0";
+        if (mustExist && values.empty()) return false;
+        if (mustNot && !values.empty()) return false;
+      } else if (d.type == "type") {
+        const ElementDefinition* at = definitionAt(slice, d.path, type);
+        if (!at || values.empty()) return false;
+        bool any = false;
+        for (const Element* v : values) {
+          for (const TypeRef& t : at->types) {
+            std::string suffix = t.code;
+            if (!suffix.empty() && suffix[0] >= 'a' && suffix[0] <= 'z')
+              suffix[0] = static_cast<char>(suffix[0] - 32);
+            if (v->type() == t.code || (v->isResource() && v->type() == t.code) ||
+                (v->name().size() > suffix.size() &&
+                 v->name().substr(v->name().size() - suffix.size()) == suffix)) {
+              any = true;
+            }
+          }
+        }
+        if (!any) return false;
+      } else if (d.type == "profile") {
+        const ElementDefinition* at = definitionAt(slice, d.path, type);
+        if (!at || values.empty()) return false;
+        std::string url;
+        for (const TypeRef& t : at->types) {
+          if (!t.profiles.empty()) url = t.profiles.front();
+          if (url.empty() && !t.targetProfiles.empty()) url = t.targetProfiles.front();
+        }
+        auto plan = validator_.plan(url);
+        if (!plan) return false;
+        bool any = false;
+        for (const Element* v : values) {
+          Run probe(validator_, options_);
+          if (v->isResource()) {
+            probe.withPlan(*v, *plan, depth + 1);
+          } else {
+            probe.element(*v, *plan->root(), plan->definition().type, depth + 1, nullptr);
+          }
+          if (!probe.outcome_.hasErrors()) any = true;
+        }
+        if (!any) return false;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Rules the spec states as invariants on Resource/DomainResource and Bundle, checked natively.
+  void nativeResourceRules(const Element& node) {
+    const auto contained = node.childrenNamed("contained");
+    for (const Element* c : contained) {
+      if (c->child("contained")) {
+        report(*c, Severity::kError, "invariant",
+               "dom-2: A contained resource SHALL NOT contain nested resources", nullptr);
+      }
+      if (const Element* meta = c->child("meta")) {
+        if (meta->child("versionId") || meta->child("lastUpdated")) {
+          report(*c, Severity::kError, "invariant",
+                 "dom-4: A contained resource SHALL NOT have a meta.versionId or meta.lastUpdated",
+                 nullptr);
+        }
+        if (meta->child("security")) {
+          report(*c, Severity::kError, "invariant",
+                 "dom-5: A contained resource SHALL NOT have a security label", nullptr);
+        }
+      }
+      const std::string_view id = c->childValue("id");
+      if (!id.empty() && !referencedFrom(node, "#" + std::string(id), c) &&
+          !refersToContainer(*c)) {
+        report(*c, Severity::kError, "invariant",
+               "dom-3: Contained resource '" + std::string(id) +
+                   "' is not referenced from the rest of the resource",
+               nullptr);
+      }
+    }
+    if (node.type() == "Bundle") bundleRules(node);
+  }
+
+  static bool referencedFrom(const Element& node, const std::string& target, const Element* skip) {
+    for (const auto& c : node.children()) {
+      if (c.get() == skip) continue;
+      if (c->hasValue() && c->value() == target) return true;
+      if (referencedFrom(*c, target, skip)) return true;
+    }
+    return false;
+  }
+
+  static bool refersToContainer(const Element& node) {
+    for (const auto& c : node.children()) {
+      if (c->hasValue() && c->value() == "#") return true;
+      if (refersToContainer(*c)) return true;
+    }
+    return false;
+  }
+
+  // Bundle invariants bdl-1..12 (https://hl7.org/fhir/R4/bundle.html#invs).
+  void bundleRules(const Element& bundle) {
+    const std::string_view type = bundle.childValue("type");
+    const bool transactionish = type == "transaction" || type == "batch" || type == "history";
+    const bool responseish =
+        type == "transaction-response" || type == "batch-response" || type == "history";
+    if (bundle.child("total") && type != "searchset" && type != "history") {
+      report(bundle, Severity::kError, "invariant", "bdl-1: total only when a search or history",
+             nullptr);
+    }
+    const auto entries = bundle.childrenNamed("entry");
+    std::set<std::string, std::less<>> fullUrls;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const Element& entry = *entries[i];
+      if (entry.child("search") && type != "searchset") {
+        report(entry, Severity::kError, "invariant", "bdl-2: entry.search only when a search",
+               nullptr);
+      }
+      if (transactionish != (entry.child("request") != nullptr)) {
+        report(entry, Severity::kError, "invariant",
+               "bdl-3: entry.request mandatory for batch/transaction/history, otherwise prohibited",
+               nullptr);
+      }
+      if (responseish != (entry.child("response") != nullptr)) {
+        report(entry, Severity::kError, "invariant",
+               "bdl-4: entry.response mandatory for batch-response/transaction-response/history, "
+               "otherwise prohibited",
+               nullptr);
+      }
+      const Element* resource = entry.child("resource");
+      const std::string_view fullUrl = entry.childValue("fullUrl");
+      if (!fullUrl.empty()) {
+        if (fullUrl.find("/_history/") != std::string_view::npos) {
+          report(entry, Severity::kError, "invariant",
+                 "bdl-8: fullUrl cannot be a version specific reference", nullptr);
+        }
+        std::string key(fullUrl);
+        if (resource) {
+          if (const Element* meta = resource->child("meta"))
+            key += "|" + std::string(meta->childValue("versionId"));
+        }
+        if (type != "history" && !fullUrls.insert(key).second) {
+          report(entry, Severity::kError, "invariant",
+                 "bdl-7: fullUrl '" + std::string(fullUrl) + "' must be unique in the Bundle",
+                 nullptr);
+        }
+        if (resource && !startsWith(fullUrl, "urn:")) {
+          auto [refType, refId] = restfulParts(fullUrl);
+          const std::string_view id = resource->childValue("id");
+          if (!refType.empty() && !id.empty() && (refType != resource->type() || refId != id)) {
+            report(entry, Severity::kError, "invariant",
+                   "fullUrl '" + std::string(fullUrl) + "' does not match the resource " +
+                       resource->type() + "/" + std::string(id),
+                   nullptr);
+          }
+        }
+      }
+      if (resource && i == 0 && type == "document" && resource->type() != "Composition") {
+        report(entry, Severity::kError, "invariant",
+               "bdl-11: A document must have a Composition as the first resource", nullptr);
+      }
+      if (resource && i == 0 && type == "message" && resource->type() != "MessageHeader") {
+        report(entry, Severity::kError, "invariant",
+               "bdl-12: A message must have a MessageHeader as the first resource", nullptr);
+      }
+    }
+    if (type == "document") {
+      const Element* identifier = bundle.child("identifier");
+      if (!identifier || !identifier->child("system") || !identifier->child("value")) {
+        report(bundle, Severity::kError, "invariant",
+               "bdl-9: A document must have an identifier with a system and a value", nullptr);
+      }
+      if (!bundle.child("timestamp")) {
+        report(bundle, Severity::kError, "invariant", "bdl-10: A document must have a date",
+               nullptr);
+      }
+      if (entries.empty()) {
+        report(bundle, Severity::kError, "invariant",
+               "bdl-11: A document must have a Composition as the first resource", nullptr);
+      }
+    }
+  }
+
+  const Validator& validator_;
+  const ValidationOptions& options_;
+  const std::string* profile_ = nullptr;
+  Outcome outcome_;
+  std::set<std::string> seen_;
+  std::shared_ptr<const ValidationPlan> lastKeep_;
+};
+
+}  // namespace
+
+Validator::Validator(std::shared_ptr<const ConformanceStore> store,
+                     std::shared_ptr<const ConstraintEvaluator> invariants)
+    : store_(std::move(store)), invariants_(std::move(invariants)), terminology_(store_) {
+  if (!invariants_) invariants_ = std::make_shared<FhirPathInvariants>(&terminology_);
+}
+
+std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = plans_.find(url);
+    if (it != plans_.end()) return it->second;
+  }
+  auto sd = store_->structureDefinition(url);
+  std::shared_ptr<const ValidationPlan> compiled;
+  if (sd && !sd->snapshot.empty()) compiled = std::make_shared<const ValidationPlan>(sd);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = plans_.emplace(std::string(url), compiled);
+  return it->second;
+}
+
+const ValidationPlan* Validator::typePlan(std::string_view type) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = typePlans_.find(type);
+    if (it != typePlans_.end()) return it->second.get();
+  }
+  auto sd = store_->typeDefinition(type);
+  std::shared_ptr<const ValidationPlan> compiled;
+  if (sd && !sd->snapshot.empty()) compiled = plan(sd->url);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = typePlans_.emplace(std::string(type), compiled);
+  return it->second.get();
+}
+
+fhir::Outcome Validator::validate(const fhir::Element& resource,
+                                  const ValidationOptions& options) const {
+  Run run(*this, options);
+  run.resource(resource, 0);
+  return run.finish();
+}
+
+fhir::Outcome Validator::validateJson(std::string_view json,
+                                      const ValidationOptions& options) const {
+  // The core parser gives typed nodes with line and column; what it cannot place in the tree
+  // (unknown properties, wrong JSON types) comes back as its own issues.
+  if (auto registry = fhir::DefinitionRegistry::r4()) {
+    fhir::JsonParseOptions parseOptions;
+    parseOptions.keepTreeOnErrors = true;
+    auto parsed = fhir::parseJson(json, *registry, parseOptions);
+    if (!parsed.ok()) return parsed.outcome();
+    fhir::Outcome outcome = parsed.outcome();
+    outcome.append(validate(**parsed, options));
+    outcome.sortByLocation();
+    return outcome;
+  }
+  auto parsed = detail::parseJsonResource(json);
+  if (!parsed.ok()) return parsed.outcome();
+  return validate(**parsed, options);
+}
+
+}  // namespace notebridge::validation
