@@ -62,6 +62,7 @@ class Reader {
           root_.name());
     }
     use(doc);
+    document_ = doc;
     Note note;
     readDocument(*doc, note);
     reportUnused();
@@ -106,18 +107,33 @@ class Reader {
     }
   }
 
+  // The note's DocumentReference: ours (by identifier) or the first that appends to nothing.
+  // Documents that append to it are read as its attachments; any other is reported.
   const Element* findDocument() {
     const Element* found = nullptr;
     for (const Element* r : resources_) {
-      if (r->type() != "DocumentReference") continue;
+      if (r->type() != "DocumentReference" || appends(*r)) continue;
+      for (const Element* id : r->childrenNamed("identifier")) {
+        if (id->childValue("system") == vocab::kNoteIdSystem && !found) found = r;
+      }
+    }
+    for (const Element* r : resources_) {
+      if (r->type() != "DocumentReference" || appends(*r) || r == found) continue;
       if (!found) {
         found = r;
       } else {
-        warn(r, "not-supported", "only the first DocumentReference is read; this one is not");
+        warn(r, "not-supported", "only one DocumentReference is read as the note; this one is not");
         use(r);
       }
     }
     return found;
+  }
+
+  static bool appends(const Element& doc) {
+    for (const Element* rel : doc.childrenNamed("relatesTo")) {
+      if (rel->childValue("code") == "appends") return true;
+    }
+    return false;
   }
 
   void use(const Element* resource) { used_.insert(resource); }
@@ -356,7 +372,16 @@ class Reader {
       if (!bytes) warn(a->child("data"), "invalid", "attachment data is not base64");
       return bytes;
     };
-    // Our own XHTML gives the sections back exactly.
+    // Our own XHTML (the narrative, or an XHTML attachment) gives the sections back exactly.
+    if (taggedFormat) {
+      if (const Element* text = doc.child("text"); text && text->child("div")) {
+        if (auto sections = sectionsFromOwnXhtml(text->child("div")->value())) {
+          note.format = *taggedFormat;
+          note.sections = std::move(*sections);
+          return;
+        }
+      }
+    }
     if (xhtml && taggedFormat) {
       if (auto bytes = decode(xhtml)) {
         if (auto sections = sectionsFromOwnXhtml(*bytes)) {
@@ -644,7 +669,11 @@ class Reader {
       warn(&obs, "value",
            std::string(info.name) + " total " + std::to_string(*m.total) + " is out of range");
     }
-    if (const Element* dar = obs.child("dataAbsentReason")) {
+    const Element* dar = obs.child("dataAbsentReason");
+    if (dar && obs.child("component") && codeWith(dar, vocab::kDataAbsentReason) == "unknown") {
+      dar = nullptr;  // our marker of items without a total
+    }
+    if (dar) {
       m.absentReason = parseAbsentReason(codeWith(dar, vocab::kDataAbsentReason));
       if (!m.absentReason) {
         warn(dar, "not-supported", "dataAbsentReason other than asked-declined/not-performed");
@@ -692,6 +721,26 @@ class Reader {
       const std::string& type = r->type();
       if (type == "Observation") {
         readObservation(*r, note);
+      } else if (type == "DocumentReference" && appends(*r)) {
+        const Element* target = nullptr;
+        for (const Element* rel : r->childrenNamed("relatesTo")) {
+          if (rel->childValue("code") == "appends") target = resolve(rel->child("target"));
+        }
+        if (target != document_) continue;  // reported as not mapped
+        use(r);
+        for (const Element* content : r->childrenNamed("content")) {
+          const Element* a = content->child("attachment");
+          if (!a) continue;
+          OpaqueAttachment opaque;
+          opaque.contentType = str(a, "contentType");
+          opaque.title = str(a, "title");
+          opaque.data = str(a, "data");
+          if (opaque.data.empty()) {
+            warn(a, "not-supported", "appended content without inline data; not mapped");
+            continue;
+          }
+          note.attachments.push_back(std::move(opaque));
+        }
       } else if (type == "Goal") {
         use(r);
         Goal g;
@@ -815,6 +864,7 @@ class Reader {
   std::map<const Element*, std::map<std::string, const Element*>> contained_;
   std::set<const Element*> used_;
   std::string practiceKey_;
+  const Element* document_ = nullptr;
 };
 
 }  // namespace

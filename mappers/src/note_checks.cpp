@@ -85,6 +85,32 @@ bool isFhirDateTime(std::string_view s, bool needsTime) {
   return true;
 }
 
+std::optional<long long> epochSeconds(std::string_view s) {
+  if (!isFhirDateTime(s, true)) return std::nullopt;
+  auto number = [&](std::size_t pos, std::size_t count) {
+    long long n = 0;
+    for (std::size_t i = pos; i < pos + count; ++i) n = n * 10 + (s[i] - '0');
+    return n;
+  };
+  // Days from the civil date (proleptic Gregorian), after H. Hinnant's well-known formula.
+  long long y = number(0, 4);
+  const long long m = number(5, 2);
+  const long long d = number(8, 2);
+  y -= m <= 2;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const long long yoe = y - era * 400;
+  const long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = era * 146097 + doe - 719468;
+  long long seconds = days * 86400 + number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2);
+  const std::size_t zone = s.find_first_of("Z+-", 19);
+  if (s[zone] != 'Z') {
+    const long long offset = number(zone + 1, 2) * 3600 + number(zone + 4, 2) * 60;
+    seconds -= s[zone] == '+' ? offset : -offset;
+  }
+  return seconds;
+}
+
 bool isNpi(std::string_view s) {
   if (!isDigits(s, 10)) return false;
   // Luhn over "80840" + the 10 digits (the check digit is the last one).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,10 @@ std::string stripControlCharacters(std::string_view text);
 // FHIR date (YYYY-MM-DD) or, with needsTime, a dateTime with seconds and offset
 // (YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)); Oracle rejects date-only values (DOMAIN §9.11).
 bool isFhirDateTime(std::string_view text, bool needsTime);
+
+// Seconds since 1970-01-01T00:00:00Z of a date-time accepted by isFhirDateTime(text, true)
+// (fractions dropped); nullopt for anything else. For ordering instants with offsets.
+std::optional<long long> epochSeconds(std::string_view text);
 
 // 10 digits whose last is the Luhn check digit over the "80840" prefix (CMS NPI rule).
 bool isNpi(std::string_view text);

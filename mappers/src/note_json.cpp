@@ -292,6 +292,11 @@ void readSession(Reader& r, const Value& v, const std::string& p, Session& s) {
   r.dateTime(s.start, join(p, "start"), true);
   s.end = r.text(v, p, "end", true, "a date-time with offset");
   r.dateTime(s.end, join(p, "end"), true);
+  const auto startSeconds = epochSeconds(s.start);
+  const auto endSeconds = epochSeconds(s.end);
+  if (startSeconds && endSeconds && *endSeconds < *startSeconds) {
+    r.error(join(p, "end"), "invariant", "the session ends before it starts (" + s.start + ")");
+  }
   s.minutes = r.integer(v, p, "minutes", true, 0, 24 * 60).value_or(0);
   s.modality =
       r.enumField<Modality>(v, p, "modality", true, parseModality, "in-person, video, audio-only")

@@ -250,20 +250,32 @@ std::string renderPlainText(const Note& note) {
   return out;
 }
 
-std::string renderXhtml(const Note& note) {
-  std::string out =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>" +
-      escapeXml(title(note), false) + "</title></head><body>\n<h1>" +
-      escapeXml(title(note), false) + "</h1>\n";
+namespace {
+
+// Heading, header lines and one <div class="section"> per section: the body of both XHTML
+// renderings.
+std::string xhtmlBody(const Note& note) {
+  std::string out = "<h1>" + escapeXml(title(note), false) + "</h1>\n";
   for (const auto& line : headerLines(note)) out += "<p>" + escapeXml(line, false) + "</p>\n";
   for (const auto& s : note.sections) {
     out += "<div class=\"section\" id=\"" + escapeXml(s.name, false) + "\"><h2>" +
            escapeXml(sectionHeading(s.name), false) + "</h2><p>" + escapeXml(s.text, true) +
            "</p></div>\n";
   }
-  out += "</body></html>\n";
   return out;
+}
+
+}  // namespace
+
+std::string renderXhtml(const Note& note) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>" +
+         escapeXml(title(note), false) + "</title></head><body>\n" + xhtmlBody(note) +
+         "</body></html>\n";
+}
+
+std::string renderNarrativeDiv(const Note& note) {
+  return "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n" + xhtmlBody(note) + "</div>";
 }
 
 std::optional<std::vector<Section>> sectionsFromOwnXhtml(std::string_view xhtml) {

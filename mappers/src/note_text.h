@@ -23,7 +23,12 @@ struct RecoveredSections {
   std::string unplaced;  // text before the first heading (not part of any section)
 };
 
-// Exact inverse of renderXhtml; nullopt when the markup is not our rendering.
+// The same body as a FHIR narrative div (https://hl7.org/fhir/R4/narrative.html): no head or
+// body element, only basic formatting.
+std::string renderNarrativeDiv(const Note& note);
+
+// Exact inverse of renderXhtml and renderNarrativeDiv; nullopt when the markup is not our
+// rendering.
 std::optional<std::vector<Section>> sectionsFromOwnXhtml(std::string_view xhtml);
 // Best effort for foreign text: lines that are a known heading ("Subjective", "S:", "DATA") open
 // a section; the heading set decides the format. Without one, everything is narrative.

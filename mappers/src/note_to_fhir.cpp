@@ -379,6 +379,10 @@ class Mapper {
     auto r = resource("DocumentReference", vocab::kUsCoreDocumentReference);
     // No standard code says SOAP/DAP/BIRP: a tag keeps it (DOMAIN §8, note format row).
     coding(*r->child("meta"), "tag", vocab::kNoteFormatSystem, toString(note_.format));
+    // The XHTML rendering as the resource narrative; FHIR -> note reads the sections back from it.
+    Element& narrative = complex(*r, "text", "Narrative");
+    prim(narrative, "status", "code", "generated");
+    narrative.addChild(Element::makeXhtml(renderNarrativeDiv(note_)));
     const std::string noteKey = joinKey({npi_, note_.noteId, version_});
     identifier(*r, vocab::kNoteIdSystem, noteKey);
     const std::string condition = identifierQuery(vocab::kNoteIdSystem, noteKey);
@@ -414,16 +418,9 @@ class Mapper {
     }
     for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
     attachment(*r, "text/plain; charset=utf-8", renderPlainText(note_), "Progress note");
-    if (options_.includeXhtml) {
+    if (options_.includeXhtmlAttachment) {
       attachment(*r, "application/xhtml+xml; charset=utf-8", renderXhtml(note_),
                  "Progress note (XHTML)");
-    }
-    for (const OpaqueAttachment& a : note_.attachments) {
-      Element& content = complex(*r, "content", "BackboneElement", true);
-      Element& att = complex(content, "attachment", "Attachment");
-      prim(att, "contentType", "code", a.contentType);
-      prim(att, "data", "base64Binary", a.data);
-      if (!a.title.empty()) prim(att, "title", "string", a.title);
     }
     Element& context = complex(*r, "context", "BackboneElement");
     reference(context, "encounter", encounterUrl_, true);
@@ -437,6 +434,42 @@ class Mapper {
       period(id, "period", note_.sensitivity.authorization->date, {});
     }
     addEntry(documentUrl_, std::move(r), condition, retracted);
+    addAttachmentDocuments(typeCode, typeDisplay);
+  }
+
+  // Kept attachments (e.g. a PDF read from outside) travel as their own DocumentReferences that
+  // append to the note (https://hl7.org/fhir/R4/valueset-document-relationship-type.html): the
+  // note itself keeps a single text content entry, as our profile and Oracle want.
+  void addAttachmentDocuments(const std::string& typeCode, const std::string& typeDisplay) {
+    for (std::size_t i = 0; i < note_.attachments.size(); ++i) {
+      const OpaqueAttachment& a = note_.attachments[i];
+      const std::string index = std::to_string(i);
+      auto r = resource("DocumentReference", {});
+      std::string condition = ownIdentifier(*r, "attachment", {note_.noteId, version_, index});
+      prim(*r, "status", "code", "current");
+      prim(*r, "docStatus", "code", "final");
+      codeable(*r, "type", vocab::kLoinc, typeCode, typeDisplay, {}, false);
+      codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
+      reference(*r, "subject", patientUrl_);
+      prim(*r, "date", "instant",
+           options_.created.empty() ? note_.signature->signedAt : options_.created);
+      reference(*r, "author", practitionerUrl_, true);
+      Element& rel = complex(*r, "relatesTo", "BackboneElement", true);
+      prim(rel, "code", "code", "appends");
+      reference(rel, "target", documentUrl_);
+      for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
+      Element& content = complex(*r, "content", "BackboneElement", true);
+      Element& att = complex(content, "attachment", "Attachment");
+      prim(att, "contentType", "code", a.contentType);
+      prim(att, "data", "base64Binary", a.data);
+      if (!a.title.empty()) prim(att, "title", "string", a.title);
+      Element& context = complex(*r, "context", "BackboneElement");
+      reference(context, "encounter", encounterUrl_, true);
+      period(context, "period", note_.session.start, note_.session.end);
+      const std::string fullUrl = url("attachment", {note_.noteId, version_, index});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition);
+    }
   }
 
   std::string_view observationStatus() const {
@@ -475,6 +508,10 @@ class Mapper {
       } else if (m.absentReason) {
         codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, toString(*m.absentReason), {},
                  {}, false);
+      } else {
+        // Items without a total (an incomplete form is not totalled, DOMAIN §9.4): the total
+        // is unknown. Our profile wants a value or a reason even beside components.
+        codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, "unknown", {}, {}, false);
       }
       if (m.total && !band(m.instrument, *m.total).empty()) {
         textConcept(*r, "interpretation", band(m.instrument, *m.total));

@@ -128,8 +128,18 @@ class NoteGenerator {
     if (chance(50)) n.practice.taxId = "12-34567" + std::to_string(10 + below(90));
 
     Session& s = n.session;
-    s.start = dateTime();
-    s.end = dateTime();
+    // A session of 0-3 hours on one day; midnight-crossing sessions come from the offsets.
+    static const std::vector<std::string> kOffsets = {"-05:00", "-04:00", "+00:00",
+                                                      "Z",      "+05:30", "-10:00"};
+    const std::string offset = pick(kOffsets);
+    char day[16];
+    std::snprintf(day, sizeof day, "2025-%02d-%02dT", 1 + below(12), 1 + below(28));
+    const int startHour = below(20);
+    char times[2][16];
+    std::snprintf(times[0], sizeof times[0], "%02d:%02d:00", startHour, below(60));
+    std::snprintf(times[1], sizeof times[1], "%02d:%02d:00", startHour + 1 + below(3), below(60));
+    s.start = day + std::string(times[0]) + offset;
+    s.end = day + std::string(times[1]) + offset;
     s.minutes = below(120);
     s.modality = static_cast<Modality>(below(3));
     if (chance(70)) s.placeOfService = pick(std::vector<std::string>{"02", "10", "11"});

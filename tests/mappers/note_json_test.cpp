@@ -213,3 +213,19 @@ BOOST_AUTO_TEST_CASE(documented_examples_are_the_tested_files) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(note_json_session)
+
+BOOST_AUTO_TEST_CASE(session_that_ends_before_it_starts_is_refused_across_offsets) {
+  // 15:55-05:00 is 20:55Z; 20:00Z is earlier although it reads later than 15:00.
+  std::string text = example("soap");
+  text.replace(text.find("2025-03-04T15:55:00-05:00"), 25, "2025-03-04T19:59:00+00:00");
+  auto result = parseNote(text);
+  BOOST_TEST(!result.ok());
+  BOOST_TEST(hasIssue(result.outcome(), Severity::kError, "session.end", "ends before it starts"));
+  std::string crossing = example("soap");
+  crossing.replace(crossing.find("2025-03-04T15:55:00-05:00"), 25, "2025-03-05T01:10:00+05:00");
+  BOOST_TEST(parseNote(crossing).ok());  // 20:10Z, after the 20:00Z start
+}
+
+BOOST_AUTO_TEST_SUITE_END()

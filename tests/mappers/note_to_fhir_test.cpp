@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(document_reference_carries_what_us_core_and_domain_ask_for)
              "2025-03-04T15:55:00-05:00");
   BOOST_TEST(doc->child("context")->child("encounter") != nullptr);
   auto contents = doc->childrenNamed("content");
-  BOOST_REQUIRE(contents.size() == 2u);
+  BOOST_REQUIRE(contents.size() == 1u);
   const Element* text = contents[0]->child("attachment");
   BOOST_TEST(text->childValue("contentType") == "text/plain; charset=utf-8");
   const std::string bytes = *base64Decode(text->childValue("data"));
@@ -94,13 +94,17 @@ BOOST_AUTO_TEST_CASE(document_reference_carries_what_us_core_and_domain_ask_for)
   // Non-ASCII stays UTF-8: size counts bytes, not characters.
   BOOST_TEST(bytes.find("Ana María Rivera") != std::string::npos);
   BOOST_TEST(bytes.find("Subjective:\nClient reports") != std::string::npos);
-  const Element* xhtml = contents[1]->child("attachment");
-  BOOST_TEST(xhtml->childValue("contentType") == "application/xhtml+xml; charset=utf-8");
-  const std::string markup = *base64Decode(xhtml->childValue("data"));
+  // The XHTML rendering is the narrative: one heading per section, well-formed, no CSS.
+  const Element* narrative = doc->child("text");
+  BOOST_REQUIRE(narrative);
+  BOOST_TEST(narrative->childValue("status") == "generated");
+  const std::string markup = narrative->child("div")->value();
+  BOOST_TEST(markup.rfind("<div xmlns=\"http://www.w3.org/1999/xhtml\">", 0) == 0u);
   BOOST_TEST(markup.find("<h2>Assessment</h2>") != std::string::npos);
   BOOST_TEST(markup.find("&quot;most of the day&quot;") != std::string::npos);
   BOOST_TEST(markup.find("<br/>") != std::string::npos);
   BOOST_TEST(markup.find("<br>") == std::string::npos);
+  BOOST_TEST(markup.find("<head>") == std::string::npos);
   BOOST_TEST(markup.find("style") == std::string::npos);
 }
 
@@ -324,12 +328,28 @@ BOOST_AUTO_TEST_CASE(note_type_is_configurable_with_fallback) {
   BOOST_TEST(codes(resourcesOf(**fallback, "DocumentReference").at(0)->child("type")) ==
              std::vector<std::string>{"11506-3"});
   options = {};
-  options.includeXhtml = false;
+  options.includeXhtmlAttachment = true;
   options.created = "2025-03-05T08:00:00Z";
-  auto single = mapExample("soap", options);
-  const Element* doc = resourcesOf(*single, "DocumentReference").at(0);
-  BOOST_TEST(doc->childrenNamed("content").size() == 1u);
+  auto both = mapExample("soap", options);
+  const Element* doc = resourcesOf(*both, "DocumentReference").at(0);
+  auto contents = doc->childrenNamed("content");
+  BOOST_REQUIRE(contents.size() == 2u);
+  const Element* xhtml = contents[1]->child("attachment");
+  BOOST_TEST(xhtml->childValue("contentType") == "application/xhtml+xml; charset=utf-8");
+  const std::string document = *base64Decode(xhtml->childValue("data"));
+  BOOST_TEST(document.find("<html xmlns=\"http://www.w3.org/1999/xhtml\">") != std::string::npos);
+  BOOST_TEST(document.find("<h2>Plan</h2>") != std::string::npos);
   BOOST_TEST(doc->childValue("date") == "2025-03-05T08:00:00Z");
+  // The XHTML attachment alone also gives the sections back exactly.
+  for (std::size_t i = 0; i < doc->children().size(); ++i) {
+    if (doc->children()[i]->name() == "text") {
+      const_cast<Element*>(doc)->removeChild(i);
+      break;
+    }
+  }
+  auto back = fhirToNote(*both);
+  BOOST_REQUIRE(back.ok());
+  BOOST_TEST((back->sections == exampleNote("soap").sections));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

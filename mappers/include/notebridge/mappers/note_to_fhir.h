@@ -20,9 +20,11 @@ struct NoteToFhirOptions {
   // DocumentReference.date (when the reference is created). Empty: the signature time. The
   // mapper never reads the clock.
   std::string created;
-  // Also attach the XHTML rendering (application/xhtml+xml). Oracle accepts one content entry
-  // only (DOMAIN §1.6); its adapter turns this off.
-  bool includeXhtml = true;
+  // The XHTML rendering (a heading per section) is always the DocumentReference narrative
+  // (DocumentReference.text), which keeps one content entry as our progress-note profile and
+  // Oracle want (DOMAIN §1.6). This also attaches it as a second content entry
+  // (application/xhtml+xml) for receivers that take several.
+  bool includeXhtmlAttachment = false;
 };
 
 // Maps a note to a FHIR R4 transaction Bundle (https://hl7.org/fhir/R4/http.html#transaction)
