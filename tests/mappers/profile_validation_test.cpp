@@ -99,3 +99,41 @@ BOOST_AUTO_TEST_CASE(generated_bundles_validate_against_our_profiles) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(us_core_validation)
+
+// With US Core 6.1.0 loaded, the profiles our resources claim in meta.profile are checked too.
+BOOST_AUTO_TEST_CASE(example_bundles_validate_against_us_core_6_1_0,
+                     *notebridge::testing::needsShared()) {
+  auto loaded = validation::loadStandardDefinitions();
+  BOOST_REQUIRE(loaded.ok());
+  std::shared_ptr<validation::ConformanceStore> store = *loaded;
+  const auto packageOutcome = store->loadPackage(notebridge::testing::sharedDir() /
+                                                 "fhir-packages" / "hl7.fhir.us.core#6.1.0");
+  BOOST_REQUIRE(!packageOutcome.hasErrors());
+  validation::Validator plain(store);
+  auto invariants = std::make_shared<validation::FhirPathInvariants>(&plain.terminology());
+  validation::Validator validator(store, invariants);
+  for (auto name : {"soap", "dap", "birp", "girp", "narrative"}) {
+    auto bundle = noteToFhir(exampleNote(name));
+    BOOST_REQUIRE(bundle.ok());
+    for (const Element* entry : (*bundle)->childrenNamed("entry")) {
+      const Element* r = entry->child("resource");
+      const auto outcome = validator.validate(*r);
+      BOOST_TEST(errorsOf(outcome).empty(), name << " " << r->type() << ":\n" << errorsOf(outcome));
+    }
+  }
+  // The check has teeth: a Patient without gender breaks US Core Patient (gender 1..1).
+  auto bundle = noteToFhir(exampleNote("soap"));
+  auto patient = resourcesOf(**bundle, "Patient").at(0)->clone();
+  for (std::size_t i = 0; i < patient->children().size(); ++i) {
+    if (patient->children()[i]->name() == "gender") {
+      patient->removeChild(i);
+      break;
+    }
+  }
+  const std::string errors = errorsOf(validator.validate(*patient));
+  BOOST_TEST(errors.find("gender") != std::string::npos, errors);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
