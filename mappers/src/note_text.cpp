@@ -91,30 +91,36 @@ std::vector<std::string> headerLines(const Note& note) {
 std::string escapeXml(std::string_view text, bool lineBreaks) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
+  std::size_t plain = 0;  // start of the run of characters copied as they are
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    std::string_view replacement;
+    switch (text[i]) {
       case '&':
-        out += "&amp;";
+        replacement = "&amp;";
         break;
       case '<':
-        out += "&lt;";
+        replacement = "&lt;";
         break;
       case '>':
-        out += "&gt;";
+        replacement = "&gt;";
         break;
       case '"':
-        out += "&quot;";
+        replacement = "&quot;";
         break;
       case '\r':
-        out += "&#13;";  // kept through XML line-end normalization
+        replacement = "&#13;";  // kept through XML line-end normalization
         break;
       case '\n':
-        out += lineBreaks ? "<br/>\n" : "&#10;";
+        replacement = lineBreaks ? "<br/>\n" : "&#10;";
         break;
       default:
-        out += c;
+        continue;
     }
+    out.append(text.data() + plain, i - plain);
+    out.append(replacement);
+    plain = i + 1;
   }
+  out.append(text.data() + plain, text.size() - plain);
   return out;
 }
 

@@ -350,7 +350,7 @@ class Mapper {
     Element& content = complex(doc, "content", "BackboneElement", true);
     Element& a = complex(content, "attachment", "Attachment");
     prim(a, "contentType", "code", contentType);
-    prim(a, "data", "base64Binary", base64Encode(bytes));
+    primMoved(a, "data", "base64Binary", base64Encode(bytes));
     // size is the byte count before base64; hash the base64 SHA-1 of those bytes
     // (https://hl7.org/fhir/R4/datatypes.html#Attachment, DOMAIN §9.9).
     prim(a, "size", "unsignedInt", std::to_string(bytes.size()));

@@ -17,6 +17,13 @@ inline Element& prim(Element& parent, std::string_view name, std::string_view ty
       Element::makePrimitive(std::string(name), std::string(type), std::string(value)), repeating);
 }
 
+// Moves a large value (attachment data) into the tree instead of copying it.
+inline Element& primMoved(Element& parent, std::string_view name, std::string_view type,
+                          std::string&& value) {
+  return parent.addChild(
+      Element::makePrimitive(std::string(name), std::string(type), std::move(value)));
+}
+
 inline Element& complex(Element& parent, std::string_view name, std::string_view type,
                         bool repeating = false) {
   return parent.addChild(Element::makeComplex(std::string(name), std::string(type)), repeating);
