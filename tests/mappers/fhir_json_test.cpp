@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <rapidjson/document.h>
+
 #include "mapper_test_support.h"
 #include "notebridge/fhir/definitions.h"
 #include "notebridge/fhir/json_format.h"
@@ -69,6 +71,32 @@ BOOST_AUTO_TEST_CASE(parsed_json_bundle_maps_back_to_the_note) {
     BOOST_REQUIRE(back.ok());
     BOOST_TEST(writeNote(back.value()) == writeNote(original), name);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(fhir_json_golden)
+
+// A foreign DocumentReference with contained Patient and Practitioner and a plain-text BIRP
+// note: the expected note (tests/data/mappers/foreign-birp.expected.note.json, written by hand)
+// is compared as JSON; what could not be filled is reported.
+BOOST_AUTO_TEST_CASE(foreign_document_reference_with_contained_resources) {
+  const auto dir = notebridge::testing::testDataDir() / "mappers";
+  auto tree =
+      fhir::parseJson(notebridge::testing::readFile(dir / "foreign-birp.fhir.json"), *registry());
+  BOOST_REQUIRE_MESSAGE(tree.ok(), issuesText(tree.outcome()));
+  auto note = fhirToNote(**tree);
+  BOOST_REQUIRE(note.ok());
+  rapidjson::Document actual, expected;
+  actual.Parse(writeNote(note.value()).c_str());
+  expected.Parse(notebridge::testing::readFile(dir / "foreign-birp.expected.note.json").c_str());
+  BOOST_REQUIRE(!expected.HasParseError());
+  BOOST_TEST((actual == expected), writeNote(note.value()));
+  const std::string issues = issuesText(note.outcome());
+  BOOST_TEST(issues.find("identifier without a v2-0203 type read as MR") != std::string::npos);
+  BOOST_TEST(issues.find("practice Organization is not in the input") != std::string::npos);
+  BOOST_TEST(issues.find("no Encounter") != std::string::npos);
+  BOOST_TEST(issues.find("no signature record") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
