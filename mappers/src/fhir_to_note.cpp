@@ -851,9 +851,61 @@ class Reader {
 
   void reportUnused() {
     for (const Element* r : resources_) {
-      if (used_.count(r)) continue;
-      if (r->type() == "PractitionerRole") continue;  // carries nothing the note keeps
-      warn(r, "not-supported", r->type() + " is not part of the note; not mapped");
+      if (!used_.count(r)) {
+        if (r->type() == "PractitionerRole") continue;  // carries nothing the note keeps
+        warn(r, "not-supported", r->type() + " is not part of the note; not mapped");
+        continue;
+      }
+      reportUnreadElements(*r);
+    }
+  }
+
+  // Top-level elements of a read resource that the note has no place for: reported one by one
+  // (a first level of "nothing dropped silently"; nested elements are not yet checked).
+  void reportUnreadElements(const Element& r) {
+    static const std::map<std::string, std::set<std::string>, std::less<>> kRead = {
+        {"DocumentReference",
+         {"identifier", "status", "docStatus", "type", "category", "subject", "date", "author",
+          "authenticator", "custodian", "relatesTo", "securityLabel", "content", "context"}},
+        {"Patient", {"identifier", "active", "name", "gender", "birthDate"}},
+        {"Practitioner", {"identifier", "active", "name", "qualification"}},
+        {"Organization", {"identifier", "active", "name"}},
+        {"PractitionerRole", {"identifier", "active", "practitioner", "organization"}},
+        {"Encounter",
+         {"extension", "identifier", "status", "class", "type", "subject", "participant", "period",
+          "length", "reasonCode", "diagnosis", "serviceProvider"}},
+        {"Condition",
+         {"identifier", "clinicalStatus", "verificationStatus", "category", "code", "subject",
+          "encounter"}},
+        {"Observation",
+         {"identifier", "status", "category", "code", "subject", "encounter", "effective",
+          "performer", "value", "dataAbsentReason", "interpretation", "derivedFrom", "component",
+          "hasMember"}},
+        {"Goal",
+         {"identifier", "lifecycleStatus", "achievementStatus", "description", "subject", "note"}},
+        {"Procedure",
+         {"identifier", "status", "code", "subject", "encounter", "performed", "performer",
+          "outcome", "note"}},
+        {"MedicationStatement",
+         {"extension", "identifier", "status", "medication", "subject", "context", "dateAsserted",
+          "informationSource", "note"}},
+        {"RiskAssessment",
+         {"identifier", "status", "code", "subject", "encounter", "occurrence", "performer",
+          "prediction", "mitigation"}},
+        {"Appointment", {"identifier", "status", "participant", "requestedPeriod", "start"}},
+        {"Provenance", {"target", "recorded", "activity", "agent", "entity", "signature"}},
+    };
+    static const std::set<std::string, std::less<>> kResourceLevel = {
+        "id", "meta", "implicitRules", "language", "text", "contained"};
+    auto known = kRead.find(r.type());
+    if (known == kRead.end()) return;
+    std::string last;
+    for (const auto& child : r.children()) {
+      const std::string name(child->baseName());
+      if (kResourceLevel.count(name) || known->second.count(name) || name == last) continue;
+      last = name;
+      warn(child.get(), "not-supported",
+           r.type() + "." + name + " has no place in the note; not mapped");
     }
   }
 

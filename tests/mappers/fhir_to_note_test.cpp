@@ -131,6 +131,7 @@ BOOST_AUTO_TEST_CASE(searchset_scores_in_every_value_shape) {
       "context": {"encounter": [{"reference": "Encounter/e1"}]}}},
     {"fullUrl": "https://ehr.example/fhir/Patient/p1", "resource": {
       "resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1970-01-01",
+      "telecom": [{"system": "phone", "value": "555-0100"}],
       "identifier": [{"system": "https://ehr.example/mrn", "value": "42"}],
       "name": [{"family": "Doe", "given": ["John"]}]}},
     {"fullUrl": "https://ehr.example/fhir/Encounter/e1", "resource": {
@@ -180,6 +181,9 @@ BOOST_AUTO_TEST_CASE(searchset_scores_in_every_value_shape) {
   BOOST_TEST(hasIssueContaining(o, Severity::kWarning, "LOINC 8867-4 is not a known measure"));
   BOOST_TEST(hasIssueContaining(o, Severity::kWarning, "Coverage is not part of the note"));
   BOOST_TEST(hasIssue(o, Severity::kWarning, "Bundle.entry[9].resource", "Coverage"));
+  // Elements the note has no place for are named, not dropped silently.
+  BOOST_TEST(hasIssue(o, Severity::kWarning, "Bundle.entry[1].resource.telecom[0]",
+                      "Patient.telecom has no place in the note"));
 }
 
 BOOST_AUTO_TEST_CASE(input_without_a_document_reference_is_an_error) {
