@@ -8,6 +8,9 @@ namespace notebridge::gateway {
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
+      {"fhirpath",
+       "fhirpath -e EXPR [-e EXPR ...] [--types] FILE|- [FILE ...]  evaluate FHIRPath over resources",
+       cli::runFhirpath},
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
       {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",

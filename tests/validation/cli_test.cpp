@@ -21,7 +21,8 @@ struct Run {
 
 Run run(const std::string& arguments) {
   Run result;
-  const std::string command = notebridgeBinary().string() + " validate " + arguments + " 2>/dev/null";
+  const std::string command =
+      notebridgeBinary().string() + " validate " + arguments + " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
   BOOST_REQUIRE(pipe);
   char buffer[4096];
@@ -59,8 +60,8 @@ BOOST_AUTO_TEST_CASE(an_invalid_file_exits_1_with_the_error_path) {
 
 BOOST_AUTO_TEST_CASE(several_files_give_a_bundle_in_input_order) {
   BOOST_REQUIRE(binaryPresent());
-  const Run r = run(data("patient-valid.input.json") + " " +
-                    data("primitive-invalid-date.input.json"));
+  const Run r =
+      run(data("patient-valid.input.json") + " " + data("primitive-invalid-date.input.json"));
   BOOST_TEST(r.status == 1);
   auto bundle = validation::parseJsonResource(r.out);
   BOOST_REQUIRE(bundle.ok());
@@ -106,8 +107,8 @@ BOOST_AUTO_TEST_CASE(unreadable_and_unparseable_input_are_errors) {
   const Run missing = run("/nonexistent/file.json");
   BOOST_TEST(missing.status == 1);
   BOOST_TEST(missing.out.find("fatal") != std::string::npos);
-  const Run garbage = run(data("../validation/score-observation-valid.expected.json") +
-                          " /dev/null");
+  const Run garbage =
+      run(data("../validation/score-observation-valid.expected.json") + " /dev/null");
   BOOST_TEST(garbage.status == 1);
 }
 

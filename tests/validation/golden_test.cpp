@@ -1,7 +1,8 @@
 // Golden cases: tests/data/validation/<case>.input.json is validated and the OperationOutcome
 // must match <case>.expected.json issue by issue (severity, code, expression, and the expected
 // diagnostics as a substring). An optional <case>.options file holds lines `package=<name>`
-// (a folder of ../shared/fhir-packages) and `profile=<url>`.
+// (a folder of ../shared/fhir-packages), `definitions=<dir>` (test-only definitions under
+// tests/data/validation) and `profile=<url>`.
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -53,7 +54,12 @@ const Validator& validatorFor(const std::vector<std::string>& packages) {
   if (!slot) {
     auto store = std::make_shared<ConformanceStore>(validation::testing::ourStore());
     for (const auto& name : packages) {
-      store->loadPackage(notebridge::testing::sharedDir() / "fhir-packages" / name);
+      // "test:<dir>" is a folder of test-only definitions under tests/data/validation.
+      if (name.rfind("test:", 0) == 0) {
+        store->loadDirectory(notebridge::testing::testDataDir() / "validation" / name.substr(5));
+      } else {
+        store->loadPackage(notebridge::testing::sharedDir() / "fhir-packages" / name);
+      }
     }
     slot = std::make_unique<Validator>(store);
   }
@@ -71,6 +77,7 @@ void runCase(const std::filesystem::path& input) {
     while (std::getline(in, line)) {
       if (line.rfind("package=", 0) == 0) packages.push_back(line.substr(8));
       if (line.rfind("profile=", 0) == 0) options.profiles.push_back(line.substr(8));
+      if (line.rfind("definitions=", 0) == 0) packages.push_back("test:" + line.substr(12));
     }
   }
   const auto outcome = validatorFor(packages).validateJson(readFile(input), options);

@@ -57,4 +57,26 @@ BOOST_AUTO_TEST_CASE(every_json_example_validates_without_errors, *needsShared()
   BOOST_TEST_MESSAGE("validated " << checked << " R4 JSON examples");
 }
 
+BOOST_AUTO_TEST_CASE(every_xml_example_validates_without_errors, *needsShared()) {
+  const auto dir = sharedDir() / "fhir-tests" / "r4-examples" / "xml";
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  BOOST_REQUIRE_GE(files.size(), 100u);
+  int checked = 0;
+  for (const auto& file : files) {
+    // The XML twin of an example has the JSON one's name with .xml.
+    std::string name = file.filename().string();
+    const std::string jsonName = name.substr(0, name.size() - 4) + ".json";
+    auto outcome = testing::r4Validator().validateJson(readFile(file));
+    if (knownInvalid().count(jsonName)) {
+      BOOST_TEST(outcome.hasErrors(), name << " is listed as invalid but validates");
+      continue;
+    }
+    BOOST_TEST(!outcome.hasErrors(), name << ":\n" << testing::errorsOf(outcome));
+    ++checked;
+  }
+  BOOST_TEST_MESSAGE("validated " << checked << " R4 XML examples");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

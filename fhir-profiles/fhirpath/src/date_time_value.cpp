@@ -209,6 +209,11 @@ std::optional<int> DateTimeValue::compare(const DateTimeValue& other) const {
   if ((kind_ == Kind::kTime) != (other.kind_ == Kind::kTime)) return std::nullopt;
   DateTimeValue a = *this;
   DateTimeValue b = other;
+  // With one timezone unknown the instant is unknown (https://hl7.org/fhirpath/N1/#comparison).
+  if (a.hasTimezone_ != b.hasTimezone_ && a.kind_ == Kind::kDateTime &&
+      b.kind_ == Kind::kDateTime && a.precision_ >= Precision::kHour &&
+      b.precision_ >= Precision::kHour)
+    return std::nullopt;
   // Bring both to UTC when both carry a timezone and reach the hour.
   if (a.hasTimezone_ && b.hasTimezone_ && a.timezoneMinutes_ != b.timezoneMinutes_ &&
       a.precision_ >= Precision::kHour && b.precision_ >= Precision::kHour) {

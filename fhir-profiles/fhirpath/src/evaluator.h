@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ class Evaluator {
   Collection eval(const Node& node, const Collection& focus);
   Collection evalArg(const Node& node);
   Collection member(const Node& node, const Collection& focus);
+  void strictInvocation(const Node& node);
   Collection variable(const Node& node);
   Collection binary(const Node& node, const Collection& focus);
   Collection function(const Node& node, const Collection& focus);
@@ -47,7 +49,7 @@ class Evaluator {
   const EvaluationContext& env_;
   const TypeModel& types_;
   const Collection& context_;
-  std::vector<Frame> frames_;
+  std::deque<Frame> frames_;  // a deque: evaluation holds references to frames while pushing
   std::uint64_t steps_ = 0;
   std::chrono::steady_clock::time_point deadline_;
 };

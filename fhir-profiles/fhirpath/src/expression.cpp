@@ -15,8 +15,8 @@ fhir::Result<Expression> Expression::compile(std::string_view text, const Compil
     fhir::Issue issue;
     issue.severity = fhir::Severity::kError;
     issue.code = "invalid";
-    issue.diagnostics = "FHIRPath syntax error at column " + std::to_string(e.column) + ": " +
-                        e.message;
+    issue.diagnostics = std::string(e.semantic ? "FHIRPath semantic error" : "FHIRPath syntax error") +
+                        " at column " + std::to_string(e.column) + ": " + e.message;
     issue.line = 1;
     issue.column = e.column;
     outcome.add(std::move(issue));
@@ -44,6 +44,11 @@ fhir::Result<Collection> Expression::evaluate(const Collection& input,
   } catch (const std::bad_alloc&) {
     return fhir::Result<Collection>::failure(fhir::Severity::kError, "too-costly",
                                              "FHIRPath evaluation ran out of memory");
+  } catch (const std::exception& e) {
+    // Nothing from the evaluator may escape as an exception; report what slipped through.
+    return fhir::Result<Collection>::failure(fhir::Severity::kError, "exception",
+                                             "FHIRPath evaluation failed in '" + text_ + "': " +
+                                                 e.what());
   }
 }
 

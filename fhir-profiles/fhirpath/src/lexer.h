@@ -12,6 +12,7 @@ namespace notebridge::fhirpath::detail {
 struct CompileError {
   std::uint32_t column;
   std::string message;
+  bool semantic = false;  // a well-formed expression the spec still rejects
 };
 
 enum class TokenType : std::uint8_t {

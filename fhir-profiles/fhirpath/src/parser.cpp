@@ -235,7 +235,9 @@ class ParserImpl {
     auto node = make(NodeType::kFunction, nameToken.column);
     node->name = nameToken.text;
     const FunctionInfo* info = findFunction(nameToken.text);
-    if (!info) fail(nameToken, "unknown function '" + nameToken.text + "'");
+    if (!info) {
+      throw CompileError{nameToken.column, "unknown function '" + nameToken.text + "'", true};
+    }
     node->fn = info->fn;
     if (!isSymbol(peek(), ")")) {
       while (true) {
@@ -254,12 +256,17 @@ class ParserImpl {
                                  ? std::to_string(info->minArgs)
                                  : std::to_string(info->minArgs) + " to " +
                                        std::to_string(info->maxArgs);
-      fail(nameToken, "function '" + nameToken.text + "' takes " + expected + " argument" +
-                          (info->maxArgs == 1 ? "" : "s") + ", found " + std::to_string(count));
+      throw CompileError{nameToken.column,
+                         "function '" + nameToken.text + "' takes " + expected + " argument" +
+                             (info->maxArgs == 1 ? "" : "s") + ", found " + std::to_string(count),
+                         true};
     }
     if (info->typeArgument) {
       std::string type = typeName(*node->children[0]);
-      if (type.empty()) fail(nameToken, "function '" + nameToken.text + "' expects a type name");
+      if (type.empty()) {
+        throw CompileError{nameToken.column,
+                           "function '" + nameToken.text + "' expects a type name", true};
+      }
       node->name = nameToken.text;
       node->children[0]->name = type;
     }

@@ -170,11 +170,17 @@ std::optional<bool> Quantity::equals(const Quantity& other) const {
   bool calA = isCalendarDuration(), calB = other.isCalendarDuration();
   if (calA != calB) {
     std::string_view cal = calA ? unit_ : other.unit_;
-    if (cal == "year" || cal == "month") return false;
+    if (cal == "year" || cal == "month") return std::nullopt;
   }
   auto c = compare(other);
   if (!c) return std::nullopt;
   return *c == 0;
+}
+
+bool Quantity::comparable(const Quantity& other) const {
+  auto a = resolve(unit_);
+  auto b = resolve(other.unit_);
+  return a && b && a->base == b->base;
 }
 
 bool Quantity::equivalent(const Quantity& other) const {
@@ -207,6 +213,10 @@ std::optional<Quantity> Quantity::multiply(const Quantity& other) const {
   if (a == "1") return Quantity(*product, b);
   if (b == "1") return Quantity(*product, a);
   if (a == b) return Quantity(*product, a + "2");
+  // Same dimension in different units (cm * m): express both in the first unit.
+  if (auto converted = other.convertTo(a)) {
+    if (auto p = value_.multiply(converted->value())) return Quantity(*p, a + "2");
+  }
   return Quantity(*product, a + "." + b);
 }
 

@@ -212,6 +212,7 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
       std::string pattern = argString(args, 0, name, present);
       if (!present) return {};
       if (input.size() > env.maxRegexInput) throw EvalError{name + "(): input too long"};
+      if (pattern.empty() && fn == Fn::kReplaceMatches) return one(Value(input));
       boost::regex re = compileRegex(pattern, name, fn != Fn::kReplaceMatches);
       try {
         if (fn == Fn::kMatches) return one(Value(boost::regex_search(input, re)));
@@ -265,8 +266,16 @@ Collection stringFunction(Fn fn, const std::string& name, const std::string& inp
           return one(Value(std::move(out)));
         }
         if (input.size() % 2) return {};
+        auto nibble = [](char c) -> int {
+          if (c >= '0' && c <= '9') return c - '0';
+          if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+          if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+          return -1;
+        };
         for (std::size_t i = 0; i < input.size(); i += 2) {
-          out += static_cast<char>(std::stoi(input.substr(i, 2), nullptr, 16));
+          int hi = nibble(input[i]), lo = nibble(input[i + 1]);
+          if (hi < 0 || lo < 0) return {};
+          out += static_cast<char>(hi * 16 + lo);
         }
         return one(Value(std::move(out)));
       }

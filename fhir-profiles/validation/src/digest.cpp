@@ -9,20 +9,36 @@ namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int sextet(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+struct SextetTable {
+  signed char value[256];
+  constexpr SextetTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = -1;
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+  }
+};
+constexpr SextetTable kSextets;
+
+int sextet(char c) { return kSextets.value[static_cast<unsigned char>(c)]; }
 
 std::uint32_t rotl(std::uint32_t value, int bits) {
   return (value << bits) | (value >> (32 - bits));
 }
 
 }  // namespace
+
+std::optional<std::size_t> decodedBase64Size(std::string_view text) {
+  // One branch-free pass (the text is a whole note): count what is not whitespace or padding.
+  std::size_t sextets = 0;
+  bool bad = false;
+  for (char c : text) {
+    const int value = sextet(c);
+    sextets += value >= 0;
+    bad |= value < 0 && c != '=' && c != ' ' && c != '\n' && c != '\r' && c != '\t';
+  }
+  if (bad) return std::nullopt;
+  return sextets * 6 / 8;
+}
 
 std::optional<std::string> decodeBase64(std::string_view text) {
   std::string out;

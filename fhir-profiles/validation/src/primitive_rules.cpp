@@ -203,21 +203,39 @@ bool matchCode(std::string_view text) {
 }
 
 // base64Binary: groups of four characters of the base64 alphabet, whitespace allowed between.
+// Attachments carry whole notes as base64, so the common case is one branch-free pass.
 bool matchBase64(std::string_view text) {
-  std::size_t count = 0;
-  std::size_t padding = 0;
+  static const auto kClass = [] {
+    // 0 alphabet, 1 whitespace, 2 '=', 3 anything else
+    std::array<unsigned char, 256> table{};
+    table.fill(3);
+    for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = 0;
+    for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = 0;
+    for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = 0;
+    table['+'] = table['/'] = 0;
+    table[' '] = table['\t'] = table['\r'] = table['\n'] = 1;
+    table['='] = 2;
+    return table;
+  }();
+  unsigned char seen = 0;
+  std::size_t significant = 0;
   for (char ch : text) {
-    if (isSpace(ch)) continue;
-    const bool alpha = isDigit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       ch == '+' || ch == '/';
-    if (ch == '=') {
-      ++padding;
-    } else if (!alpha || padding > 0) {
-      return false;
-    }
-    ++count;
+    const unsigned char c = kClass[static_cast<unsigned char>(ch)];
+    seen |= static_cast<unsigned char>(1u << c);
+    significant += c != 1;
   }
-  return count > 0 && count % 4 == 0 && padding <= 2;
+  if (seen & 8u) return false;
+  if (significant == 0 || significant % 4 != 0) return false;
+  if (!(seen & 4u)) return true;
+  // Padding: at most two '=' and only at the end (whitespace aside).
+  const std::size_t first = text.find('=');
+  std::size_t padding = 0;
+  for (std::size_t i = first; i < text.size(); ++i) {
+    const unsigned char c = kClass[static_cast<unsigned char>(text[i])];
+    if (c == 0) return false;
+    padding += c == 2;
+  }
+  return padding <= 2;
 }
 
 // string and markdown: R4 forbids characters below U+0020 except tab, CR and LF.

@@ -45,7 +45,10 @@ ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> defini
       continue;
     }
     auto parent = byId_.find(parentId);
-    if (parent != byId_.end()) parent->second->children.push_back(raw);
+    if (parent != byId_.end()) {
+      raw->position = static_cast<int>(parent->second->children.size());
+      parent->second->children.push_back(raw);
+    }
   }
   for (auto& node : nodes_) {
     if (!node->def->contentReference.empty()) {

@@ -6,6 +6,8 @@
 #include "digest.h"
 #include "json_reader.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/resource_format.h"
+#include "notebridge/fhir/xml_format.h"
 #include "notebridge/validation/fhirpath_invariants.h"
 #include "notebridge/validation/primitive_rules.h"
 
@@ -32,31 +34,6 @@ bool isResourceTypeName(std::string_view type) {
 bool isNativeConstraint(std::string_view key) {
   return key == "ele-1" || key == "ext-1" || key == "dom-2" || key == "dom-3" || key == "dom-4" ||
          key == "dom-5" || key == "ref-1" || startsWith(key, "bdl-");
-}
-
-// Children grouped by JSON name, in order of first appearance.
-struct Group {
-  std::string_view name;
-  std::vector<const Element*> items;
-};
-
-std::vector<Group> groupChildren(const Element& node) {
-  std::vector<Group> groups;
-  for (const auto& child : node.children()) {
-    const std::string_view name = child->name();
-    if (!groups.empty() && groups.back().name == name) {
-      groups.back().items.push_back(child.get());
-      continue;
-    }
-    auto it =
-        std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == name; });
-    if (it != groups.end()) {
-      it->items.push_back(child.get());
-    } else {
-      groups.push_back(Group{name, {child.get()}});
-    }
-  }
-  return groups;
 }
 
 // Pattern semantics
@@ -144,16 +121,17 @@ class Run {
   void resource(const Element& node, int depth) {
     if (depth > kMaxDepth) return;
     const ValidationPlan* base = validator_.typePlan(node.type());
-    if (!base || validator_.store().typeDefinition(node.type())->kind != "resource") {
+    if (!base || base->definition().kind != "resource") {
       report(node, Severity::kError, "structure", "Unknown resource type '" + node.type() + "'",
              nullptr);
       return;
     }
-    withPlan(node, *base, depth);
-    nativeResourceRules(node);
-    std::set<std::string, std::less<>> applied;
-    auto applyProfile = [&](std::string_view url, Severity missing) {
-      if (!applied.insert(std::string(url)).second) return;
+    // The profiles that apply: meta.profile, then those requested for the root.
+    std::vector<std::shared_ptr<const ValidationPlan>> plans;
+    std::vector<std::string_view> urls;
+    auto addProfile = [&](std::string_view url, Severity missing) {
+      if (std::find(urls.begin(), urls.end(), url) != urls.end()) return;
+      urls.push_back(url);
       auto plan = validator_.plan(url);
       if (!plan) {
         report(node, missing, "not-found", "Profile " + std::string(url) + " is not available",
@@ -167,21 +145,29 @@ class Run {
                nullptr);
         return;
       }
-      withPlan(node, *plan, depth);
+      plans.push_back(std::move(plan));
     };
     if (options_.useMetaProfiles) {
       if (const Element* meta = node.child("meta")) {
         for (const Element* profile : meta->childrenNamed("profile")) {
-          if (profile->hasValue()) applyProfile(profile->value(), Severity::kWarning);
+          if (profile->hasValue()) addProfile(profile->value(), Severity::kWarning);
         }
       }
     }
     if (depth == 0) {
-      for (const std::string& url : options_.profiles) applyProfile(url, Severity::kError);
+      for (const std::string& url : options_.profiles) addProfile(url, Severity::kError);
     }
+    // A profile's snapshot holds every rule of the base definition (it is the base with
+    // constraints applied), so a complete one makes the base pass redundant.
+    bool baseCovered = false;
+    for (const auto& plan : plans) {
+      baseCovered = baseCovered || validator_.completeSnapshot(*plan);
+    }
+    if (!baseCovered) withPlan(node, *base, depth);
+    for (const auto& plan : plans) withPlan(node, *plan, depth);
+    nativeResourceRules(node);
   }
 
- private:
   void withPlan(const Element& node, const ValidationPlan& plan, int depth) {
     const std::string* saved = profile_;
     profile_ = &plan.definition().url;
@@ -278,50 +264,68 @@ class Run {
   }
 
   void children(const Element& node, const PlanNode& scope, int depth, const PlanNode* host) {
-    const auto groups = groupChildren(node);
-    std::vector<int> counts(scope.children.size(), 0);
-    for (const Group& group : groups) {
-      const ChildMatch* match = scope.match(group.name);
+    // Counts per plan child; most types have few properties, so the stack usually suffices.
+    constexpr std::size_t kInline = 64;
+    int inlineCounts[kInline] = {};
+    std::vector<int> heapCounts;
+    int* counts = inlineCounts;
+    if (scope.children.size() > kInline) {
+      heapCounts.assign(scope.children.size(), 0);
+      counts = heapCounts.data();
+    }
+    const auto& kids = node.children();
+    std::vector<const Element*> items;
+    // Children of one property are consecutive in parsed trees; each run is one group.
+    for (std::size_t begin = 0; begin < kids.size();) {
+      const std::string_view name = kids[begin]->name();
+      std::size_t end = begin + 1;
+      while (end < kids.size() && kids[end]->name() == name) ++end;
+      const std::size_t runBegin = begin;
+      begin = end;
+      const ChildMatch* match = scope.match(name);
       if (!match) {
-        if (node.isPrimitive() && group.name == "value") continue;
-        for (const Element* item : group.items) {
-          report(*item, Severity::kError, "structure",
-                 "Unknown element '" + std::string(group.name) + "'", nullptr);
+        if (node.isPrimitive() && name == "value") continue;
+        for (std::size_t k = runBegin; k < end; ++k) {
+          report(*kids[k], Severity::kError, "structure",
+                 "Unknown element '" + std::string(name) + "'", nullptr);
         }
         continue;
       }
       const PlanNode& child = *match->node;
-      const auto position = static_cast<std::size_t>(
-          std::find(scope.children.begin(), scope.children.end(), &child) - scope.children.begin());
-      if (position < counts.size()) counts[position] += static_cast<int>(group.items.size());
-      if (child.def->max && *child.def->max == "0") {
-        for (const Element* item : group.items) {
-          report(*item, Severity::kError, "structure",
-                 "Element '" + std::string(group.name) + "' is not allowed (max 0)", &child);
+      if (child.position >= 0) counts[child.position] += static_cast<int>(end - runBegin);
+      if (child.max == 0) {
+        for (std::size_t k = runBegin; k < end; ++k) {
+          report(*kids[k], Severity::kError, "structure",
+                 "Element '" + std::string(name) + "' is not allowed (max 0)", &child);
         }
         continue;
       }
       if (!child.slices.empty() && child.choiceBase.empty()) {
-        sliced(group.items, child, depth, host);
+        items.clear();
+        for (std::size_t k = runBegin; k < end; ++k) items.push_back(kids[k].get());
+        sliced(items, child, depth, host);
         continue;
       }
       const PlanNode* effective = &child;
       if (!child.choiceBase.empty()) {
-        if (const PlanNode* typeSlice = child.slice(group.name)) effective = typeSlice;
+        if (const PlanNode* typeSlice = child.slice(name)) effective = typeSlice;
       }
-      for (const Element* item : group.items) {
-        instance(*item, *effective, match->type, depth, host);
+      for (std::size_t k = runBegin; k < end; ++k) {
+        instance(*kids[k], *effective, match->type, depth, host);
       }
     }
     for (std::size_t i = 0; i < scope.children.size(); ++i) {
       const PlanNode& child = *scope.children[i];
       if (node.isPrimitive() && child.name == "value") continue;
-      cardinality(node, child, counts[i], node.path() + "." + child.name);
+      cardinality(node, child, counts[i], nullptr);
     }
   }
 
+  // `slicedName` is the name of the sliced element when `child` is a slice.
   void cardinality(const Element& parent, const PlanNode& child, int count,
-                   const std::string& expression) {
+                   const std::string* slicedName) {
+    if (count >= child.min && (child.max <= 0 || count <= child.max)) return;
+    const std::string expression = parent.path() + "." + (slicedName ? *slicedName : child.name);
     if (count < child.min) {
       report(parent, Severity::kError, "required",
              "Element '" + child.def->path +
@@ -592,17 +596,19 @@ class Run {
   void attachment(const Element& node) {
     const Element* data = node.child("data");
     if (!data || !data->hasValue()) return;
-    auto bytes = detail::decodeBase64(data->value());
-    if (!bytes) return;  // the primitive check reports it
+    const Element* hash = node.child("hash");
     if (const Element* size = node.child("size"); size && size->hasValue()) {
-      if (size->value() != std::to_string(bytes->size())) {
+      const auto bytes = detail::decodedBase64Size(data->value());
+      if (bytes && size->value() != std::to_string(*bytes)) {
         report(*size, Severity::kError, "value",
-               "Attachment.size is " + size->value() + " but data holds " +
-                   std::to_string(bytes->size()) + " bytes",
+               "Attachment.size is " + size->value() + " but data holds " + std::to_string(*bytes) +
+                   " bytes",
                nullptr);
       }
     }
-    if (const Element* hash = node.child("hash"); hash && hash->hasValue()) {
+    if (hash && hash->hasValue()) {
+      auto bytes = detail::decodeBase64(data->value());
+      if (!bytes) return;  // the primitive check reports it
       const std::string expected = detail::encodeBase64(detail::sha1(*bytes));
       if (hash->value() != expected) {
         report(*hash, Severity::kError, "value",
@@ -758,7 +764,7 @@ class Run {
     const Element* parent = items.empty() ? nullptr : items.front()->parent();
     if (!parent) return;
     for (std::size_t s = 0; s < base.slices.size(); ++s) {
-      cardinality(*parent, *base.slices[s], counts[s], parent->path() + "." + base.name);
+      cardinality(*parent, *base.slices[s], counts[s], &base.name);
     }
   }
 
@@ -1065,6 +1071,24 @@ class Run {
   std::shared_ptr<const ValidationPlan> lastKeep_;
 };
 
+// Parses JSON or XML (told apart by the first character) into a typed tree, keeping the tree
+// when the parser found errors: what it could not place comes back as its own issues.
+fhir::Result<Element::Ptr> parseInput(std::string_view text) {
+  auto registry = fhir::DefinitionRegistry::r4();
+  if (!registry) {
+    auto parsed = detail::parseJsonResource(text);
+    return parsed;
+  }
+  if (fhir::detectFormat(text) == fhir::ResourceFormat::kXml) {
+    fhir::XmlParseOptions options;
+    options.keepTreeOnErrors = true;
+    return fhir::parseXml(text, *registry, options);
+  }
+  fhir::JsonParseOptions options;
+  options.keepTreeOnErrors = true;
+  return fhir::parseJson(text, *registry, options);
+}
+
 }  // namespace
 
 Validator::Validator(std::shared_ptr<const ConformanceStore> store,
@@ -1085,6 +1109,52 @@ std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) cons
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = plans_.emplace(std::string(url), compiled);
   return it->second;
+}
+
+fhir::Outcome Validator::validateOperation(std::string_view body, std::string_view expectedType,
+                                           const ValidationOptions& options) const {
+  auto parsed = parseInput(body);
+  if (!parsed.ok()) return parsed.outcome();
+  fhir::Outcome outcome = parsed.outcome();
+  const Element* resource = parsed->get();
+  ValidationOptions effective = options;
+  if (resource->type() == "Parameters" && expectedType != "Parameters") {
+    resource = nullptr;
+    for (const Element* parameter : (*parsed)->childrenNamed("parameter")) {
+      const std::string_view name = parameter->childValue("name");
+      if (name == "resource") resource = parameter->child("resource");
+      if (name == "profile") {
+        for (const auto& child : parameter->children()) {
+          if (child->baseName() == "value" && child->hasValue()) {
+            effective.profiles.push_back(child->value());
+          }
+        }
+      }
+    }
+    if (!resource) {
+      fhir::Outcome missing;
+      missing.add(Severity::kFatal, "required",
+                  "Parameters has no 'resource' parameter to validate", "Parameters");
+      return missing;
+    }
+  }
+  if (!expectedType.empty() && resource->type() != expectedType) {
+    outcome.add(Severity::kError, "invalid",
+                "The resource is a " + resource->type() + ", not a " + std::string(expectedType),
+                resource->path());
+  }
+  Run run(*this, effective);
+  run.resource(*resource, 0);
+  outcome.append(run.finish());
+  outcome.sortByLocation();
+  return outcome;
+}
+
+bool Validator::completeSnapshot(const ValidationPlan& plan) const {
+  const StructureDefinition& sd = plan.definition();
+  if (sd.snapshot.empty()) return false;
+  if (sd.differential.empty()) return true;
+  return !store_->snapshotIssues(sd.url).hasErrors();
 }
 
 const ValidationPlan* Validator::typePlan(std::string_view type) const {
@@ -1108,23 +1178,14 @@ fhir::Outcome Validator::validate(const fhir::Element& resource,
   return run.finish();
 }
 
-fhir::Outcome Validator::validateJson(std::string_view json,
+fhir::Outcome Validator::validateJson(std::string_view text,
                                       const ValidationOptions& options) const {
-  // The core parser gives typed nodes with line and column; what it cannot place in the tree
-  // (unknown properties, wrong JSON types) comes back as its own issues.
-  if (auto registry = fhir::DefinitionRegistry::r4()) {
-    fhir::JsonParseOptions parseOptions;
-    parseOptions.keepTreeOnErrors = true;
-    auto parsed = fhir::parseJson(json, *registry, parseOptions);
-    if (!parsed.ok()) return parsed.outcome();
-    fhir::Outcome outcome = parsed.outcome();
-    outcome.append(validate(**parsed, options));
-    outcome.sortByLocation();
-    return outcome;
-  }
-  auto parsed = detail::parseJsonResource(json);
+  auto parsed = parseInput(text);
   if (!parsed.ok()) return parsed.outcome();
-  return validate(**parsed, options);
+  fhir::Outcome outcome = parsed.outcome();
+  outcome.append(validate(**parsed, options));
+  outcome.sortByLocation();
+  return outcome;
 }
 
 }  // namespace notebridge::validation

@@ -7,6 +7,7 @@
 namespace notebridge::gateway::cli {
 
 int runConvert(std::span<char* const> args, std::ostream& out, std::ostream& err);
+int runFhirpath(std::span<char* const> args, std::ostream& out, std::ostream& err);
 int runServe(std::span<char* const> args, std::ostream& out, std::ostream& err);
 // `map --to fhir|note FILE|-`: note JSON to a FHIR transaction Bundle, or FHIR to a note.
 int runMap(std::span<char* const> args, std::ostream& out, std::ostream& err);

@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: notebridge validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]\n"
-    "Validates FHIR R4 JSON resources against their base definition, the profiles in\n"
+    "Validates FHIR R4 resources (JSON or XML) against their base definition, the profiles in\n"
     "meta.profile and every --profile. --package loads a FHIR package folder (US Core, CDex...).\n"
     "One file: prints its OperationOutcome. Several: a Bundle (collection) of OperationOutcomes\n"
     "in input order, each entry's fullUrl naming its file.\n"
@@ -103,7 +103,7 @@ int runValidate(std::span<char* const> args, std::ostream& out, std::ostream& er
     if (!readInput(file, text)) {
       outcome.add(fhir::Severity::kFatal, "not-found", "Cannot read " + file);
     } else {
-      outcome = validator.validateJson(text, options);
+      outcome = validator.validateText(text, options);
     }
     anyErrors = anyErrors || outcome.hasErrors();
     outcomes.push_back(outcome.toOperationOutcomeJson(false));

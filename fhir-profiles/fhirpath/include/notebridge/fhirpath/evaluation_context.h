@@ -31,6 +31,12 @@ class TypeModel {
     (void)name;
     return std::nullopt;
   }
+  // Whether the named type defines a property `name`; nullopt when the model cannot tell.
+  virtual std::optional<bool> typeHasProperty(std::string_view type, std::string_view name) const {
+    (void)type;
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 // A type model without definitions: resource and datatype ancestry of R4 written down by hand.
@@ -89,6 +95,10 @@ struct EvaluationContext {
   // not the context's type, or a choice element spelled with its type ("valueQuantity") is an
   // error rather than an empty result.
   bool strict = false;
+  // FHIRPath N1 makes as() on several items an error (https://hl7.org/fhirpath/N1/#astype-type-specifier).
+  // R4 core invariants were written for engines that filter instead (dom-3 applies
+  // descendants().as(canonical)); set false when evaluating them, as the HL7 validator does.
+  bool enforceAsSingleton = true;
   // A fixed clock for now()/today()/timeOfDay(); the system clock when unset.
   std::optional<DateTimeValue> now;
 };

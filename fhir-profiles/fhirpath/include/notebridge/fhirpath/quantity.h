@@ -30,6 +30,8 @@ class Quantity {
   std::optional<int> compare(const Quantity& other) const;
   // Equality (=): calendar years and months never equal UCUM 'a'/'mo'.
   std::optional<bool> equals(const Quantity& other) const;
+  // True when both units are known and of one dimension (comparable()).
+  bool comparable(const Quantity& other) const;
   // Equivalence (~): calendar durations count as their UCUM counterparts.
   bool equivalent(const Quantity& other) const;
 

@@ -34,7 +34,8 @@ struct PlanNode {
   std::string name;        // last path segment: "status", "value[x]"
   std::string choiceBase;  // "value" for "value[x]"; empty for other elements
   int min = 0;
-  int max = -1;  // -1 for "*"
+  int max = -1;       // -1 for "*"
+  int position = -1;  // index among the parent's children; -1 for the root and slices
   std::vector<const PlanNode*> children;
   std::vector<const PlanNode*> slices;
   const PlanNode* contentTarget = nullptr;  // contentReference resolved

@@ -60,13 +60,31 @@ class Validator {
   fhir::Outcome validate(const fhir::Element& resource,
                          const ValidationOptions& options = {}) const;
 
-  // Parses JSON text (RFC 8259, FHIR JSON) and validates it; a parse failure is a fatal issue.
+  // Parses FHIR JSON or XML (told apart by the first character) with the core codecs and
+  // validates it. What the parser cannot place in the tree (unknown properties, wrong JSON
+  // types) comes back as its issues, with line and column; a parse failure is a fatal issue.
   fhir::Outcome validateJson(std::string_view json, const ValidationOptions& options = {}) const;
+  // The same, named for what it accepts: FHIR JSON or XML text.
+  fhir::Outcome validateText(std::string_view text, const ValidationOptions& options = {}) const {
+    return validateJson(text, options);
+  }
+
+  // The body (JSON or XML) of `POST [base]/$validate` or `POST [base]/{type}/$validate`
+  // (https://hl7.org/fhir/R4/resource-operation-validate.html): a raw resource, or Parameters
+  // with `resource` (the resource) and optional `profile` (valueUri/valueCanonical, added to
+  // options.profiles). `expectedType` is {type} of the URL (empty for the system level): a
+  // resource of another type is an error. Returns the OperationOutcome to answer with; a body
+  // that is not JSON or a Parameters without `resource` gives a fatal issue (HTTP 400).
+  fhir::Outcome validateOperation(std::string_view body, std::string_view expectedType = {},
+                                  const ValidationOptions& options = {}) const;
 
   // The compiled plan of a profile or base definition, or null when unknown. Thread-safe.
   std::shared_ptr<const ValidationPlan> plan(std::string_view url) const;
   // The plan of a type's base definition ("Patient", "Quantity"), or null.
   const ValidationPlan* typePlan(std::string_view type) const;
+
+  // True when the plan's snapshot came with the definition or was generated without issues.
+  bool completeSnapshot(const ValidationPlan& plan) const;
 
   const ConformanceStore& store() const { return *store_; }
   const TerminologyService& terminology() const { return terminology_; }
