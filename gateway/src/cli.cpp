@@ -15,6 +15,8 @@ const std::vector<Subcommand>& subcommands() {
       {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
        cli::runConvert},
       {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
+      {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
+       cli::runMap},
       {"validate",
        "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
        cli::runValidate},

@@ -1,0 +1,776 @@
+#include "notebridge/mappers/note_to_fhir.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "note_text.h"
+#include "notebridge/mappers/digest.h"
+#include "resource_keys.h"
+#include "tree.h"
+#include "vocabulary.h"
+
+namespace notebridge::mappers {
+namespace {
+
+using fhir::Element;
+using fhir::Outcome;
+using fhir::Severity;
+using namespace tree;
+
+// LOINC document codes a progress note may carry (DOMAIN §1.1).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kNoteTypes = {{
+    {"11506-3", "Progress note"},
+    {"34904-3", "Mental health Progress note"},
+    {"11510-5", "Psychology Progress note"},
+    {"28627-8", "Psychiatry Progress note"},
+    {"28656-7", "Social worker Progress note"},
+    {"34785-6", "Mental health Consult note"},
+    {"78306-8", "Mental health History and physical note"},
+    {"78263-1", "Mental health Discharge summary note"},
+}};
+
+// PHQ-9 item LOINC codes in questionnaire order (DOMAIN §2.1); PHQ-2 asks the first two.
+constexpr std::array<std::string_view, 9> kPhq9Items = {"44250-9", "44255-8", "44259-0",
+                                                        "44254-1", "44251-7", "44258-2",
+                                                        "44252-5", "44253-3", "44260-8"};
+
+std::string_view band(Instrument instrument, int total) {
+  // LOINC LL382-3 (PHQ-9) and the GAD-7 scoring bands (DOMAIN §0.8).
+  if (instrument == Instrument::kPhq9) {
+    if (total <= 4) return "None-minimal depression (0-4)";
+    if (total <= 9) return "Mild depression (5-9)";
+    if (total <= 14) return "Moderate depression (10-14)";
+    if (total <= 19) return "Moderately severe depression (15-19)";
+    return "Severe depression (20-27)";
+  }
+  if (instrument == Instrument::kGad7) {
+    if (total <= 4) return "Minimal anxiety (0-4)";
+    if (total <= 9) return "Mild anxiety (5-9)";
+    if (total <= 14) return "Moderate anxiety (10-14)";
+    return "Severe anxiety (15-21)";
+  }
+  return {};
+}
+
+struct Label {
+  std::string_view system;
+  std::string_view code;
+};
+
+class Mapper {
+ public:
+  Mapper(const Note& note, const NoteToFhirOptions& options) : note_(note), options_(options) {}
+
+  Outcome& outcome() { return outcome_; }
+
+  bool check() {
+    if (note_.status == NoteStatus::kDraft) {
+      outcome_.add(Severity::kError, "business-rule",
+                   "a draft note is not sent out; sign it first (DOMAIN §9.3)", "status");
+    }
+    if (!note_.signature && note_.status != NoteStatus::kDraft) {
+      outcome_.add(Severity::kError, "required", "a signed note needs a signature", "signature");
+    }
+    if (note_.sensitivity.psychotherapyNote && !note_.sensitivity.authorization) {
+      outcome_.add(Severity::kError, "security",
+                   "a psychotherapy note is only disclosed with an authorization "
+                   "(45 CFR 164.508(a)(2), DOMAIN §6.1)",
+                   "sensitivity.psychotherapyNote");
+    }
+    if (note_.practice.npi.empty()) {
+      outcome_.add(Severity::kError, "required", "the practice NPI keys every identifier",
+                   "practice.npi");
+    }
+    checkCpt();
+    for (std::size_t i = 0; i < note_.diagnoses.size(); ++i) {
+      const std::string& code = note_.diagnoses[i].code;
+      const bool sud = code.size() >= 3 && code[0] == 'F' && code[1] == '1';
+      if (sud) substanceUse_ = true;
+      if (sud && !note_.sensitivity.substanceUse) {
+        outcome_.add(Severity::kWarning, "business-rule",
+                     code +
+                         " is a substance-use diagnosis: 42 CFR Part 2 labels added although "
+                         "sensitivity.substanceUse is false (DOMAIN §9.16)",
+                     "diagnoses[" + std::to_string(i) + "].code");
+      }
+    }
+    if (note_.sensitivity.substanceUse) substanceUse_ = true;
+    for (std::size_t i = 0; i < note_.measures.size(); ++i) {
+      const Measure& m = note_.measures[i];
+      if (m.instrument == Instrument::kPhq9 && m.items.size() == 9 && m.items[8] &&
+          *m.items[8] > 0 && (!note_.risk || !note_.risk->suicidalIdeation)) {
+        outcome_.add(Severity::kWarning, "business-rule",
+                     "PHQ-9 item 9 (thoughts of self-harm) is positive but no suicidal ideation "
+                     "is recorded in risk",
+                     "measures[" + std::to_string(i) + "].items[8]");
+      }
+    }
+    return !outcome_.hasErrors();
+  }
+
+  Element::Ptr build() {
+    labels_ = {{vocab::kConfidentiality, "R"}, {vocab::kActCode, "PSY"}, {vocab::kActCode, "MH"}};
+    if (substanceUse_) {
+      // SUD is a newer THO code; ETH goes along for older receivers (DOMAIN §9.22).
+      labels_.push_back({vocab::kActCode, "SUD"});
+      labels_.push_back({vocab::kActCode, "ETH"});
+      labels_.push_back({vocab::kActCode, "42CFRPart2"});
+    }
+    if (note_.sensitivity.psychotherapyNote) {
+      labels_.push_back({vocab::kActCode, "PSYTHPN"});
+      labels_.push_back({vocab::kActCode, "HIPAAPsyNotes"});
+    }
+    npi_ = note_.practice.npi;
+    version_ = "v" + std::to_string(note_.version);
+    patientUrl_ = url("patient", {note_.client.id});
+    practitionerUrl_ = url("practitioner", {note_.clinician.id});
+    organizationUrl_ = url("organization", {});
+    encounterUrl_ = url("encounter", {note_.noteId});
+    documentUrl_ = url("document", {note_.noteId, version_});
+
+    auto bundle = Element::makeResource("Bundle");
+    prim(complex(*bundle, "identifier", "Identifier"), "system", "uri",
+         vocab::identifierSystem("transaction"));
+    bundle->child("identifier")
+        ->addChild(
+            Element::makePrimitive("value", "string", joinKey({npi_, note_.noteId, version_})));
+    prim(*bundle, "type", "code", "transaction");
+    bundle_ = bundle.get();
+
+    addOrganization();
+    addPractitioner();
+    addPractitionerRole();
+    addPatient();
+    addEncounter();
+    addConditions();
+    addDocumentReference();
+    addObservations();
+    addGoals();
+    addProcedures();
+    addMedications();
+    addRisk();
+    addAppointment();
+    addProvenance();
+    return bundle;
+  }
+
+ private:
+  std::string key(std::string_view kind, std::vector<std::string_view> parts) const {
+    parts.insert(parts.begin(), npi_);
+    (void)kind;
+    return joinKey(parts);
+  }
+  std::string url(std::string_view kind, std::vector<std::string_view> parts) const {
+    return "urn:uuid:" + uuidV5(kNoteBridgeNamespace, std::string(kind) + "|" + key(kind, parts));
+  }
+
+  Element::Ptr resource(std::string_view type, std::string_view profile) {
+    auto r = Element::makeResource("resource", std::string(type));
+    Element& meta = complex(*r, "meta", "Meta");
+    if (!profile.empty()) prim(meta, "profile", "canonical", profile, true);
+    for (const Label& l : labels_) coding(meta, "security", l.system, l.code);
+    return r;
+  }
+
+  // Adds the entry with a conditional create on the resource's NoteBridge identifier (or
+  // `condition` when given); a PUT to the conditional URL when `update`.
+  Element& addEntry(const std::string& fullUrl, Element::Ptr res, std::string condition,
+                    bool update = false) {
+    Element& entry = complex(*bundle_, "entry", "BackboneElement", true);
+    prim(entry, "fullUrl", "uri", fullUrl);
+    const std::string type = res->type();
+    Element& added = entry.addChild(std::move(res));
+    Element& request = complex(entry, "request", "BackboneElement");
+    if (update) {
+      prim(request, "method", "code", "PUT");
+      prim(request, "url", "uri", type + "?" + condition);
+    } else {
+      prim(request, "method", "code", "POST");
+      prim(request, "url", "uri", type);
+      if (!condition.empty()) prim(request, "ifNoneExist", "string", condition);
+    }
+    return added;
+  }
+
+  // Adds our identifier and returns the conditional-create query for it.
+  std::string ownIdentifier(Element& r, std::string_view kind,
+                            std::vector<std::string_view> parts) {
+    const std::string system = vocab::identifierSystem(kind);
+    const std::string value = key(kind, std::move(parts));
+    identifier(r, system, value);
+    return identifierQuery(system, value);
+  }
+
+  void names(Element& r, const std::vector<PersonName>& list) {
+    for (const PersonName& n : list) {
+      Element& name = complex(r, "name", "HumanName", true);
+      if (!n.use.empty()) prim(name, "use", "code", n.use);
+      if (!n.family.empty()) prim(name, "family", "string", n.family);
+      for (const auto& g : n.given) prim(name, "given", "string", g, true);
+    }
+  }
+
+  void addOrganization() {
+    auto r = resource("Organization", vocab::kUsCoreOrganization);
+    identifier(*r, vocab::kNpi, npi_);
+    if (!note_.practice.taxId.empty()) {
+      Element& id = complex(*r, "identifier", "Identifier", true);
+      codeable(id, "type", vocab::kV2IdentifierType, "TAX", "Tax ID number", {}, false);
+      prim(id, "system", "uri", vocab::kEin);
+      prim(id, "value", "string", note_.practice.taxId);
+    }
+    prim(*r, "active", "boolean", "true");
+    prim(*r, "name", "string", note_.practice.name);
+    addEntry(organizationUrl_, std::move(r), identifierQuery(vocab::kNpi, npi_));
+  }
+
+  void addPractitioner() {
+    const Clinician& c = note_.clinician;
+    auto r = resource("Practitioner", vocab::kUsCorePractitioner);
+    std::string condition = ownIdentifier(*r, "practitioner", {c.id});
+    if (!c.npi.empty()) identifier(*r, vocab::kNpi, c.npi);
+    names(*r, c.names);
+    for (const auto& credential : c.credentials) {
+      Element& q = complex(*r, "qualification", "BackboneElement", true);
+      textConcept(q, "code", credential, false);
+    }
+    addEntry(practitionerUrl_, std::move(r), condition);
+  }
+
+  void addPractitionerRole() {
+    // No US Core PractitionerRole claim: its us-core-13 wants contact details we do not have.
+    auto r = resource("PractitionerRole", {});
+    std::string condition = ownIdentifier(*r, "practitioner-role", {note_.clinician.id});
+    prim(*r, "active", "boolean", "true");
+    reference(*r, "practitioner", practitionerUrl_);
+    reference(*r, "organization", organizationUrl_);
+    addEntry(url("practitioner-role", {note_.clinician.id}), std::move(r), condition);
+  }
+
+  void addPatient() {
+    const Client& c = note_.client;
+    auto r = resource("Patient", vocab::kUsCorePatient);
+    std::string condition = ownIdentifier(*r, "patient", {c.id});
+    for (const ClientIdentifier& ci : c.identifiers) {
+      Element& id = complex(*r, "identifier", "Identifier", true);
+      codeable(id, "type", vocab::kV2IdentifierType, ci.type, {}, {}, false);
+      prim(id, "system", "uri", ci.system);
+      prim(id, "value", "string", ci.value);
+    }
+    names(*r, c.names);
+    prim(*r, "gender", "code", toString(c.sex));
+    if (!c.birthDate.empty()) prim(*r, "birthDate", "date", c.birthDate);
+    addEntry(patientUrl_, std::move(r), condition);
+  }
+
+  void extensionCoding(Element& r, std::string_view extensionUrl, std::string_view system,
+                       std::string_view code) {
+    Element& ext = complex(r, "extension", "Extension", true);
+    prim(ext, "url", "uri", extensionUrl);
+    Element& value = choice(ext, "value", "Coding", "Coding");
+    prim(value, "system", "uri", system);
+    prim(value, "code", "code", code);
+  }
+
+  void addEncounter() {
+    const Session& s = note_.session;
+    auto r = resource("Encounter", vocab::kUsCoreEncounter);
+    if (!s.placeOfService.empty()) {
+      extensionCoding(*r, vocab::kPosExtension, vocab::kPos, s.placeOfService);
+    }
+    for (const auto& m : s.modifiers)
+      extensionCoding(*r, vocab::kModifierExtension, vocab::kCpt, m);
+    std::string condition = ownIdentifier(*r, "encounter", {note_.noteId});
+    prim(*r, "status", "code", "finished");
+    // Encounter.class AMB vs VR (virtual) from v3-ActCode (DOMAIN §3.4).
+    Element& cls = complex(*r, "class", "Coding");
+    prim(cls, "system", "uri", vocab::kActCode);
+    if (s.modality == Modality::kInPerson) {
+      prim(cls, "code", "code", "AMB");
+      prim(cls, "display", "string", "ambulatory");
+    } else {
+      prim(cls, "code", "code", "VR");
+      prim(cls, "display", "string", "virtual");
+    }
+    codeable(*r, "type", vocab::kCpt, s.cpt);
+    for (const auto& a : s.addOnCodes) codeable(*r, "type", vocab::kCpt, a);
+    codeable(*r, "type", vocab::kModalitySystem, toString(s.modality));
+    reference(*r, "subject", patientUrl_);
+    {
+      Element& p = complex(*r, "participant", "BackboneElement", true);
+      codeable(p, "type", vocab::kParticipationType, "PPRF", "primary performer");
+      reference(p, "individual", practitionerUrl_);
+    }
+    for (const Participant& other : s.participants) {
+      Element& p = complex(*r, "participant", "BackboneElement", true);
+      codeable(p, "type", vocab::kParticipantRoleSystem, other.role);
+      if (!other.name.empty()) {
+        Element& ind = complex(p, "individual", "Reference");
+        prim(ind, "display", "string", other.name);
+      }
+    }
+    period(*r, "period", s.start, s.end);
+    Element& length = complex(*r, "length", "Duration");
+    prim(length, "value", "decimal", std::to_string(s.minutes));
+    prim(length, "unit", "string", "min");
+    prim(length, "system", "uri", vocab::kUcum);
+    prim(length, "code", "code", "min");
+    for (const auto& reason : note_.reasons) textConcept(*r, "reasonCode", reason);
+    for (const Diagnosis& d : note_.diagnoses) {
+      Element& diag = complex(*r, "diagnosis", "BackboneElement", true);
+      reference(diag, "condition", conditionUrl(d));
+      prim(diag, "rank", "positiveInt", std::to_string(d.rank));
+    }
+    reference(*r, "serviceProvider", organizationUrl_);
+    addEntry(encounterUrl_, std::move(r), condition);
+  }
+
+  std::string conditionUrl(const Diagnosis& d) const {
+    return url("condition", {note_.client.id, d.code});
+  }
+
+  void addConditions() {
+    for (const Diagnosis& d : note_.diagnoses) {
+      auto r = resource("Condition", vocab::kUsCoreCondition);
+      std::string condition = ownIdentifier(*r, "condition", {note_.client.id, d.code});
+      codeable(*r, "clinicalStatus", vocab::kConditionClinical, "active", {}, {}, false);
+      codeable(*r, "verificationStatus", vocab::kConditionVerification, "confirmed", {}, {}, false);
+      codeable(*r, "category", vocab::kConditionCategory, "encounter-diagnosis",
+               "Encounter Diagnosis");
+      codeable(*r, "code", vocab::kIcd10Cm, d.code, d.display, {}, false);
+      reference(*r, "subject", patientUrl_);
+      reference(*r, "encounter", encounterUrl_);
+      addEntry(conditionUrl(d), std::move(r), condition);
+    }
+  }
+
+  void attachment(Element& doc, std::string_view contentType, const std::string& bytes,
+                  std::string_view title) {
+    Element& content = complex(doc, "content", "BackboneElement", true);
+    Element& a = complex(content, "attachment", "Attachment");
+    prim(a, "contentType", "code", contentType);
+    primMoved(a, "data", "base64Binary", base64Encode(bytes));
+    // size is the byte count before base64; hash the base64 SHA-1 of those bytes
+    // (https://hl7.org/fhir/R4/datatypes.html#Attachment, DOMAIN §9.9).
+    prim(a, "size", "unsignedInt", std::to_string(bytes.size()));
+    const auto digest = sha1(bytes);
+    prim(a, "hash", "base64Binary",
+         base64Encode(
+             std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())));
+    prim(a, "title", "string", title);
+    prim(a, "creation", "dateTime", note_.signature->signedAt);
+  }
+
+  std::pair<std::string, std::string> noteType() {
+    std::string code = options_.noteTypeCode;
+    auto known = std::find_if(kNoteTypes.begin(), kNoteTypes.end(),
+                              [&](const auto& t) { return t.first == code; });
+    if (known == kNoteTypes.end()) {
+      outcome_.add(Severity::kWarning, "code-invalid",
+                   "note type '" + code + "' is not a known LOINC note code; 11506-3 used",
+                   "DocumentReference.type");
+      known = kNoteTypes.begin();
+    }
+    return {std::string(known->first), std::string(known->second)};
+  }
+
+  void addDocumentReference() {
+    auto r = resource("DocumentReference", vocab::kUsCoreDocumentReference);
+    // No standard code says SOAP/DAP/BIRP: a tag keeps it (DOMAIN §8, note format row).
+    coding(*r->child("meta"), "tag", vocab::kNoteFormatSystem, toString(note_.format));
+    // The XHTML rendering as the resource narrative; FHIR -> note reads the sections back from it.
+    Element& narrative = complex(*r, "text", "Narrative");
+    prim(narrative, "status", "code", "generated");
+    narrative.addChild(Element::makeXhtml(renderNarrativeDiv(note_)));
+    const std::string noteKey = joinKey({npi_, note_.noteId, version_});
+    identifier(*r, vocab::kNoteIdSystem, noteKey);
+    const std::string condition = identifierQuery(vocab::kNoteIdSystem, noteKey);
+    const bool retracted = note_.status == NoteStatus::kEnteredInError;
+    prim(*r, "status", "code", retracted ? "entered-in-error" : "current");
+    prim(*r, "docStatus", "code",
+         retracted ? "entered-in-error"
+                   : (note_.status == NoteStatus::kAmended ? "amended" : "final"));
+    const auto [typeCode, typeDisplay] = noteType();
+    Element& type = complex(*r, "type", "CodeableConcept");
+    coding(type, "coding", vocab::kLoinc, typeCode, typeDisplay);
+    if (options_.addGenericNoteType && typeCode != "11506-3") {
+      coding(type, "coding", vocab::kLoinc, "11506-3", "Progress note");
+    }
+    codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
+    reference(*r, "subject", patientUrl_);
+    prim(*r, "date", "instant",
+         options_.created.empty() ? note_.signature->signedAt : options_.created);
+    reference(*r, "author", practitionerUrl_, true);
+    reference(*r, "authenticator", practitionerUrl_);
+    reference(*r, "custodian", organizationUrl_);
+    if (note_.replaces) {
+      // An amendment is a new DocumentReference that replaces the old one (DOMAIN §9.1); the
+      // target is a logical reference by the old version's identifier.
+      Element& rel = complex(*r, "relatesTo", "BackboneElement", true);
+      prim(rel, "code", "code", "replaces");
+      Element& target = complex(rel, "target", "Reference");
+      prim(target, "type", "uri", "DocumentReference");
+      Element& id = complex(target, "identifier", "Identifier");
+      prim(id, "system", "uri", vocab::kNoteIdSystem);
+      prim(id, "value", "string",
+           joinKey({npi_, note_.replaces->noteId, "v" + std::to_string(note_.replaces->version)}));
+    }
+    for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
+    attachment(*r, "text/plain; charset=utf-8", renderPlainText(note_), "Progress note");
+    if (options_.includeXhtmlAttachment) {
+      attachment(*r, "application/xhtml+xml; charset=utf-8", renderXhtml(note_),
+                 "Progress note (XHTML)");
+    }
+    Element& context = complex(*r, "context", "BackboneElement");
+    reference(context, "encounter", encounterUrl_, true);
+    period(context, "period", note_.session.start, note_.session.end);
+    if (note_.sensitivity.authorization) {
+      Element& related = complex(context, "related", "Reference", true);
+      prim(related, "type", "uri", "Consent");
+      Element& id = complex(related, "identifier", "Identifier");
+      prim(id, "system", "uri", vocab::kAuthorizationSystem);
+      prim(id, "value", "string", note_.sensitivity.authorization->id);
+      period(id, "period", note_.sensitivity.authorization->date, {});
+    }
+    addEntry(documentUrl_, std::move(r), condition, retracted);
+    addAttachmentDocuments(typeCode, typeDisplay);
+  }
+
+  // Kept attachments (e.g. a PDF read from outside) travel as their own DocumentReferences that
+  // append to the note (https://hl7.org/fhir/R4/valueset-document-relationship-type.html): the
+  // note itself keeps a single text content entry, as our profile and Oracle want.
+  void addAttachmentDocuments(const std::string& typeCode, const std::string& typeDisplay) {
+    for (std::size_t i = 0; i < note_.attachments.size(); ++i) {
+      const OpaqueAttachment& a = note_.attachments[i];
+      const std::string index = std::to_string(i);
+      auto r = resource("DocumentReference", {});
+      std::string condition = ownIdentifier(*r, "attachment", {note_.noteId, version_, index});
+      prim(*r, "status", "code", "current");
+      prim(*r, "docStatus", "code", "final");
+      codeable(*r, "type", vocab::kLoinc, typeCode, typeDisplay, {}, false);
+      codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
+      reference(*r, "subject", patientUrl_);
+      prim(*r, "date", "instant",
+           options_.created.empty() ? note_.signature->signedAt : options_.created);
+      reference(*r, "author", practitionerUrl_, true);
+      Element& rel = complex(*r, "relatesTo", "BackboneElement", true);
+      prim(rel, "code", "code", "appends");
+      reference(rel, "target", documentUrl_);
+      for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
+      Element& content = complex(*r, "content", "BackboneElement", true);
+      Element& att = complex(content, "attachment", "Attachment");
+      prim(att, "contentType", "code", a.contentType);
+      prim(att, "data", "base64Binary", a.data);
+      if (!a.title.empty()) prim(att, "title", "string", a.title);
+      Element& context = complex(*r, "context", "BackboneElement");
+      reference(context, "encounter", encounterUrl_, true);
+      period(context, "period", note_.session.start, note_.session.end);
+      const std::string fullUrl = url("attachment", {note_.noteId, version_, index});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition);
+    }
+  }
+
+  std::string_view observationStatus() const {
+    switch (note_.status) {
+      case NoteStatus::kAmended:
+        return "amended";
+      case NoteStatus::kEnteredInError:
+        return "entered-in-error";
+      default:
+        return "final";
+    }
+  }
+
+  void addObservations() {
+    for (std::size_t i = 0; i < note_.measures.size(); ++i) {
+      const Measure& m = note_.measures[i];
+      const InstrumentInfo& info = instrumentInfo(m.instrument);
+      const std::string index = std::to_string(i);
+      auto r = resource("Observation", vocab::kUsCoreScreening);
+      std::string condition =
+          ownIdentifier(*r, "observation", {note_.noteId, version_, info.name, index});
+      prim(*r, "status", "code", observationStatus());
+      codeable(*r, "category", vocab::kObservationCategory, "survey", "Survey");
+      codeable(*r, "code", vocab::kLoinc, info.totalCode, {}, info.totalText, false);
+      reference(*r, "subject", patientUrl_);
+      reference(*r, "encounter", encounterUrl_);
+      choicePrim(*r, "effective", "DateTime", "dateTime", note_.session.start);
+      reference(*r, "performer", practitionerUrl_, true);
+      if (m.total) {
+        // valueQuantity with the LOINC example unit {score} (DOMAIN §2.3).
+        Element& q = choice(*r, "value", "Quantity", "Quantity");
+        prim(q, "value", "decimal", std::to_string(*m.total));
+        prim(q, "unit", "string", "{score}");
+        prim(q, "system", "uri", vocab::kUcum);
+        prim(q, "code", "code", "{score}");
+      } else if (m.absentReason) {
+        codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, toString(*m.absentReason), {},
+                 {}, false);
+      } else {
+        // Items without a total (an incomplete form is not totalled, DOMAIN §9.4): the total
+        // is unknown. Our profile wants a value or a reason even beside components.
+        codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, "unknown", {}, {}, false);
+      }
+      if (m.total && !band(m.instrument, *m.total).empty()) {
+        textConcept(*r, "interpretation", band(m.instrument, *m.total));
+      }
+      reference(*r, "derivedFrom", documentUrl_, true);
+      for (std::size_t item = 0; item < m.items.size(); ++item) {
+        if (!m.items[item]) continue;
+        Element& component = complex(*r, "component", "BackboneElement", true);
+        Element& code = complex(component, "code", "CodeableConcept");
+        const bool phq = m.instrument == Instrument::kPhq9 || m.instrument == Instrument::kPhq2;
+        if (phq && item < kPhq9Items.size())
+          coding(code, "coding", vocab::kLoinc, kPhq9Items[item]);
+        const std::string itemCode = std::string(info.name) + "-" + std::to_string(item + 1);
+        coding(code, "coding", vocab::kItemSystem, itemCode);
+        prim(code, "text", "string", std::string(info.name) + " item " + std::to_string(item + 1));
+        choicePrim(component, "value", "Integer", "integer", std::to_string(*m.items[item]));
+      }
+      const std::string fullUrl = url("observation", {note_.noteId, version_, info.name, index});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition, note_.status == NoteStatus::kEnteredInError);
+    }
+  }
+
+  void addGoals() {
+    for (const Goal& g : note_.goals) {
+      auto r = resource("Goal", vocab::kUsCoreGoal);
+      std::string condition = ownIdentifier(*r, "goal", {note_.client.id, g.id});
+      prim(*r, "lifecycleStatus", "code", toString(g.status));
+      if (g.progress) {
+        static constexpr std::array<std::string_view, 4> kAchievement = {"improving", "no-change",
+                                                                         "worsening", "achieved"};
+        codeable(*r, "achievementStatus", vocab::kGoalAchievement,
+                 kAchievement[static_cast<std::size_t>(*g.progress)], {}, {}, false);
+      }
+      textConcept(*r, "description", g.description, false);
+      reference(*r, "subject", patientUrl_);
+      if (!g.setbacks.empty()) annotation(*r, g.setbacks);
+      const std::string fullUrl = url("goal", {note_.client.id, g.id});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition);
+    }
+  }
+
+  void addProcedures() {
+    for (std::size_t i = 0; i < note_.interventions.size(); ++i) {
+      const Intervention& in = note_.interventions[i];
+      const std::string index = std::to_string(i);
+      auto r = resource("Procedure", {});
+      std::string condition = ownIdentifier(*r, "procedure", {note_.noteId, version_, index});
+      prim(*r, "status", "code", "completed");
+      textConcept(*r, "code", in.name, false);
+      reference(*r, "subject", patientUrl_);
+      reference(*r, "encounter", encounterUrl_);
+      Element& performed = choice(*r, "performed", "Period", "Period");
+      prim(performed, "start", "dateTime", note_.session.start);
+      prim(performed, "end", "dateTime", note_.session.end);
+      Element& performer = complex(*r, "performer", "BackboneElement", true);
+      reference(performer, "actor", practitionerUrl_);
+      if (in.response) {
+        // R4 procedure-outcome example codes
+        // (https://hl7.org/fhir/R4/valueset-procedure-outcome.html).
+        static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kOutcome = {
+            {{"385669000", "Successful"},
+             {"385670004", "Partially successful"},
+             {"385671000", "Unsuccessful"}}};
+        const auto& o = kOutcome[static_cast<std::size_t>(*in.response)];
+        codeable(*r, "outcome", vocab::kSnomed, o.first, o.second, {}, false);
+      }
+      if (!in.comment.empty()) annotation(*r, in.comment);
+      const std::string fullUrl = url("procedure", {note_.noteId, version_, index});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition);
+    }
+  }
+
+  void addMedications() {
+    for (const Medication& m : note_.medications) {
+      auto r = resource("MedicationStatement", {});
+      {
+        // Extension order is id, extension, url, value[x]: the nested extension precedes url.
+        Element& ext = complex(*r, "extension", "Extension", true);
+        Element& code = complex(ext, "extension", "Extension", true);
+        prim(code, "url", "uri", "code");
+        Element& value = choice(code, "value", "CodeableConcept", "CodeableConcept");
+        coding(value, "coding", vocab::kAdherenceCodes, toString(m.adherence));
+        prim(ext, "url", "uri", vocab::kAdherenceExtension);
+      }
+      std::string condition =
+          ownIdentifier(*r, "medication-statement", {note_.noteId, version_, m.id});
+      static constexpr std::array<std::string_view, 5> kStatus = {"active", "active", "not-taken",
+                                                                  "stopped", "unknown"};
+      prim(*r, "status", "code", kStatus[static_cast<std::size_t>(m.adherence)]);
+      Element& med = choice(*r, "medication", "CodeableConcept", "CodeableConcept");
+      if (!m.rxnorm.empty()) coding(med, "coding", vocab::kRxNorm, m.rxnorm);
+      prim(med, "text", "string", m.name);
+      reference(*r, "subject", patientUrl_);
+      reference(*r, "context", encounterUrl_);
+      prim(*r, "dateAsserted", "dateTime", note_.session.start);
+      reference(*r, "informationSource", patientUrl_);
+      if (!m.comment.empty()) annotation(*r, m.comment);
+      const std::string fullUrl = url("medication-statement", {note_.noteId, version_, m.id});
+      targets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition);
+    }
+  }
+
+  void addRisk() {
+    if (!note_.risk) return;
+    const Risk& risk = *note_.risk;
+    auto r = resource("RiskAssessment", {});
+    std::string condition = ownIdentifier(*r, "risk-assessment", {note_.noteId, version_});
+    prim(*r, "status", "code", "final");
+    textConcept(*r, "code", "Suicide and violence risk assessment", false);
+    reference(*r, "subject", patientUrl_);
+    reference(*r, "encounter", encounterUrl_);
+    choicePrim(*r, "occurrence", "DateTime", "dateTime", note_.session.start);
+    reference(*r, "performer", practitionerUrl_);
+    static constexpr std::array<std::string_view, 4> kProbability = {"negligible", "low",
+                                                                     "moderate", "high"};
+    {
+      Element& p = complex(*r, "prediction", "BackboneElement", true);
+      codeable(p, "outcome", vocab::kRiskSystem, "suicide", "Suicide", {}, false);
+      codeable(p, "qualitativeRisk", vocab::kRiskProbability,
+               kProbability[static_cast<std::size_t>(risk.level)], {}, {}, false);
+      prim(p, "rationale", "string",
+           risk.suicidalIdeation ? "Suicidal ideation reported" : "Suicidal ideation denied");
+    }
+    {
+      Element& p = complex(*r, "prediction", "BackboneElement", true);
+      codeable(p, "outcome", vocab::kRiskSystem, "homicide", "Homicide", {}, false);
+      prim(p, "rationale", "string",
+           risk.homicidalIdeation ? "Homicidal ideation reported" : "Homicidal ideation denied");
+    }
+    if (!risk.safetyPlan.empty()) prim(*r, "mitigation", "string", risk.safetyPlan);
+    const std::string fullUrl = url("risk-assessment", {note_.noteId, version_});
+    targets_.push_back(fullUrl);
+    addEntry(fullUrl, std::move(r), condition);
+  }
+
+  void addAppointment() {
+    if (note_.nextSession.empty()) return;
+    auto r = resource("Appointment", {});
+    std::string condition = ownIdentifier(*r, "appointment", {note_.noteId, version_});
+    // Proposed, with the wished time as requestedPeriod: app-2 wants start and end together.
+    prim(*r, "status", "code", "proposed");
+    for (const auto& [actor, status] :
+         {std::pair{patientUrl_, "needs-action"}, std::pair{practitionerUrl_, "accepted"}}) {
+      Element& p = complex(*r, "participant", "BackboneElement", true);
+      reference(p, "actor", actor);
+      prim(p, "status", "code", status);
+    }
+    Element& requested = complex(*r, "requestedPeriod", "Period", true);
+    prim(requested, "start", "dateTime", note_.nextSession);
+    const std::string fullUrl = url("appointment", {note_.noteId, version_});
+    targets_.push_back(fullUrl);
+    addEntry(fullUrl, std::move(r), condition);
+  }
+
+  void addProvenance() {
+    auto r = resource("Provenance", vocab::kUsCoreProvenance);
+    reference(*r, "target", documentUrl_, true);
+    reference(*r, "target", encounterUrl_, true);
+    for (const Diagnosis& d : note_.diagnoses) reference(*r, "target", conditionUrl(d), true);
+    for (const auto& t : targets_) reference(*r, "target", t, true);
+    prim(*r, "recorded", "instant", note_.signature->signedAt);
+    // Transform: the note was translated to FHIR (DOMAIN §6.5).
+    codeable(*r, "activity", vocab::kLifecycle, "transform",
+             "Transform/Translate Record Lifecycle Event", {}, false);
+    {
+      Element& agent = complex(*r, "agent", "BackboneElement", true);
+      codeable(agent, "type", vocab::kProvenanceParticipant, "author", "Author", {}, false);
+      reference(agent, "who", practitionerUrl_);
+      reference(agent, "onBehalfOf", organizationUrl_);
+    }
+    {
+      Element& agent = complex(*r, "agent", "BackboneElement", true);
+      codeable(agent, "type", vocab::kUsCoreProvenanceParticipant, "transmitter", "Transmitter", {},
+               false);
+      reference(agent, "who", organizationUrl_);
+    }
+    {
+      Element& entity = complex(*r, "entity", "BackboneElement", true);
+      prim(entity, "role", "code", "source");
+      Element& what = complex(entity, "what", "Reference");
+      Element& id = complex(what, "identifier", "Identifier");
+      prim(id, "system", "uri", vocab::kNoteIdSystem);
+      prim(id, "value", "string", joinKey({npi_, note_.noteId, version_}));
+    }
+    {
+      Element& sig = complex(*r, "signature", "Signature", true);
+      coding(sig, "type", vocab::kSignatureType, "1.2.840.10065.1.12.1.1", "Author's Signature");
+      prim(sig, "when", "instant", note_.signature->signedAt);
+      reference(sig, "who", practitionerUrl_);
+      prim(sig, "sigFormat", "code", "text/plain");
+      prim(sig, "data", "base64Binary", base64Encode(note_.signature->attestation));
+    }
+    // Provenance has no identifier in R4: a plain create (its id is still deterministic).
+    addEntry(url("provenance", {note_.noteId, version_}), std::move(r), {});
+  }
+
+  void checkCpt() {
+    const Session& s = note_.session;
+    auto warn = [&](const std::string& message) {
+      outcome_.add(Severity::kWarning, "business-rule", message, "session.cpt");
+    };
+    static constexpr std::array<std::string_view, 3> kPlain = {"90832", "90834", "90837"};
+    static constexpr std::array<std::string_view, 3> kWithEm = {"90833", "90836", "90838"};
+    const std::string expected = expectedPsychotherapyCpt(s.minutes);
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (s.cpt == kPlain[i] && expected != kPlain[i]) {
+        warn("CPT " + s.cpt + " does not match " + std::to_string(s.minutes) + " minutes" +
+             (expected.empty() ? " (under 16 minutes is not billable psychotherapy)"
+                               : " (expected " + expected + ", DOMAIN §3.1)"));
+      }
+    }
+    for (const auto& code : s.addOnCodes) {
+      for (std::size_t i = 0; i < 3; ++i) {
+        const std::size_t want =
+            expected.empty()
+                ? 99
+                : static_cast<std::size_t>(std::find(kPlain.begin(), kPlain.end(), expected) -
+                                           kPlain.begin());
+        if (code == kWithEm[i] && want != i) {
+          warn("add-on CPT " + code + " does not match " + std::to_string(s.minutes) + " minutes");
+        }
+      }
+    }
+    if ((s.cpt == "90846" || s.cpt == "90847") && s.minutes < 26) {
+      warn("family psychotherapy " + s.cpt + " needs at least 26 minutes; " +
+           std::to_string(s.minutes) + " recorded");
+    }
+  }
+
+  const Note& note_;
+  const NoteToFhirOptions& options_;
+  Outcome outcome_;
+  bool substanceUse_ = false;
+  std::vector<Label> labels_;
+  std::string npi_;
+  std::string version_;
+  std::string patientUrl_, practitionerUrl_, organizationUrl_, encounterUrl_, documentUrl_;
+  std::vector<std::string> targets_;
+  Element* bundle_ = nullptr;
+};
+
+}  // namespace
+
+std::string expectedPsychotherapyCpt(int minutes) {
+  if (minutes < 16) return {};
+  if (minutes <= 37) return "90832";
+  if (minutes <= 52) return "90834";
+  return "90837";
+}
+
+fhir::Result<Element::Ptr> noteToFhir(const Note& note, const NoteToFhirOptions& options) {
+  Mapper mapper(note, options);
+  if (!mapper.check()) return fhir::Result<Element::Ptr>(std::move(mapper.outcome()));
+  Element::Ptr bundle = mapper.build();
+  return fhir::Result<Element::Ptr>(std::move(bundle), std::move(mapper.outcome()));
+}
+
+}  // namespace notebridge::mappers
