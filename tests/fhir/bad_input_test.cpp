@@ -88,6 +88,13 @@ const std::vector<BadInput>& cases() {
          return s + "]}]}";
        },
        false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 1, 0},
+      {"json a document of 5000 mistakes",
+       [] {
+         std::string s = R"({"resourceType":"Patient","name":[)";
+         for (int i = 0; i < 5000; ++i) s += i ? R"(,{"bad":1})" : R"({"bad":1})";
+         return s + "]}";
+       },
+       false, Severity::kFatal, "too-costly", "more than 1000 issues; parsing stopped", "", 1, 0},
       {"json byte-order mark is ignored with a warning",
        literal("\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"active\":true}"), true,
        Severity::kWarning, "structure", "byte-order mark", "", 1, 1},
@@ -203,6 +210,13 @@ const std::vector<BadInput>& cases() {
          return s + "</name></Patient>";
        },
        false, Severity::kFatal, "too-costly", "more than 500000 elements", "", 0, 0},
+      {"xml a document of 5000 mistakes",
+       [] {
+         std::string s = std::string("<Patient ") + kFhirNs + ">";
+         for (int i = 0; i < 5000; ++i) s += "<bad/>";
+         return s + "</Patient>";
+       },
+       false, Severity::kFatal, "too-costly", "more than 1000 issues; parsing stopped", "", 1, 0},
       {"xml missing namespace", literal("<Patient><id value=\"a\"/></Patient>"), false,
        Severity::kFatal, "structure", "has no namespace", "Patient", 1, 0},
       {"xml wrong namespace",

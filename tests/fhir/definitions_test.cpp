@@ -206,12 +206,15 @@ BOOST_AUTO_TEST_CASE(properties_reach_their_full_element_definition) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+#include <unistd.h>
+
 #include <fstream>
 
 BOOST_AUTO_TEST_SUITE(definitions_sources)
 
 BOOST_AUTO_TEST_CASE(own_definitions_folder_holds_single_resources_and_bundles) {
-  const auto dir = std::filesystem::temp_directory_path() / "notebridge-own-defs-test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("notebridge-own-defs-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "vs.json") << R"({"resourceType":"ValueSet","id":"note-kinds",
@@ -240,7 +243,8 @@ BOOST_AUTO_TEST_CASE(own_definitions_folder_holds_single_resources_and_bundles) 
 }
 
 BOOST_AUTO_TEST_CASE(malformed_definition_file_is_a_fatal_issue_naming_it) {
-  const auto dir = std::filesystem::temp_directory_path() / "notebridge-bad-defs-test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("notebridge-bad-defs-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "broken.json") << R"({"resourceType":"ValueSet",)";

@@ -18,6 +18,8 @@ constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNu
 // Resources whose resourceType is not their first property are re-parsed from their byte range
 // once the type is known; this bounds how often that may nest.
 constexpr int kMaxDeferredNesting = 8;
+// Parsing stops after this many issues.
+constexpr std::size_t kMaxIssues = 1000;
 
 bool isPrimitiveCode(std::string_view code) {
   // FHIR names primitive types in lower case and complex types and resources in upper case.
@@ -930,7 +932,18 @@ class ParseHandler {
 
   void add(Severity severity, const char* code, std::string message, std::string path,
            SourceLocation loc) {
+    if (aborted_ && severity != Severity::kFatal) return;
     outcome_.add(Issue{severity, code, std::move(message), std::move(path), loc.line, loc.column});
+    // A document made of mistakes must not make an outcome larger than itself.
+    if (outcome_.issues().size() == kMaxIssues) {
+      outcome_.add(Issue{Severity::kFatal,
+                         "too-costly",
+                         "more than " + std::to_string(kMaxIssues) + " issues; parsing stopped",
+                         {},
+                         loc.line,
+                         loc.column});
+      aborted_ = true;
+    }
   }
   void error(const char* code, std::string message, std::string path, SourceLocation loc) {
     add(Severity::kError, code, std::move(message), std::move(path), loc);

@@ -16,6 +16,8 @@ namespace {
 
 constexpr const char* kFhirNs = "http://hl7.org/fhir";
 constexpr const char* kXhtmlNs = "http://www.w3.org/1999/xhtml";
+// Reading stops after this many issues.
+constexpr std::size_t kMaxIssues = 1000;
 
 bool isPrimitiveCode(std::string_view code) {
   return !code.empty() && code[0] >= 'a' && code[0] <= 'z';
@@ -125,8 +127,19 @@ class XmlReader {
 
   void add(Severity severity, const char* code, std::string message, std::string path,
            const xmlNode* node) {
+    if (stopped_) return;
     const SourceLocation loc = node ? location(node) : SourceLocation{};
     outcome_.add(Issue{severity, code, std::move(message), std::move(path), loc.line, loc.column});
+    // A document made of mistakes must not make an outcome larger than itself.
+    if (outcome_.issues().size() == kMaxIssues) {
+      outcome_.add(Issue{Severity::kFatal,
+                         "too-costly",
+                         "more than " + std::to_string(kMaxIssues) + " issues; parsing stopped",
+                         {},
+                         loc.line,
+                         loc.column});
+      stopped_ = true;
+    }
   }
   void error(const char* code, std::string message, std::string path, const xmlNode* node) {
     add(Severity::kError, code, std::move(message), std::move(path), node);
@@ -190,7 +203,7 @@ class XmlReader {
     const std::size_t attributeCount = children.size();
     std::vector<int> counts(type.properties().size(), 0);
     std::vector<int> choiceType(type.properties().size(), -1);
-    for (xmlNode* c = xml->children; c; c = c->next) {
+    for (xmlNode* c = xml->children; c && !stopped_; c = c->next) {
       switch (c->type) {
         case XML_ELEMENT_NODE:
           break;
@@ -362,6 +375,7 @@ class XmlReader {
   const DefinitionRegistry& registry_;
   const XmlParseOptions& options_;
   Outcome& outcome_;
+  bool stopped_ = false;
 };
 
 struct DocFree {
