@@ -12,7 +12,10 @@ const std::vector<Subcommand>& subcommands() {
        cli::runFhirpath},
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
-      {"version", "version                    print the program and FHIR versions", cli::runVersion},
+      {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
+       cli::runConvert},
+      {"version", "version                    print the program and FHIR versions",
+       cli::runVersion},
   };
   return kAll;
 }

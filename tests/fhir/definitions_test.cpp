@@ -173,3 +173,85 @@ BOOST_AUTO_TEST_CASE(missing_package_is_a_fatal_issue) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include <thread>
+
+BOOST_AUTO_TEST_SUITE(definitions_concurrency)
+
+BOOST_AUTO_TEST_CASE(lazy_compilation_is_safe_from_many_threads) {
+  auto loaded = DefinitionRegistry::load(RegistryOptions{});
+  BOOST_TEST_REQUIRE(loaded.ok());
+  const auto registry = loaded.value();
+  std::vector<const TypeInfo*> seen(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (const auto& name : registry->resourceTypes()) registry->findType(name);
+      seen[static_cast<std::size_t>(t)] = registry->findType("Observation");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  BOOST_TEST(seen[0] != nullptr);
+  for (const TypeInfo* type : seen) BOOST_TEST(type == seen[0]);
+}
+
+BOOST_AUTO_TEST_CASE(properties_reach_their_full_element_definition) {
+  const PropertyInfo* status =
+      DefinitionRegistry::r4()->findType("Observation")->property("status");
+  const Element* definition = status->elementDefinition();
+  BOOST_TEST_REQUIRE(definition);
+  BOOST_TEST(definition->childValue("path") == "Observation.status");
+  BOOST_TEST(definition->child("binding")->childValue("strength") == "required");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+#include <fstream>
+
+BOOST_AUTO_TEST_SUITE(definitions_sources)
+
+BOOST_AUTO_TEST_CASE(own_definitions_folder_holds_single_resources_and_bundles) {
+  const auto dir = std::filesystem::temp_directory_path() / "notebridge-own-defs-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "vs.json") << R"({"resourceType":"ValueSet","id":"note-kinds",
+    "url":"http://notebridge.example/ValueSet/note-kinds","version":"1.0.0","status":"active"})";
+  std::ofstream(dir / "bundle.json") << R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"resource":{"resourceType":"CodeSystem","url":"http://notebridge.example/CodeSystem/kinds",
+      "version":"2","status":"active","content":"complete"}},
+    {"resource":{"resourceType":"CodeSystem","url":"http://notebridge.example/CodeSystem/kinds",
+      "version":"10","status":"active","content":"complete"}}]})";
+  std::ofstream(dir / "notes.txt") << "not a definition";
+  RegistryOptions options;
+  options.ownDir = dir;
+  auto loaded = DefinitionRegistry::load(options);
+  BOOST_TEST_REQUIRE(loaded.ok(), loaded.outcome().toOperationOutcomeJson());
+  const auto& registry = *loaded.value();
+  const auto* vs = registry.findSummary("http://notebridge.example/ValueSet/note-kinds|1.0.0");
+  BOOST_TEST_REQUIRE(vs);
+  BOOST_TEST(vs->id == "note-kinds");
+  // numeric version order: 10 is newer than 2
+  BOOST_TEST(registry.findSummary("http://notebridge.example/CodeSystem/kinds")->version == "10");
+  auto tree = registry.findResource("http://notebridge.example/CodeSystem/kinds|2");
+  BOOST_TEST_REQUIRE(tree);
+  BOOST_TEST(tree->childValue("version") == "2");
+  BOOST_TEST(registry.findType("Observation"));  // R4 core is still there
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_definition_file_is_a_fatal_issue_naming_it) {
+  const auto dir = std::filesystem::temp_directory_path() / "notebridge-bad-defs-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "broken.json") << R"({"resourceType":"ValueSet",)";
+  RegistryOptions options;
+  options.r4Dir.clear();
+  options.ownDir = dir;
+  auto loaded = DefinitionRegistry::load(options);
+  BOOST_TEST(!loaded.ok());
+  BOOST_TEST(loaded.outcome().issues().front().diagnostics.find("broken.json") !=
+             std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

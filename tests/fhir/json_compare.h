@@ -57,7 +57,13 @@ inline std::string jsonDifference(std::string_view a, std::string_view b) {
   db.Parse<rapidjson::kParseNumbersAsStringsFlag>(b.data(), b.size());
   if (da.HasParseError()) return "first text is not JSON";
   if (db.HasParseError()) return "second text is not JSON";
-  return jsonDifference(da, db, "$");
+  std::string text = jsonDifference(da, db, "$");
+  if (!text.empty()) return text;
+  // Numbers-as-strings hides a quoted number: compare the JSON types once more.
+  rapidjson::Document ta, tb;
+  ta.Parse(a.data(), a.size());
+  tb.Parse(b.data(), b.size());
+  return jsonDifference(ta, tb, "$");
 }
 
 }  // namespace notebridge::testing

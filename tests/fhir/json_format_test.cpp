@@ -122,3 +122,43 @@ BOOST_AUTO_TEST_CASE(pretty_output_indents_by_two) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_options)
+
+BOOST_AUTO_TEST_CASE(unknown_elements_may_be_downgraded_to_warnings) {
+  JsonParseOptions options;
+  options.allowUnknownElements = true;
+  auto parsed =
+      parseJson(R"({"resourceType":"Patient","nickname":{"a":[1]},"active":true})", r4(), options);
+  BOOST_TEST_REQUIRE(parsed.ok());
+  BOOST_TEST((parsed.outcome().worst() == Severity::kWarning));
+  BOOST_TEST(parsed.value()->children().size() == 1u);
+  BOOST_TEST(parsed.value()->children()[0]->name() == "active");
+}
+
+BOOST_AUTO_TEST_CASE(trees_with_errors_are_kept_on_request) {
+  JsonParseOptions options;
+  options.keepTreeOnErrors = true;
+  auto parsed =
+      parseJson(R"({"resourceType":"Patient","active":"yes","gender":"male"})", r4(), options);
+  BOOST_TEST_REQUIRE(parsed.ok());
+  BOOST_TEST(parsed.outcome().hasErrors());
+  BOOST_TEST(parsed.value()->childValue("gender") == "male");
+}
+
+BOOST_AUTO_TEST_CASE(size_and_depth_limits_are_configurable) {
+  JsonParseOptions options;
+  options.maxBytes = 20;
+  auto tooLong = parseJson(R"({"resourceType":"Patient","active":true})", r4(), options);
+  BOOST_TEST(!tooLong.ok());
+  BOOST_TEST(tooLong.outcome().issues()[0].code == "too-long");
+  options = JsonParseOptions{};
+  options.maxDepth = 3;
+  auto shallow = parseJson(R"({"resourceType":"Patient","name":[{"given":["a"]}]})", r4(), options);
+  BOOST_TEST(!shallow.ok());
+  BOOST_TEST(shallow.outcome().issues()[0].code == "too-costly");
+  auto fits = parseJson(R"({"resourceType":"Patient","name":[{"family":"a"}]})", r4(), options);
+  BOOST_TEST(fits.ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -26,6 +26,21 @@ std::vector<fs::path> examples(const char* format) {
 
 BOOST_AUTO_TEST_SUITE(roundtrip)
 
+// The comparisons the round trips rely on notice what matters and ignore what does not.
+BOOST_AUTO_TEST_CASE(comparisons_see_differences_that_matter) {
+  using notebridge::testing::jsonDifference;
+  using notebridge::testing::xmlDifference;
+  BOOST_TEST(jsonDifference(R"({"a":1.50,"b":[1,2]})", R"({"b":[1,2],"a":1.50})").empty());
+  BOOST_TEST(!jsonDifference(R"({"a":1.50})", R"({"a":1.5})").empty());
+  BOOST_TEST(!jsonDifference(R"({"a":[1,2]})", R"({"a":[2,1]})").empty());
+  BOOST_TEST(!jsonDifference(R"({"a":"1"})", R"({"a":1})").empty());
+  BOOST_TEST(xmlDifference(R"(<a x="1" y="2"> <b/> <!-- c --> </a>)", R"(<a y="2" x="1"><b/></a>)")
+                 .empty());
+  BOOST_TEST(!xmlDifference(R"(<a x="1"/>)", R"(<a x="2"/>)").empty());
+  BOOST_TEST(!xmlDifference(R"(<a><b/><c/></a>)", R"(<a><c/><b/></a>)").empty());
+  BOOST_TEST(!xmlDifference(R"(<a xmlns="urn:x"/>)", R"(<a/>)").empty());
+}
+
 BOOST_AUTO_TEST_CASE(json_to_model_to_json_equals_the_input, *notebridge::testing::needsShared()) {
   auto registry = DefinitionRegistry::r4();
   BOOST_TEST_REQUIRE(registry);

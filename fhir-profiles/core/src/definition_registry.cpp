@@ -443,4 +443,16 @@ const TypeInfo* PropertyInfo::resolveType(std::string_view code) const {
   return owner_->registry().findType(code);
 }
 
+const Element* PropertyInfo::elementDefinition() const {
+  if (elementIndex_ < 0) return nullptr;
+  auto definition = owner_->registry().findResource(owner_->url());
+  if (!definition) return nullptr;
+  const Element* snapshot = definition->child("snapshot");
+  if (!snapshot) return nullptr;
+  const auto elements = snapshot->childrenNamed("element");
+  const auto index = static_cast<std::size_t>(elementIndex_);
+  // The tree is cached by the registry, so the pointer outlives this shared_ptr.
+  return index < elements.size() ? elements[index] : nullptr;
+}
+
 }  // namespace notebridge::fhir

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "notebridge/fhir/json_format.h"
+#include "xhtml_check.h"
 
 // FHIR JSON: https://hl7.org/fhir/R4/json.html
 namespace notebridge::fhir {
@@ -21,6 +22,14 @@ constexpr int kMaxDeferredNesting = 8;
 bool isPrimitiveCode(std::string_view code) {
   // FHIR names primitive types in lower case and complex types and resources in upper case.
   return !code.empty() && code[0] >= 'a' && code[0] <= 'z';
+}
+
+bool hasControlCharacter(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && u != '\t' && u != '\n' && u != '\r') return true;
+  }
+  return false;
 }
 
 JsonValueKind jsonKindOf(std::string_view type) {
@@ -135,7 +144,8 @@ struct Pending {
 struct PrimitiveSlot {
   std::string_view name;
   std::size_t first;
-  int count;
+  int count;        // nodes stored contiguously from `first`
+  int total;        // all nodes of this name (more than count when `_name` was the longer array)
   int valueLength;  // -1 when no array was seen
   int extLength;
 };
@@ -244,6 +254,7 @@ class ParseHandler {
   }
 
   bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (aborted_) return false;
     Frame& f = top();
     if (f.kind == FrameKind::kSkip) return true;
     const std::string_view key(s, n);
@@ -326,12 +337,14 @@ class ParseHandler {
   }
 
   bool StartObject() {
+    if (aborted_) return false;
     // The iterative reader reports a container before consuming its bracket.
     const std::size_t begin = offset();
     if (depth_ == 0 && !root_) {
       const SourceLocation loc = lines_.at(base_ + begin);
       std::string type = rootType_;
-      root_ = Element::makeResource(type.empty() ? std::string("Resource") : type);
+      // Until resourceType is read the root has no name, so early issues have no expression.
+      root_ = Element::makeResource(std::string(), type);
       root_->setLocation(loc);
       Frame& f = push(FrameKind::kObject);
       f.node = root_.get();
@@ -366,9 +379,8 @@ class ParseHandler {
             pathOf(*t.owner, t.name, t.index), t.location);
       return skipContainer();
     }
-    const bool resource =
-        code == "Resource" || code == "DomainResource" || registry_.isResourceType(code);
-    if (resource) {
+    const TypeInfo* type = t.match.property->resolveType(code);
+    if (type && type->isResource()) {
       auto node = Element::makeResource(std::string(t.name), std::string());
       Element* raw = node.get();
       attach(t, std::move(node));
@@ -381,7 +393,6 @@ class ParseHandler {
       raw->setLocation(f.beginLocation);
       return true;
     }
-    const TypeInfo* type = t.match.property->resolveType(code);
     if (!type) {
       error("not-supported", "unknown type '" + code + "'", pathOf(*t.owner, t.name, t.index),
             t.location);
@@ -401,6 +412,7 @@ class ParseHandler {
   }
 
   bool EndObject(rapidjson::SizeType) {
+    if (aborted_) return false;
     Frame& f = top();
     if (f.kind == FrameKind::kSkip) {
       if (--f.skipDepth > 0) return true;
@@ -421,6 +433,7 @@ class ParseHandler {
   }
 
   bool StartArray() {
+    if (aborted_) return false;
     if (depth_ == 0) {
       fatal("structure", "a FHIR resource must be a JSON object, found an array", {},
             lines_.at(base_ + offset()));
@@ -454,6 +467,7 @@ class ParseHandler {
   }
 
   bool EndArray(rapidjson::SizeType) {
+    if (aborted_) return false;
     Frame& a = top();
     if (a.kind == FrameKind::kSkip) {
       if (--a.skipDepth == 0) pop();
@@ -566,6 +580,7 @@ class ParseHandler {
   }
 
   bool scalar(Scalar kind, std::string_view text) {
+    if (aborted_) return false;
     if (depth_ == 0) {
       fatal("structure", "a FHIR resource must be a JSON object", {}, lines_.at(base_));
       return false;
@@ -621,6 +636,12 @@ class ParseHandler {
               t.location);
         return true;
       }
+      // The markup must convert to XML as is, so it is checked here rather than when written.
+      std::string problem = checkXhtmlDiv(text);
+      if (!problem.empty()) {
+        error("value", std::move(problem), pathOf(owner, t.name, t.index), t.location);
+        return true;
+      }
       auto node = std::make_unique<Element>(NodeKind::kXhtml, std::string(t.name), "xhtml");
       node->setValue(std::string(text));
       node->setLocation(t.location);
@@ -660,6 +681,12 @@ class ParseHandler {
     if (kind == Scalar::kString && text.empty()) {
       error("value", "empty strings are not allowed", pathOf(owner, t.name, t.index), t.location);
       return true;
+    }
+    if (kind == Scalar::kString && hasControlCharacter(text)) {
+      // https://hl7.org/fhir/R4/datatypes.html#string: SHOULD NOT contain characters below
+      // U+0020 other than tab, CR and LF; XML cannot carry them at all.
+      warning("value", "string contains control characters", pathOf(owner, t.name, t.index),
+              t.location);
     }
     Element* node = primitiveNode(t);
     node->setValue(std::string(text));
@@ -742,13 +769,14 @@ class ParseHandler {
       Element* node = owner.children[slot->first + static_cast<std::size_t>(index)].node.get();
       if (node->name() == t.name) return node;
     }
-    if (slot && index >= slot->count) {
-      // nodes beyond the first array's length: find by scanning (rare)
+    if (slot && index >= slot->count && index < slot->total) {
+      // nodes stored apart from the first run: find by scanning (only for mismatched arrays)
       int seen = 0;
       for (Pending& p : owner.children) {
         if (p.node->name() == t.name && seen++ == index) return p.node.get();
       }
     }
+    countNode();
     auto node = Element::makePrimitiveWithoutValue(std::string(t.name), t.match.typeCode());
     node->setLocation(t.location);
     if (t.match.property->isChoice()) node->setChoiceBaseLength(t.match.property->name().size());
@@ -758,9 +786,13 @@ class ParseHandler {
     owner.children.push_back(
         Pending{std::move(node), t.inArray ? t.index : -1, t.match.property->order()});
     if (!slot) {
-      owner.slots.push_back(PrimitiveSlot{raw->name(), position, 1, -1, -1});
-    } else if (slot->first + static_cast<std::size_t>(slot->count) == position) {
-      ++slot->count;
+      owner.slots.push_back(PrimitiveSlot{raw->name(), position, 1, 1, -1, -1});
+    } else {
+      if (slot->count == slot->total &&
+          slot->first + static_cast<std::size_t>(slot->count) == position) {
+        ++slot->count;
+      }
+      ++slot->total;
     }
     return raw;
   }
@@ -772,7 +804,17 @@ class ParseHandler {
     return nullptr;
   }
 
+  // Bounds memory: a tree costs far more per element than its JSON text.
+  void countNode() {
+    if (++nodes_ == options_.maxElements + 1) {
+      fatal("too-costly",
+            "more than " + std::to_string(options_.maxElements) + " elements in one document", {},
+            lines_.at(base_ + offset()));
+    }
+  }
+
   void attach(const Target& t, Element::Ptr node) {
+    countNode();
     if (t.match.property->isChoice()) node->setChoiceBaseLength(t.match.property->name().size());
     node->setProperty(t.match.property);
     t.owner->children.push_back(
@@ -789,8 +831,19 @@ class ParseHandler {
               pathOf(f, n.name(), p.index), n.location());
       }
     }
-    std::stable_sort(f.children.begin(), f.children.end(),
-                     [](const Pending& a, const Pending& b) { return a.order < b.order; });
+    // Stable insertion sort: children mostly arrive in definition order already, and
+    // std::stable_sort would allocate a buffer for every object.
+    auto& c = f.children;
+    for (std::size_t i = 1; i < c.size(); ++i) {
+      if (c[i - 1].order <= c[i].order) continue;
+      Pending moving = std::move(c[i]);
+      std::size_t j = i;
+      while (j > 0 && c[j - 1].order > moving.order) {
+        c[j] = std::move(c[j - 1]);
+        --j;
+      }
+      c[j] = std::move(moving);
+    }
     for (Pending& p : f.children) f.node->appendChild(std::move(p.node), p.index);
     f.children.clear();
   }
@@ -918,6 +971,7 @@ class ParseHandler {
   Element::Ptr root_;
   bool needRootType_ = false;
   bool aborted_ = false;
+  std::size_t nodes_ = 0;
 };
 
 }  // namespace

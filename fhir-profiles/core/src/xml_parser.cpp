@@ -187,6 +187,7 @@ class XmlReader {
       children.push_back(Pending{std::move(child), -1, match.property->order()});
     }
 
+    const std::size_t attributeCount = children.size();
     std::vector<int> counts(type.properties().size(), 0);
     std::vector<int> choiceType(type.properties().size(), -1);
     for (xmlNode* c = xml->children; c; c = c->next) {
@@ -250,8 +251,15 @@ class XmlReader {
       if (property.isChoice()) child->setChoiceBaseLength(property.name().size());
       children.push_back(Pending{std::move(child), index, property.order()});
     }
-    std::stable_sort(children.begin(), children.end(),
-                     [](const Pending& a, const Pending& b) { return a.order < b.order; });
+    // https://hl7.org/fhir/R4/xml.html: elements must appear in definition order; the model
+    // is ordered regardless, and the document is told about it.
+    auto byOrder = [](const Pending& a, const Pending& b) { return a.order < b.order; };
+    const auto elements = children.begin() + static_cast<std::ptrdiff_t>(attributeCount);
+    if (!std::is_sorted(elements, children.end(), byOrder)) {
+      add(Severity::kWarning, "structure", "elements are not in definition order", path, xml);
+    }
+    // Attributes (element ids, Extension.url) take their place in definition order too.
+    std::stable_sort(children.begin(), children.end(), byOrder);
     for (Pending& p : children) node.appendChild(std::move(p.node), p.index);
   }
 
@@ -375,6 +383,12 @@ Result<Element::Ptr> parseXml(std::string_view xml, const DefinitionRegistry& re
   if (xml.size() > options.maxBytes) {
     return fail("too-long", "XML input of " + std::to_string(xml.size()) +
                                 " bytes exceeds the limit of " + std::to_string(options.maxBytes));
+  }
+  // Every element starts with '<': refuse documents that could hold too many before libxml2
+  // builds its (large) tree.
+  if (static_cast<std::size_t>(std::count(xml.begin(), xml.end(), '<')) > options.maxElements) {
+    return fail("too-costly",
+                "more than " + std::to_string(options.maxElements) + " elements in one document");
   }
   switch (checkProlog(xml)) {
     case Prolog::kDoctype:

@@ -31,7 +31,12 @@ void escape(std::string& out, std::string_view text) {
         out += "&#9;";
         break;
       default:
-        out += c;
+        // Characters XML 1.0 cannot carry, even as references, become U+FFFD.
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\xEF\xBF\xBD";
+        } else {
+          out += c;
+        }
     }
   }
 }

@@ -96,6 +96,10 @@ class PropertyInfo {
   const Binding& binding() const { return binding_; }
   const std::vector<Constraint>& constraints() const { return constraints_; }
   const std::string& shortDescription() const { return short_; }
+  // The full ElementDefinition (snapshot.element[elementIndex()] of the owner's
+  // StructureDefinition) as an Element tree, for fixed[x], pattern[x] and the rest; parsed on
+  // first use and owned by the registry. Null when unavailable.
+  const Element* elementDefinition() const;
 
  private:
   friend class TypeCompiler;
@@ -225,7 +229,7 @@ class DefinitionRegistry {
   // skipped files ride along as warnings.
   static Result<std::shared_ptr<const DefinitionRegistry>> load(const RegistryOptions& options);
   // The R4 core registry with default options, loaded once per process (thread-safe); null
-  // (after logging nothing) when loading failed. Convenient for tests and the CLI.
+  // when loading failed (call load() to see why). Convenient for tests and the CLI.
   static std::shared_ptr<const DefinitionRegistry> r4();
 
   // A type by name ("Observation", "Quantity", "string", "BackboneElement"); null when unknown.

@@ -16,6 +16,9 @@ struct JsonParseOptions {
   std::size_t maxBytes = 64u << 20;
   // Deepest JSON nesting accepted (objects and arrays); deeper input fails fast ("too-costly").
   std::size_t maxDepth = 128;
+  // Most elements (nodes of the tree) accepted; more fail fast ("too-costly"). Bounds memory:
+  // a tree node costs far more than its text.
+  std::size_t maxElements = 500000;
   // Unknown properties become warnings (and are dropped) instead of errors.
   bool allowUnknownElements = false;
   // Return the tree even when error issues were found (fatal issues still give no tree).

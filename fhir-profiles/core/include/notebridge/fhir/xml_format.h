@@ -16,6 +16,9 @@ struct XmlParseOptions {
   std::size_t maxBytes = 64u << 20;
   // Deepest element nesting accepted (libxml2 itself stops at 256).
   std::size_t maxDepth = 128;
+  // Most elements (nodes of the tree) accepted; more fail fast ("too-costly"). Bounds memory:
+  // a tree node costs far more than its text.
+  std::size_t maxElements = 500000;
   // Unknown elements and attributes become warnings (and are dropped) instead of errors.
   bool allowUnknownElements = false;
   // Return the tree even when error issues were found (fatal issues still give no tree).
@@ -37,7 +40,9 @@ struct XmlWriteOptions {
 };
 
 // Writes FHIR XML: elements in tree order (definition order for parsed trees), attributes for
-// element ids, Extension.url and primitive values, the div verbatim. Never fails.
+// element ids, Extension.url and primitive values, the div verbatim. Control characters other
+// than tab, CR and LF (which XML 1.0 cannot carry; the JSON parser warns about them) are
+// written as U+FFFD. Never fails.
 std::string writeXml(const Element& element, const XmlWriteOptions& options = {});
 
 }  // namespace notebridge::fhir

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace notebridge::fhir {
+
+// Checks that narrative markup is one well-formed `div` element in the XHTML namespace, so it
+// can be written into FHIR XML as is (https://hl7.org/fhir/R4/narrative.html#xhtml). Returns
+// an empty string when it is, else the reason. No DTD, entities or network (same rules as
+// parseXml). Thread-safe.
+std::string checkXhtmlDiv(std::string_view markup);
+
+}  // namespace notebridge::fhir
