@@ -87,6 +87,18 @@ BOOST_AUTO_TEST_CASE(navigation_and_choice_types) {
   BOOST_TEST(eval(*obs, "descendants().ofType(Coding).count()") == "3");
 }
 
+BOOST_AUTO_TEST_CASE(as_filters_by_default_and_can_enforce_a_singleton) {
+  // Three coding systems, three quantity systems and the extension url are uris.
+  auto obs = parse(kObservation);
+  BOOST_TEST(eval(*obs, "descendants().as(uri).count()") == "7");
+  BOOST_TEST(eval(*obs, "(descendants() as uri).count()") == "7");
+  auto strict = context();
+  strict.enforceAsSingleton = true;
+  BOOST_TEST(eval(*obs, "descendants().as(uri)", strict).find("expects a single item") !=
+             std::string::npos);
+  BOOST_TEST(eval(*obs, "Observation.value.as(Quantity).unit", strict) == "g");
+}
+
 BOOST_AUTO_TEST_CASE(decimals_stay_exact) {
   auto obs = parse(kObservation);
   BOOST_TEST(eval(*obs, "0.1 + 0.2 = 0.3") == "true");
