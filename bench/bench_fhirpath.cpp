@@ -106,7 +106,6 @@ PassResult runPass(const std::vector<WorkItem>& items, const std::vector<Resourc
   PassResult r;
   fp::EvaluationContext env;
   env.types = &model;
-  env.enforceAsSingleton = false;  // dom-3 filters with as()
   for (const WorkItem& item : items) {
     const fhir::Element& root = *resources[item.resource].tree;
     env.resource = &root;

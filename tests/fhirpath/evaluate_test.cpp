@@ -87,6 +87,18 @@ BOOST_AUTO_TEST_CASE(navigation_and_choice_types) {
   BOOST_TEST(eval(*obs, "descendants().ofType(Coding).count()") == "3");
 }
 
+BOOST_AUTO_TEST_CASE(as_filters_by_default_and_can_enforce_a_singleton) {
+  // Three coding systems, three quantity systems and the extension url are uris.
+  auto obs = parse(kObservation);
+  BOOST_TEST(eval(*obs, "descendants().as(uri).count()") == "7");
+  BOOST_TEST(eval(*obs, "(descendants() as uri).count()") == "7");
+  auto strict = context();
+  strict.enforceAsSingleton = true;
+  BOOST_TEST(eval(*obs, "descendants().as(uri)", strict).find("expects a single item") !=
+             std::string::npos);
+  BOOST_TEST(eval(*obs, "Observation.value.as(Quantity).unit", strict) == "g");
+}
+
 BOOST_AUTO_TEST_CASE(decimals_stay_exact) {
   auto obs = parse(kObservation);
   BOOST_TEST(eval(*obs, "0.1 + 0.2 = 0.3") == "true");
@@ -193,6 +205,14 @@ BOOST_AUTO_TEST_CASE(large_trees_evaluate) {
   BOOST_TEST(eval(*bundle, "entry.count()") == "100000");
   BOOST_TEST(eval(*bundle, "descendants().count()") == "200000");
   BOOST_TEST(eval(*bundle, "entry.where(fullUrl = 'urn:uuid:99999').exists()") == "true");
+  BOOST_TEST(eval(*bundle, "(entry.fullUrl | entry.fullUrl).count()") == "100000");
+  // Pairwise comparison of 100,000 complex items would take minutes: the budget stops it.
+  auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(eval(*bundle, "entry.distinct().count()").find("step budget") != std::string::npos);
+  BOOST_TEST(eval(*bundle, "entry.intersect(entry).count()").find("step budget") !=
+             std::string::npos);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(elapsed < std::chrono::seconds(60));
 }
 
 BOOST_AUTO_TEST_CASE(resolve_finds_contained_and_bundle_resources) {

@@ -422,6 +422,22 @@ void Evaluator::step() {
   }
 }
 
+void Evaluator::charge(std::size_t a, std::size_t b) {
+  // Pairwise comparisons count against the budget so that a quadratic operation on a huge
+  // collection ends with an error instead of running for minutes.
+  std::uint64_t cost = static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b);
+  if (cost > env_.maxSteps || steps_ + cost > env_.maxSteps) {
+    throw EvalError{"evaluation exceeded its step budget (" + std::to_string(env_.maxSteps) +
+                    ") comparing collections of " + std::to_string(a) + " and " +
+                    std::to_string(b) + " items"};
+  }
+  steps_ += cost;
+}
+
+std::uint64_t Evaluator::comparisonBudget() const {
+  return steps_ >= env_.maxSteps ? 0 : env_.maxSteps - steps_;
+}
+
 void Evaluator::checkSize(std::size_t size) const {
   if (size > env_.maxCollectionSize) throw EvalError{"collection too large"};
 }
@@ -638,7 +654,7 @@ Collection Evaluator::binary(const Node& node, const Collection& focus) {
       Collection all = std::move(left);
       all.insert(all.end(), right.begin(), right.end());
       checkSize(all.size());
-      return distinctItems(all);
+      return distinctItems(all, comparisonBudget());
     }
     case Op::kEqual:
     case Op::kNotEqual: {
@@ -648,6 +664,7 @@ Collection Evaluator::binary(const Node& node, const Collection& focus) {
     }
     case Op::kEquivalent:
     case Op::kNotEquivalent: {
+      charge(left.size(), right.size());
       bool r = collectionsEquivalent(left, right);
       return boolResult(op == Op::kEquivalent ? r : !r);
     }
@@ -796,6 +813,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
       Collection other = arg(0);
       const Collection& sub = node.fn == Fn::kSubsetOf ? focus : other;
       const Collection& super = node.fn == Fn::kSubsetOf ? other : focus;
+      charge(sub.size(), super.size());
       for (const Item& item : sub) {
         if (!containsItem(super, item)) return boolResult(false);
       }
@@ -804,9 +822,9 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
     case Fn::kCount:
       return single(Item(Value(static_cast<std::int64_t>(focus.size()))));
     case Fn::kDistinct:
-      return distinctItems(focus);
+      return distinctItems(focus, comparisonBudget());
     case Fn::kIsDistinct:
-      return boolResult(distinctItems(focus).size() == focus.size());
+      return boolResult(distinctItems(focus, comparisonBudget()).size() == focus.size());
     case Fn::kRepeat: {
       Collection out;
       Collection current = focus;
@@ -826,6 +844,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
           frames_.pop_back();
           for (const Item& x : r) {
             step();
+            if (!x.isNode()) charge(1, out.size());
             bool seen = x.isNode() ? !seenNodes.insert(x.node()).second : containsItem(out, x);
             if (!seen) {
               out.push_back(x);
@@ -992,6 +1011,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
     case Fn::kIntersect: {
       Collection other = arg(0);
       Collection out;
+      charge(focus.size(), other.size() + focus.size());
       for (const Item& item : focus) {
         if (containsItem(other, item) && !containsItem(out, item)) out.push_back(item);
       }
@@ -1000,6 +1020,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
     case Fn::kExclude: {
       Collection other = arg(0);
       Collection out;
+      charge(focus.size(), other.size());
       for (const Item& item : focus) {
         if (!containsItem(other, item)) out.push_back(item);
       }
@@ -1009,7 +1030,7 @@ Collection Evaluator::function(const Node& node, const Collection& focus) {
       Collection all = focus;
       Collection other = arg(0);
       all.insert(all.end(), other.begin(), other.end());
-      return distinctItems(all);
+      return distinctItems(all, comparisonBudget());
     }
     case Fn::kCombine: {
       Collection all = focus;

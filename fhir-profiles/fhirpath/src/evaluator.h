@@ -45,6 +45,8 @@ class Evaluator {
 
   void step();
   void checkSize(std::size_t size) const;
+  void charge(std::size_t a, std::size_t b);
+  std::uint64_t comparisonBudget() const;
 
   const EvaluationContext& env_;
   const TypeModel& types_;

@@ -1,6 +1,7 @@
 #include "operations.h"
 
 #include <cctype>
+#include <unordered_set>
 
 #include "evaluator.h"
 
@@ -38,25 +39,25 @@ std::optional<bool> childrenEqual(const fhir::Element& a, const fhir::Element& b
                                   bool equivalence) {
   const auto& ca = a.children();
   const auto& cb = b.children();
-  // Identifiers are ignored for equivalence.
-  std::vector<const fhir::Element*> xa, xb;
-  for (const auto& c : ca) {
-    if (!(equivalence && c->name() == "id")) xa.push_back(c.get());
-  }
-  for (const auto& c : cb) {
-    if (!(equivalence && c->name() == "id")) xb.push_back(c.get());
-  }
-  if (xa.size() != xb.size()) return false;
+  // Element ids are ignored for equivalence.
+  auto skip = [&](const auto& list, std::size_t i) {
+    while (equivalence && i < list.size() && list[i]->name() == "id") ++i;
+    return i;
+  };
   bool unknown = false;
-  for (std::size_t i = 0; i < xa.size(); ++i) {
-    if (xa[i]->name() != xb[i]->name()) return false;
-    auto r = nodesEqual(*xa[i], *xb[i], equivalence);
+  std::size_t i = skip(ca, 0), j = skip(cb, 0);
+  while (i < ca.size() && j < cb.size()) {
+    if (ca[i]->name() != cb[j]->name()) return false;
+    auto r = nodesEqual(*ca[i], *cb[j], equivalence);
     if (!r) {
       unknown = true;
     } else if (!*r) {
       return false;
     }
+    i = skip(ca, i + 1);
+    j = skip(cb, j + 1);
   }
+  if (i < ca.size() || j < cb.size()) return false;
   if (unknown) return std::nullopt;
   return true;
 }
@@ -242,11 +243,53 @@ bool containsItem(const Collection& c, const Item& item) {
   return false;
 }
 
-Collection distinctItems(const Collection& c) {
+namespace {
+
+// A text that equal simple values share ("n:1.5" for 1.50 and 1.5): lets distinct() hash instead
+// of comparing every pair. Empty for items compared structurally (complex nodes, quantities).
+std::string distinctKey(const Item& item) {
+  if (item.isNode() && !item.node()->isPrimitive()) return {};
+  auto v = item.toValue();
+  if (!v) return {};
+  switch (v->index()) {
+    case 0:
+      return std::get<bool>(*v) ? "b:1" : "b:0";
+    case 1:
+      return "n:" + std::to_string(std::get<std::int64_t>(*v));
+    case 2:
+      return "n:" + std::get<Decimal>(*v).normalized().toString();
+    case 3:
+      return "s:" + std::get<std::string>(*v);
+    case 4:
+      return "d:" + std::get<DateTimeValue>(*v).toString();
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+Collection distinctItems(const Collection& c, std::uint64_t maxComparisons) {
+  std::uint64_t comparisons = 0;
   Collection out;
   out.reserve(c.size());
+  std::unordered_set<std::string> seen;
+  Collection structural;  // items without a key, compared pairwise
   for (const Item& x : c) {
-    if (!containsItem(out, x)) out.push_back(x);
+    std::string key = distinctKey(x);
+    if (!key.empty()) {
+      if (seen.insert(std::move(key)).second) out.push_back(x);
+      continue;
+    }
+    comparisons += structural.size();
+    if (comparisons > maxComparisons) {
+      throw EvalError{"evaluation exceeded its step budget removing duplicates from " +
+                      std::to_string(c.size()) + " items"};
+    }
+    if (!containsItem(structural, x)) {
+      structural.push_back(x);
+      out.push_back(x);
+    }
   }
   return out;
 }

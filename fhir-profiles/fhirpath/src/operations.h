@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,9 @@ bool collectionsEquivalent(const Collection& a, const Collection& b);
 std::optional<int> compareItems(const Item& a, const Item& b);
 // True when some item of `c` equals `item`.
 bool containsItem(const Collection& c, const Item& item);
-// Items with duplicates (by equality) removed, first occurrence kept.
-Collection distinctItems(const Collection& c);
+// Items with duplicates (by equality) removed, first occurrence kept. Simple values are hashed;
+// complex items are compared pairwise, and more than `maxComparisons` such comparisons throw.
+Collection distinctItems(const Collection& c, std::uint64_t maxComparisons = UINT64_MAX);
 
 // Conversion functions; nullopt when the item does not convert.
 std::optional<Value> convertToBoolean(const Item& item);
