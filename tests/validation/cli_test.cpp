@@ -95,6 +95,14 @@ BOOST_AUTO_TEST_CASE(a_package_can_be_loaded, *needsShared()) {
   BOOST_TEST(r.status == 0, r.out);
 }
 
+BOOST_AUTO_TEST_CASE(xml_input_is_validated, *needsShared()) {
+  BOOST_REQUIRE(binaryPresent());
+  const std::string xml = (notebridge::testing::sharedDir() / "fhir-tests" / "r4-examples" / "xml" /
+                           "patient-example-infant-twin-2.xml")
+                              .string();
+  BOOST_TEST(run("'" + xml + "'").status == 0);
+}
+
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
   BOOST_REQUIRE(binaryPresent());
   BOOST_TEST(run("").status == 2);

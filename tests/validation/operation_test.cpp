@@ -58,4 +58,17 @@ BOOST_AUTO_TEST_CASE(parameters_without_a_resource_and_garbage_are_fatal) {
   BOOST_TEST((garbage.worst() == fhir::Severity::kFatal));
 }
 
+BOOST_AUTO_TEST_CASE(an_unknown_extension_is_an_error_when_configured) {
+  const std::string body = note("extension-unknown-is-warning.input.json");
+  const auto lenient = validation::testing::ourValidator().validateJson(body);
+  BOOST_TEST(
+      hasIssue(lenient, fhir::Severity::kWarning, "Patient.extension[0]", "Unknown extension"));
+  BOOST_TEST(!lenient.hasErrors());
+  validation::ValidationOptions strict;
+  strict.unknownExtensionIsError = true;
+  const auto outcome = validation::testing::ourValidator().validateJson(body, strict);
+  BOOST_TEST(
+      hasIssue(outcome, fhir::Severity::kError, "Patient.extension[0]", "Unknown extension"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

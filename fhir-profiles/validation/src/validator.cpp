@@ -32,8 +32,13 @@ bool isResourceTypeName(std::string_view type) {
 // The constraint keys checked natively (faster than FHIRPath, and needed before the engine is
 // installed); the evaluator skips them.
 bool isNativeConstraint(std::string_view key) {
-  return key == "ele-1" || key == "ext-1" || key == "dom-2" || key == "dom-3" || key == "dom-4" ||
-         key == "dom-5" || key == "ref-1" || startsWith(key, "bdl-");
+  static constexpr std::string_view kNative[] = {
+      "ele-1", "ext-1", "dom-2", "dom-3", "dom-4", "dom-5",  "ref-1",  "bdl-1", "bdl-2",
+      "bdl-3", "bdl-4", "bdl-7", "bdl-8", "bdl-9", "bdl-10", "bdl-11", "bdl-12"};
+  for (std::string_view native : kNative) {
+    if (key == native) return true;
+  }
+  return false;
 }
 
 // Pattern semantics
