@@ -156,13 +156,14 @@ class Mapper {
   }
 
  private:
-  std::string key(std::string_view kind, std::vector<std::string_view> parts) const {
+  // The practice NPI and the parts, joined: an identifier value and the name of a UUID.
+  std::string key(std::vector<std::string_view> parts) const {
     parts.insert(parts.begin(), npi_);
-    (void)kind;
     return joinKey(parts);
   }
+  // urn:uuid fullUrl of a resource: UUID v5 of its kind and key (deterministic, DESIGN §6).
   std::string url(std::string_view kind, std::vector<std::string_view> parts) const {
-    return "urn:uuid:" + uuidV5(kNoteBridgeNamespace, std::string(kind) + "|" + key(kind, parts));
+    return "urn:uuid:" + uuidV5(kNoteBridgeNamespace, std::string(kind) + "|" + key(parts));
   }
 
   Element::Ptr resource(std::string_view type, std::string_view profile) {
@@ -197,7 +198,7 @@ class Mapper {
   std::string ownIdentifier(Element& r, std::string_view kind,
                             std::vector<std::string_view> parts) {
     const std::string system = vocab::identifierSystem(kind);
-    const std::string value = key(kind, std::move(parts));
+    const std::string value = key(std::move(parts));
     identifier(r, system, value);
     return identifierQuery(system, value);
   }
