@@ -8,18 +8,18 @@ namespace notebridge::gateway {
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kAll = {
-      {"fhirpath", "fhirpath -e EXPR... FILE...  evaluate FHIRPath over FHIR resources (JSON/XML)",
-       cli::runFhirpath},
       {"serve", "serve [--config FILE]      run the gateway (HTTP API, storage, forwarding)",
        cli::runServe},
+      {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
       {"convert", "convert --to json|xml [--pretty] FILE|-   convert a FHIR resource",
        cli::runConvert},
-      {"keys", "keys add|list|revoke ...   manage the API keys of internal clients", cli::runKeys},
-      {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
-       cli::runMap},
+      {"fhirpath", "fhirpath -e EXPR... FILE...  evaluate FHIRPath over FHIR resources (JSON/XML)",
+       cli::runFhirpath},
       {"validate",
        "validate [--profile URL]... [--package DIR]... FILE|- [FILE ...]  validate FHIR resources",
        cli::runValidate},
+      {"map", "map --to fhir|note FILE|-  map a note to a FHIR Bundle, or FHIR to a note",
+       cli::runMap},
       {"version", "version                    print the program and FHIR versions",
        cli::runVersion},
   };

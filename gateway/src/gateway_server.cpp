@@ -22,15 +22,18 @@
 namespace notebridge::gateway {
 
 GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
-                             std::shared_ptr<const fhir::DefinitionRegistry> registry)
-    : GatewayServer(std::move(config), std::move(store), std::move(registry), {}) {}
+                             std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                             std::shared_ptr<const validation::Validator> validator)
+    : GatewayServer(std::move(config), std::move(store), std::move(registry), std::move(validator),
+                    {}) {}
 
 GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
                              std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                             std::shared_ptr<const validation::Validator> validator,
                              std::vector<Route> extra)
     : config_(std::move(config)), store_(std::move(store)), registry_(std::move(registry)) {
   addSystemRoutes();
-  addFhirRoutes(router_, store_, registry_, config_);
+  addFhirRoutes(router_, store_, registry_, std::move(validator), config_);
   for (Route& route : extra) router_.add(std::move(route));
 
   // Generated once from the finished route table: exactly what is served, nothing more.

@@ -51,8 +51,9 @@ struct AuthServer {
          {},
          Access::kFhir},
     };
-    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
-                                             std::move(routes));
+    server =
+        std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                        notebridge::testing::sharedValidator(), std::move(routes));
     BOOST_REQUIRE(server->start().empty());
     port = server->port();
   }

@@ -37,7 +37,8 @@ struct FhirServer {
     config.dataDir = dir.path();
     config.jwtKeyFiles = {testPki() / "rsa.pub.pem"};
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry());
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                             notebridge::testing::sharedValidator());
     BOOST_REQUIRE(server->start().empty());
     port = server->port();
     auto token = signJwt("RS384", readFile(testPki() / "rsa.key"), "",
@@ -281,6 +282,38 @@ BOOST_AUTO_TEST_CASE(parallel_identical_conditional_creates_make_one_resource) {
   BOOST_TEST(matched == 7);
   BOOST_TEST(ids.size() == 1u);
   BOOST_TEST(total(s.call("GET", "/fhir/Patient?identifier=urn:mrn|M1")) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_resources_are_refused_with_422_naming_the_element) {
+  FhirServer s;
+  // Parses as FHIR, but breaks rules: Observation.status is 1..1 and gender is a required code.
+  auto missingStatus = s.call("POST", "/fhir/Observation",
+                              R"({"resourceType":"Observation","code":{"text":"PHQ-9"}})");
+  BOOST_TEST(missingStatus.status == 422);
+  BOOST_TEST(missingStatus.body.find("Observation.status") != std::string::npos);
+  auto badCode =
+      s.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","gender":"sometimes"})");
+  BOOST_TEST(badCode.status == 422);
+  BOOST_TEST(badCode.body.find("Patient.gender") != std::string::npos);
+  BOOST_TEST(total(s.call("GET", "/fhir/Patient")) == 0);  // nothing half-written
+}
+
+BOOST_AUTO_TEST_CASE(validate_operation_answers_with_the_outcome) {
+  FhirServer s;
+  auto good = s.call("POST", "/fhir/Patient/$validate", kPatient);
+  BOOST_TEST(good.status == 200);
+  BOOST_TEST(good.body.find("\"severity\":\"error\"") == std::string::npos);
+  auto bad =
+      s.call("POST", "/fhir/$validate", R"({"resourceType":"Observation","code":{"text":"x"}})");
+  BOOST_TEST(bad.status == 200);
+  BOOST_TEST(bad.body.find("Observation.status") != std::string::npos);
+  auto wrongType = s.call("POST", "/fhir/Patient/$validate",
+                          R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})");
+  BOOST_TEST(wrongType.status == 200);
+  BOOST_TEST(wrongType.body.find("\"severity\":\"error\"") != std::string::npos);
+  BOOST_TEST(s.call("POST", "/fhir/$validate", "not json").status == 400);
+  auto cs = s.call("GET", "/fhir/metadata");
+  BOOST_TEST(cs.body.find("Resource-validate") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(prefer_return_minimal_and_operation_outcome) {

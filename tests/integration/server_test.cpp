@@ -38,8 +38,9 @@ struct RunningServer {
     config.shutdownTimeoutSeconds = 10;
     config.dataDir = dir.path();
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
-                                             std::move(extra));
+    server =
+        std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                        notebridge::testing::sharedValidator(), std::move(extra));
     BOOST_REQUIRE(server->start().empty());
     port = server->port();
   }
@@ -253,7 +254,8 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_reported_not_thrown) {
   RunningServer first;
   GatewayConfig config;
   config.port = first.port;
-  GatewayServer second(config, first.store, notebridge::testing::sharedRegistry());
+  GatewayServer second(config, first.store, notebridge::testing::sharedRegistry(),
+                       notebridge::testing::sharedValidator());
   auto outcome = second.start();
   BOOST_REQUIRE(outcome.hasErrors());
   BOOST_TEST(outcome.issues().front().diagnostics.find("cannot listen") != std::string::npos);

@@ -33,7 +33,8 @@ struct TlsServer {
       config.tlsRequireClientCertificate = true;
     }
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry());
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                             notebridge::testing::sharedValidator());
     BOOST_REQUIRE(server->start().empty());
     BOOST_TEST(std::string(server->scheme()) == "https");
   }

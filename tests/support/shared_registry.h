@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "notebridge/fhir/definitions.h"
+#include "notebridge/validation/standard_definitions.h"
+#include "notebridge/validation/validator.h"
 
 namespace notebridge::testing {
 
@@ -15,6 +17,16 @@ inline std::shared_ptr<const fhir::DefinitionRegistry> sharedRegistry() {
     return *loaded;
   }();
   return kRegistry;
+}
+
+// A validator over the R4 core and our own definitions, built once per test program.
+inline std::shared_ptr<const validation::Validator> sharedValidator() {
+  static const std::shared_ptr<const validation::Validator> kValidator = [] {
+    auto store = validation::loadStandardDefinitions();
+    if (!store) throw std::runtime_error("cannot load the validation definitions");
+    return std::make_shared<const validation::Validator>(*store);
+  }();
+  return kValidator;
 }
 
 }  // namespace notebridge::testing

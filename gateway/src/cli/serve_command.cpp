@@ -15,6 +15,8 @@
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "notebridge/validation/standard_definitions.h"
+#include "notebridge/validation/validator.h"
 
 namespace notebridge::gateway::cli {
 namespace {
@@ -62,7 +64,22 @@ class ServeApplication final : public Poco::Util::ServerApplication {
       (*store)->close();
       return kExitFailed;
     }
-    GatewayServer server(config_, *store, *registry);
+    auto standard = validation::loadStandardDefinitions();
+    if (!standard) {
+      for (const auto& issue : standard.outcome().issues()) log.fatal(issue.diagnostics);
+      (*store)->close();
+      return kExitFailed;
+    }
+    for (const auto& dir : config_.definitionPackages) {
+      fhir::Outcome loaded = (*standard)->loadPackage(dir);
+      if (loaded.hasErrors()) {
+        for (const auto& issue : loaded.issues()) log.fatal(issue.diagnostics);
+        (*store)->close();
+        return kExitFailed;
+      }
+    }
+    auto validator = std::make_shared<const validation::Validator>(*standard);
+    GatewayServer server(config_, *store, *registry, validator);
     fhir::Outcome started = server.start();
     if (started.hasErrors()) {
       for (const auto& issue : started.issues()) log.fatal(issue.diagnostics);

@@ -33,6 +33,7 @@ constexpr std::string_view kFhirXml = "application/fhir+xml; charset=utf-8";
 struct FhirApi {
   std::shared_ptr<Store> store;
   std::shared_ptr<const fhir::DefinitionRegistry> registry;
+  std::shared_ptr<const validation::Validator> validator;
   GatewayConfig config;
 };
 
@@ -301,6 +302,11 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
       write.ifNoneExist = search->query.criteria;
     }
   }
+  if (api.validator) {
+    // Nothing that breaks a rule is stored: 422 with every issue (warnings ride along).
+    Outcome checked = api.validator->validate(**resource);
+    if (checked.hasErrors()) return exchange.sendOutcome(422, checked);
+  }
   write.index = indexResource(**resource);
   Element& tree = **resource;
   write.render = [&tree](const ResourceVersion& v) {
@@ -530,6 +536,22 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   sendBody(exchange, 200, bundle.finish(), *format, api, queryValue(params, "_pretty") == "true");
 }
 
+// POST [base]/$validate and [base]/{type}/$validate: 200 with the OperationOutcome whatever
+// it says about the resource; 400 when the body is not a resource or Parameters at all.
+void validateOperation(HttpExchange& exchange, const FhirApi& api, bool typeLevel) {
+  if (typeLevel && !servedType(exchange)) return;
+  const auto params = queryParameters(exchange);
+  auto format = responseFormat(exchange, params);
+  if (!format) return exchange.sendOutcome(406, format.outcome());
+  useFormatForOutcomes(exchange, *format, api);
+  auto body = exchange.body();
+  if (!body) return exchange.sendOutcome(body.outcome());
+  Outcome outcome = api.validator->validateOperation(
+      *body, typeLevel ? exchange.pathParam("type") : std::string_view());
+  const bool unreadable = outcome.worst() == Severity::kFatal;
+  exchange.sendOutcome(unreadable ? 400 : 200, outcome);
+}
+
 }  // namespace
 
 void sendNegotiated(HttpExchange& exchange, const std::string& json,
@@ -548,8 +570,10 @@ void sendNegotiated(HttpExchange& exchange, const std::string& json,
 
 void addFhirRoutes(Router& router, std::shared_ptr<Store> store,
                    std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                   std::shared_ptr<const validation::Validator> validator,
                    const GatewayConfig& config) {
-  auto api = std::make_shared<FhirApi>(FhirApi{std::move(store), std::move(registry), config});
+  auto api = std::make_shared<FhirApi>(
+      FhirApi{std::move(store), std::move(registry), std::move(validator), config});
   auto interactions = [](const char* code) {
     std::vector<conformance::RestInteraction> out;
     for (const std::string& type : servedResourceTypes()) out.push_back({type, code});
@@ -572,6 +596,25 @@ void addFhirRoutes(Router& router, std::shared_ptr<Store> store,
         [api](HttpExchange& e) { history(e, *api, false); });
   route("GET", "/fhir/{type}", "search-type", [api](HttpExchange& e) { search(e, *api); });
   route("POST", "/fhir/{type}/_search", "search-type", [api](HttpExchange& e) { search(e, *api); });
+  if (api->validator) {
+    const std::string definition = "http://hl7.org/fhir/OperationDefinition/Resource-validate";
+    std::vector<conformance::RestOperation> typeOperations;
+    for (const std::string& type : servedResourceTypes()) {
+      typeOperations.push_back({type, "validate", definition});
+    }
+    router.add({"POST",
+                "/fhir/$validate",
+                [api](HttpExchange& e) { validateOperation(e, *api, false); },
+                {},
+                {{"", "validate", definition}},
+                Access::kFhir});
+    router.add({"POST",
+                "/fhir/{type}/$validate",
+                [api](HttpExchange& e) { validateOperation(e, *api, true); },
+                {},
+                typeOperations,
+                Access::kFhir});
+  }
 }
 
 }  // namespace notebridge::gateway

@@ -10,6 +10,7 @@
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
+#include "notebridge/validation/validator.h"
 
 namespace Poco {
 class ThreadPool;
@@ -28,11 +29,15 @@ class GatewayServer {
  public:
   // Builds the product's route table over `store` (shared with the caller, which closes it)
   // and `registry` (the FHIR definitions, loaded once and shared).
+  // and `registry` (the FHIR definitions, loaded once and shared). `validator` checks incoming
+  // resources and serves $validate; null leaves both out (and out of the CapabilityStatement).
   GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
-                std::shared_ptr<const fhir::DefinitionRegistry> registry);
+                std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                std::shared_ptr<const validation::Validator> validator);
   // Same with extra routes (tests add slow or failing routes to exercise shutdown and errors).
   GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
-                std::shared_ptr<const fhir::DefinitionRegistry> registry, std::vector<Route> extra);
+                std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                std::shared_ptr<const validation::Validator> validator, std::vector<Route> extra);
   ~GatewayServer();
 
   GatewayServer(const GatewayServer&) = delete;
