@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <regex>
 
 #include "http_client.h"
@@ -40,34 +41,47 @@ BOOST_AUTO_TEST_CASE(a_bad_configuration_stops_the_start_listing_every_problem) 
   BOOST_TEST(!std::filesystem::exists(dir / "var"));
 }
 
-BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigterm) {
-  TempDir dir;
-  const auto file = dir / "gateway.properties";
-  std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
-  Poco::Pipe errPipe;
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(notebridgeBinary().string(), {"serve", "--config", file.string()},
-                            dir.path().string(), nullptr, nullptr, &errPipe);
-  Poco::PipeInputStream err(errPipe);
-  std::string line, log;
-  int port = 0;
-  static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-  while (port == 0 && std::getline(err, line)) {
-    log += line + "\n";
-    std::smatch match;
-    if (std::regex_search(line, match, kListening)) port = std::stoi(match[1]);
+// `notebridge serve` on a free port with its data in `dir`, started and waited for.
+struct ServeProcess {
+  explicit ServeProcess(const TempDir& dir) {
+    const auto file = dir / "gateway.properties";
+    std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
+    handle.emplace(Poco::Process::launch(notebridgeBinary().string(),
+                                         {"serve", "--config", file.string()}, dir.path().string(),
+                                         nullptr, nullptr, &errPipe));
+    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::string line;
+    while (port == 0 && std::getline(err, line)) {
+      log += line + "\n";
+      std::smatch match;
+      if (std::regex_search(line, match, kListening))
+        port = static_cast<std::uint16_t>(std::stoi(match[1]));
+    }
   }
-  BOOST_REQUIRE_MESSAGE(port != 0, "the server did not start:\n" << log);
+  // Sends `signal`, reads the rest of the log, and returns the exit code.
+  int stop(int signal) {
+    ::kill(handle->id(), signal);
+    std::string line;
+    while (std::getline(err, line)) log += line + "\n";
+    return handle->wait();
+  }
+  Poco::Pipe errPipe;
+  Poco::PipeInputStream err{errPipe};
+  std::optional<Poco::ProcessHandle> handle;
+  std::string log;
+  std::uint16_t port = 0;
+};
 
-  auto metadata = httpRequest(static_cast<std::uint16_t>(port), "GET", "/fhir/metadata");
+BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigint) {
+  TempDir dir;
+  ServeProcess serve(dir);
+  BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
+  auto metadata = httpRequest(serve.port, "GET", "/fhir/metadata");
   BOOST_TEST(metadata.status == 200);
   BOOST_TEST(metadata.body.find("\"CapabilityStatement\"") != std::string::npos);
-
-  Poco::Process::requestTermination(handle.id());  // SIGINT
-  while (std::getline(err, line)) log += line + "\n";
-  BOOST_TEST(handle.wait() == 0);
-  BOOST_TEST(log.find("GET /fhir/metadata 200") != std::string::npos);
-  BOOST_TEST(log.find("stopped") != std::string::npos, log);
+  BOOST_TEST(serve.stop(SIGINT) == 0);
+  BOOST_TEST(serve.log.find("GET /fhir/metadata 200") != std::string::npos);
+  BOOST_TEST(serve.log.find("stopped") != std::string::npos, serve.log);
   BOOST_TEST(std::filesystem::exists(dir / "data" / "notebridge.db"));
   // A clean close checkpoints the WAL away.
   BOOST_TEST(!std::filesystem::exists(dir / "data" / "notebridge.db-wal"));
@@ -75,23 +89,10 @@ BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigterm) {
 
 BOOST_AUTO_TEST_CASE(sigterm_also_stops_cleanly) {
   TempDir dir;
-  const auto file = dir / "gateway.properties";
-  std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
-  Poco::Pipe errPipe;
-  Poco::ProcessHandle handle =
-      Poco::Process::launch(notebridgeBinary().string(), {"serve", "--config", file.string()},
-                            dir.path().string(), nullptr, nullptr, &errPipe);
-  Poco::PipeInputStream err(errPipe);
-  std::string line, log;
-  while (std::getline(err, line)) {
-    log += line + "\n";
-    if (line.find("listening on") != std::string::npos) break;
-  }
-  BOOST_REQUIRE(log.find("listening on") != std::string::npos);
-  ::kill(handle.id(), SIGTERM);
-  while (std::getline(err, line)) log += line + "\n";
-  BOOST_TEST(handle.wait() == 0);
-  BOOST_TEST(log.find("stopped") != std::string::npos, log);
+  ServeProcess serve(dir);
+  BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
+  BOOST_TEST(serve.stop(SIGTERM) == 0);
+  BOOST_TEST(serve.log.find("stopped") != std::string::npos, serve.log);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
