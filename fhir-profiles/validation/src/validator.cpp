@@ -5,6 +5,7 @@
 
 #include "digest.h"
 #include "json_reader.h"
+#include "notebridge/fhir/digest.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/resource_format.h"
 #include "notebridge/fhir/xml_format.h"
@@ -612,9 +613,11 @@ class Run {
       }
     }
     if (hash && hash->hasValue()) {
-      auto bytes = detail::decodeBase64(data->value());
+      auto bytes = fhir::base64Decode(data->value());
       if (!bytes) return;  // the primitive check reports it
-      const std::string expected = detail::encodeBase64(detail::sha1(*bytes));
+      const auto digest = fhir::sha1(*bytes);
+      const std::string expected = fhir::base64Encode(
+          std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
       if (hash->value() != expected) {
         report(*hash, Severity::kError, "value",
                "Attachment.hash is not the SHA-1 of data (expected " + expected + ")", nullptr);

@@ -6,18 +6,16 @@
 #include <string>
 #include <string_view>
 
-// Hashing and encoding helpers the mappers need for attachments and deterministic ids.
+#include "notebridge/fhir/digest.h"
+
+// Deterministic ids for the mappers, and the hashing and encoding helpers they use.
 // Pure functions, thread-safe.
 namespace notebridge::mappers {
 
-// SHA-1 (FIPS 180-4) of the bytes. Used for Attachment.hash, which FHIR R4 defines as the
-// base64 SHA-1 of the data (https://hl7.org/fhir/R4/datatypes.html#Attachment); not for security.
-std::array<std::uint8_t, 20> sha1(std::string_view bytes);
-
-// Standard base64 (RFC 4648 §4) with padding.
-std::string base64Encode(std::string_view bytes);
-// Decodes standard base64; whitespace is ignored; nullopt when the text is not base64.
-std::optional<std::string> base64Decode(std::string_view text);
+// SHA-1 and base64 live in the core library, shared with the validator.
+using fhir::base64Decode;
+using fhir::base64Encode;
+using fhir::sha1;
 
 // A name-based UUID (RFC 4122 §4.3, version 5, SHA-1) in lower-case text form.
 std::string uuidV5(const std::array<std::uint8_t, 16>& nameSpace, std::string_view name);
