@@ -106,6 +106,20 @@ void useFormatForOutcomes(HttpExchange& exchange, WireFormat format, const FhirA
   });
 }
 
+// The answer's format for this request, also used for its OperationOutcomes from now on.
+// Nothing (406 already sent) when _format names something else than JSON or XML.
+std::optional<WireFormat> negotiate(HttpExchange& exchange,
+                                    const std::vector<std::pair<std::string, std::string>>& params,
+                                    const FhirApi& api) {
+  auto format = responseFormat(exchange, params);
+  if (!format) {
+    exchange.sendOutcome(406, format.outcome());
+    return std::nullopt;
+  }
+  useFormatForOutcomes(exchange, *format, api);
+  return *format;
+}
+
 // Writes stored JSON in the negotiated format.
 void sendBody(HttpExchange& exchange, int status, const std::string& json, WireFormat format,
               const FhirApi& api, bool pretty) {
@@ -250,9 +264,8 @@ void answerWrite(HttpExchange& exchange, int status, const ResourceVersion& v, W
 void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
   if (!servedType(exchange)) return;
   const auto params = queryParameters(exchange);
-  auto format = responseFormat(exchange, params);
-  if (!format) return exchange.sendOutcome(406, format.outcome());
-  useFormatForOutcomes(exchange, *format, api);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
   const bool pretty = queryValue(params, "_pretty") == "true";
   auto resource = readResourceBody(exchange, api);
   if (!resource) return;
@@ -334,9 +347,8 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   if (!servedType(exchange)) return;
   const auto params = queryParameters(exchange);
-  auto format = responseFormat(exchange, params);
-  if (!format) return exchange.sendOutcome(406, format.outcome());
-  useFormatForOutcomes(exchange, *format, api);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
   std::optional<int> version;
   if (byVersion) {
     const std::string_view text = exchange.pathParam("vid");
@@ -417,9 +429,8 @@ class BundleWriter {
 void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
   if (!servedType(exchange)) return;
   const auto params = queryParameters(exchange);
-  auto format = responseFormat(exchange, params);
-  if (!format) return exchange.sendOutcome(406, format.outcome());
-  useFormatForOutcomes(exchange, *format, api);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
   int count = 100;
   if (const std::string c = queryValue(params, "_count"); !c.empty()) {
     std::from_chars(c.data(), c.data() + c.size(), count);
@@ -471,9 +482,8 @@ void search(HttpExchange& exchange, const FhirApi& api) {
           400, single(Severity::kError, "invalid", "the _search body is not a form"));
     }
   }
-  auto format = responseFormat(exchange, params);
-  if (!format) return exchange.sendOutcome(406, format.outcome());
-  useFormatForOutcomes(exchange, *format, api);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
   const bool strict =
       exchange.request().get("Prefer", "").find("handling=strict") != std::string::npos;
   const std::string type(exchange.pathParam("type"));
@@ -541,9 +551,8 @@ void search(HttpExchange& exchange, const FhirApi& api) {
 void validateOperation(HttpExchange& exchange, const FhirApi& api, bool typeLevel) {
   if (typeLevel && !servedType(exchange)) return;
   const auto params = queryParameters(exchange);
-  auto format = responseFormat(exchange, params);
-  if (!format) return exchange.sendOutcome(406, format.outcome());
-  useFormatForOutcomes(exchange, *format, api);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
   auto body = exchange.body();
   if (!body) return exchange.sendOutcome(body.outcome());
   Outcome outcome = api.validator->validateOperation(

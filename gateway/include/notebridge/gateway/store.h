@@ -44,11 +44,11 @@ struct IndexEntry {
 // the query). Kinds as in IndexEntry plus "id" and "lastUpdated" on the resource itself.
 struct SearchCriterion {
   struct Alternative {
-    std::string prefix;  // dates: eq, ne, gt, lt, ge, le; strings: "" (starts with) or "exact"
-    std::string system;  // tokens: "" any system; "|" for "no system" is stored as hasSystem
-    bool hasSystem = false;
-    std::string value;  // tokens: "" for "any code" after "system|"
-    std::string high;   // dates: the end of the searched range
+    std::string prefix;      // dates: eq, ne, gt, lt, ge, le; strings: "" (starts with) or "exact"
+    std::string system;      // tokens: the system named ("" in "|code": no system)
+    bool hasSystem = false;  // tokens: a system was named ("sys|code", "|code", "sys|")
+    std::string value;       // tokens: the code ("" in "sys|": any code)
+    std::string high;        // dates: the end of the searched range
   };
   std::string param;
   std::string kind;
@@ -72,8 +72,7 @@ struct SearchPage {
 // A create or update, done in one transaction with its conditions.
 struct ResourceWrite {
   std::string type;
-  // The id to write. Empty with ifNoneExist unset: the store must not be asked (the caller
-  // assigns ids).
+  // The id to write; the caller assigns it (a new UUID for a create).
   std::string id;
   // Update: fail ("conflict", 412) unless the current version is this one.
   std::optional<int> ifMatch;
