@@ -183,11 +183,22 @@ std::size_t decodeEntity(std::string_view text, std::size_t pos, std::string& ou
 std::string unescapeOwn(std::string_view body) {
   std::string out;
   out.reserve(body.size());
-  for (std::size_t i = 0; i < body.size();) {
-    if (body.compare(i, 6, "<br/>\n") == 0) {
-      out += '\n';
-      i += 6;
-    } else if (body[i] == '&') {
+  std::size_t i = 0;
+  while (i < body.size()) {
+    // Copy the run up to the next markup character in one go: this runs over every note read.
+    std::size_t runEnd = i;
+    while (runEnd < body.size() && body[runEnd] != '<' && body[runEnd] != '&') ++runEnd;
+    out.append(body.data() + i, runEnd - i);
+    i = runEnd;
+    if (i == body.size()) break;
+    if (body[i] == '<') {
+      if (body.compare(i, 6, "<br/>\n") == 0) {
+        out += '\n';
+        i += 6;
+      } else {
+        out += body[i++];
+      }
+    } else {
       const std::size_t used = decodeEntity(body, i, out);
       if (used == 0) {
         out += '&';
@@ -195,8 +206,6 @@ std::string unescapeOwn(std::string_view body) {
       } else {
         i += used;
       }
-    } else {
-      out += body[i++];
     }
   }
   return out;

@@ -2,6 +2,74 @@
 
 namespace notebridge::fhir {
 
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+// ASan must see every node's own allocation to find use-after-free.
+constexpr bool kUseNodeCache = false;
+#else
+constexpr bool kUseNodeCache = true;
+#endif
+
+// Enough for a few large documents' worth of nodes per thread; more goes back to the heap.
+constexpr std::size_t kMaxCachedNodes = 8192;
+
+struct FreeNode {
+  FreeNode* next;
+};
+
+// Freed nodes of this thread, reused by the next allocations: glibc's own per-thread cache holds
+// only a handful of blocks per size, and trees free hundreds at once.
+struct NodeCache {
+  FreeNode* head = nullptr;
+  std::size_t count = 0;
+  ~NodeCache();
+};
+
+// Trivially destructible, so it stays readable while the thread's other objects are destroyed:
+// nodes freed after the cache itself go straight back to the heap.
+thread_local bool tCacheGone = false;
+thread_local NodeCache tCache;
+
+NodeCache::~NodeCache() {
+  tCacheGone = true;
+  while (head) {
+    FreeNode* next = head->next;
+    ::operator delete(static_cast<void*>(head));
+    head = next;
+  }
+  count = 0;
+}
+
+}  // namespace
+
+void* Element::operator new(std::size_t size) {
+  if (kUseNodeCache && size == sizeof(Element) && !tCacheGone) {
+    NodeCache& cache = tCache;
+    if (FreeNode* node = cache.head) {
+      cache.head = node->next;
+      --cache.count;
+      return node;
+    }
+  }
+  return ::operator new(size);
+}
+
+void Element::operator delete(void* p, std::size_t size) noexcept {
+  if (!p) return;
+  if (kUseNodeCache && size == sizeof(Element) && !tCacheGone) {
+    NodeCache& cache = tCache;
+    if (cache.count < kMaxCachedNodes) {
+      auto* node = static_cast<FreeNode*>(p);
+      node->next = cache.head;
+      cache.head = node;
+      ++cache.count;
+      return;
+    }
+  }
+  ::operator delete(p);
+}
+
 Element::Element(NodeKind kind, std::string name, std::string type)
     : kind_(kind), name_(std::move(name)), type_(std::move(type)) {}
 
@@ -35,12 +103,27 @@ Element::Ptr Element::makeXhtml(std::string markup) {
 }
 
 Element& Element::addChild(Ptr child, bool repeating) {
-  return insertChild(children_.size(), std::move(child), repeating);
+  int index = -1;
+  if (repeating) {
+    // Builders add repeats one after another: the previous sibling usually gives the index.
+    if (!children_.empty() && children_.back()->index_ >= 0 &&
+        children_.back()->name_ == child->name_) {
+      index = children_.back()->index_ + 1;
+    } else {
+      index = 0;
+      for (const auto& c : children_) {
+        if (c->name_ == child->name_) ++index;
+      }
+    }
+  }
+  return appendChild(std::move(child), index);
 }
 
 Element& Element::appendChild(Ptr child, int index) {
   child->parent_ = this;
   child->index_ = index;
+  // Most nodes have a few children: one allocation instead of growing 1, 2, 4.
+  if (children_.capacity() == 0) children_.reserve(4);
   children_.push_back(std::move(child));
   return *children_.back();
 }

@@ -1,3 +1,10 @@
+// The top-level parse runs in situ over a zero-padded copy of the input, where RapidJSON's SSE2
+// string and whitespace scanners are safe (they read whole aligned 16-byte blocks). SSE2 is part
+// of every x86-64 CPU. Only this file's reader instantiations see the SIMD paths: the other
+// streams it uses have no SIMD overloads, so no other file's RapidJSON code differs.
+#if defined(__x86_64__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
@@ -5,6 +12,7 @@
 #include <cstring>
 
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/json_text.h"
 #include "xhtml_check.h"
 
 // FHIR JSON: https://hl7.org/fhir/R4/json.html
@@ -12,12 +20,15 @@ namespace notebridge::fhir {
 
 namespace {
 
-constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
-                            rapidjson::kParseValidateEncodingFlag;
+// UTF-8 is checked over the whole input before parsing (findInvalidUtf8), many times faster
+// than RapidJSON's byte-by-byte kParseValidateEncodingFlag.
+constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 // Resources whose resourceType is not their first property are re-parsed from their byte range
 // once the type is known; this bounds how often that may nest.
 constexpr int kMaxDeferredNesting = 8;
+// Zero bytes after the in-situ copy of the input (see the RAPIDJSON_SSE2 note above).
+constexpr std::size_t kPadding = 32;
 // Parsing stops after this many issues.
 constexpr std::size_t kMaxIssues = 1000;
 
@@ -235,6 +246,7 @@ class ParseHandler {
     lines_.startAt(base_, at);
   }
   void setStream(const rapidjson::MemoryStream* stream) { stream_ = stream; }
+  void setStream(const rapidjson::InsituStringStream* stream) { insituStream_ = stream; }
 
   Element::Ptr takeRoot() { return std::move(root_); }
   bool needRootType() const { return needRootType_; }
@@ -260,8 +272,11 @@ class ParseHandler {
     Frame& f = top();
     if (f.kind == FrameKind::kSkip) return true;
     const std::string_view key(s, n);
+    // RapidJSON reads strings through a local copy of an in-situ stream, so during this call the
+    // stream still stands at the key's opening quote; a MemoryStream stands after its closing one.
     const std::size_t end = offset();
-    const SourceLocation loc = lines_.at(base_ + (end >= n + 2 ? end - n - 2 : 0));
+    const std::size_t keyStart = insituStream_ ? end : (end >= n + 2 ? end - n - 2 : 0);
+    const SourceLocation loc = lines_.at(base_ + keyStart);
     f.hasPending = true;
     f.pendingSkip = false;
     f.pendingName.assign(key);
@@ -506,7 +521,10 @@ class ParseHandler {
  private:
   enum class Scalar { kNull, kBool, kNumber, kString };
 
-  std::size_t offset() const { return stream_->Tell(); }
+  std::size_t offset() const {
+    if (insituStream_) return static_cast<std::size_t>(insituStream_->src_ - insituStream_->head_);
+    return stream_->Tell();
+  }
 
   Frame& top() { return frames_[top_ - 1]; }
   Frame& push(FrameKind kind) {
@@ -846,6 +864,7 @@ class ParseHandler {
       }
       c[j] = std::move(moving);
     }
+    f.node->reserveChildren(f.node->children().size() + f.children.size());
     for (Pending& p : f.children) f.node->appendChild(std::move(p.node), p.index);
     f.children.clear();
   }
@@ -972,6 +991,7 @@ class ParseHandler {
   LineCounter lines_;
   int nesting_;
   const rapidjson::MemoryStream* stream_ = nullptr;
+  const rapidjson::InsituStringStream* insituStream_ = nullptr;
   std::vector<Frame> frames_;
   std::size_t top_ = 0;
 
@@ -1009,15 +1029,31 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     start = 3;
   }
   const std::string_view body = json.substr(start);
+  if (const std::size_t bad = findInvalidUtf8(body); bad != std::string_view::npos) {
+    const SourceLocation loc = LineCounter(json).at(start + bad);
+    outcome.add(Issue{Severity::kFatal,
+                      "structure",
+                      "invalid JSON: Invalid encoding (not well-formed UTF-8)",
+                      {},
+                      loc.line,
+                      loc.column});
+    return Result<Element::Ptr>(std::move(outcome));
+  }
   std::string rootType;
   for (int attempt = 0; attempt < 2; ++attempt) {
     Outcome issues;
     ParseHandler handler(json, start, registry, options, issues, 0);
     if (!rootType.empty()) handler.setRootType(rootType, SourceLocation{1, 1});
-    rapidjson::MemoryStream ms(body.data(), body.size());
-    handler.setStream(&ms);
+    // In situ: strings are unescaped in the copy and handed over without another copy. The
+    // padding keeps the 16-byte scans inside the buffer.
+    std::string buffer;
+    buffer.reserve(body.size() + kPadding);
+    buffer.assign(body);
+    buffer.append(kPadding, '\0');
+    rapidjson::InsituStringStream ss(buffer.data());
+    handler.setStream(&ss);
     rapidjson::Reader reader;
-    reader.Parse<kFlags>(ms, handler);
+    reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
     if (handler.needRootType() && rootType.empty()) {
       rootType = scanResourceType(body);
       if (rootType.empty()) {

@@ -1,8 +1,8 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/json_text.h"
 
 // Canonical FHIR JSON: https://hl7.org/fhir/R4/json.html
 namespace notebridge::fhir {
@@ -197,18 +197,21 @@ class JsonEmitter {
 }  // namespace
 
 std::string writeJson(const Element& element, const JsonWriteOptions& options) {
-  rapidjson::StringBuffer buffer;
   if (options.pretty) {
+    rapidjson::StringBuffer buffer;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
     w.SetIndent(' ', 2);
     JsonEmitter<rapidjson::PrettyWriter<rapidjson::StringBuffer>> emitter(w);
     emitter.value(element);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    JsonEmitter<rapidjson::Writer<rapidjson::StringBuffer>> emitter(w);
-    emitter.value(element);
+    return std::string(buffer.GetString(), buffer.GetSize());
   }
-  return std::string(buffer.GetString(), buffer.GetSize());
+  // Compact output (what the gateway stores and sends) takes the faster writer; same bytes.
+  std::string out;
+  out.reserve(4096);
+  JsonTextWriter w(out);
+  JsonEmitter<JsonTextWriter> emitter(w);
+  emitter.value(element);
+  return out;
 }
 
 }  // namespace notebridge::fhir

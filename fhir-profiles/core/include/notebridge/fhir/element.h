@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,12 @@ class Element {
   Element(NodeKind kind, std::string name, std::string type);
   Element(const Element&) = delete;
   Element& operator=(const Element&) = delete;
+
+  // Nodes come from a small per-thread cache of freed nodes before the general heap: parsing
+  // and mapping build and drop hundreds of nodes per document. Freeing a node on another thread
+  // than the one that made it is fine. Sanitizer builds use the plain heap.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
 
   static Ptr makeResource(std::string resourceType);
   static Ptr makeResource(std::string name, std::string resourceType);
@@ -97,6 +104,8 @@ class Element {
   Element& insertChild(std::size_t position, Ptr child, bool repeating = false);
   // Removes and returns the child at `position`; indexes of later same-named siblings shift.
   Ptr removeChild(std::size_t position);
+  // Room for `count` children without reallocation (a builder that knows how many come).
+  void reserveChildren(std::size_t count) { children_.reserve(count); }
 
   // The first child with this JSON name, or null.
   const Element* child(std::string_view name) const;

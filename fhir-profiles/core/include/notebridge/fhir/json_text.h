@@ -1,0 +1,114 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Fast building blocks for JSON text, shared by the FHIR JSON codec and the internal note format
+// (https://www.rfc-editor.org/rfc/rfc8259).
+namespace notebridge::fhir {
+
+// Offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or std::string_view::npos when all is valid.
+// Runs at memory speed over ASCII. Thread-safe.
+std::size_t findInvalidUtf8(std::string_view text);
+
+// Appends `text` as a JSON string literal, quotes included. Escapes exactly what RFC 8259
+// requires ('"', '\\' and U+0000..U+001F; \b \t \n \f \r in short form, others as \u00XX with
+// upper-case hex), so the output is byte-identical to RapidJSON's writer. Bytes are not
+// validated: callers pass UTF-8.
+void appendJsonString(std::string& out, std::string_view text);
+
+// A compact JSON writer (no whitespace) that appends to a string. Its method names follow
+// RapidJSON's SAX writer on purpose, so that one emitter template drives either this writer or
+// RapidJSON's PrettyWriter. The caller keeps objects and arrays balanced and gives a Key before
+// each object member. Not thread-safe; the string is borrowed.
+class JsonTextWriter {
+ public:
+  explicit JsonTextWriter(std::string& out) : out_(out) { first_.push_back(1); }
+
+  bool StartObject() {
+    separate();
+    out_ += '{';
+    first_.push_back(1);
+    return true;
+  }
+  bool EndObject(std::size_t = 0) {
+    first_.pop_back();
+    out_ += '}';
+    return true;
+  }
+  bool StartArray() {
+    separate();
+    out_ += '[';
+    first_.push_back(1);
+    return true;
+  }
+  bool EndArray(std::size_t = 0) {
+    first_.pop_back();
+    out_ += ']';
+    return true;
+  }
+  bool Key(const char* s, std::size_t n) {
+    separate();
+    appendJsonString(out_, std::string_view(s, n));
+    out_ += ':';
+    afterKey_ = true;
+    return true;
+  }
+  bool Key(const char* s) { return Key(s, std::char_traits<char>::length(s)); }
+  bool String(const char* s, std::size_t n) {
+    separate();
+    appendJsonString(out_, std::string_view(s, n));
+    return true;
+  }
+  bool String(const char* s) { return String(s, std::char_traits<char>::length(s)); }
+  // Text that is already valid JSON (a number as its source spelled it); the type is ignored.
+  template <typename Type>
+  bool RawValue(const char* s, std::size_t n, Type) {
+    separate();
+    out_.append(s, n);
+    return true;
+  }
+  bool Null() {
+    separate();
+    out_ += "null";
+    return true;
+  }
+  bool Bool(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    return true;
+  }
+  bool Int(int i) { return Int64(i); }
+  bool Int64(std::int64_t i) {
+    separate();
+    out_ += std::to_string(i);
+    return true;
+  }
+  bool Uint(unsigned u) { return Uint64(u); }
+  bool Uint64(std::uint64_t u) {
+    separate();
+    out_ += std::to_string(u);
+    return true;
+  }
+
+ private:
+  // The comma before every value but the first of its container; none right after a key.
+  void separate() {
+    if (afterKey_) {
+      afterKey_ = false;
+      return;
+    }
+    if (!first_.back()) out_ += ',';
+    first_.back() = 0;
+  }
+
+  std::string& out_;
+  std::vector<std::uint8_t> first_;
+  bool afterKey_ = false;
+};
+
+}  // namespace notebridge::fhir

@@ -1,0 +1,125 @@
+#include "notebridge/fhir/json_text.h"
+
+#include <cstring>
+
+namespace notebridge::fhir {
+
+namespace {
+
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+// Non-zero when some byte of `word` is below 0x20, or is '"' or '\\' (the SWAR "has less"
+// and "has zero byte" tricks; exact for bytes below 0x80, conservative above: those are checked
+// one by one).
+std::uint64_t needsEscape(std::uint64_t word) {
+  const std::uint64_t quote = word ^ (kOnes * '"');
+  const std::uint64_t slash = word ^ (kOnes * '\\');
+  const std::uint64_t below = (word - kOnes * 0x20) & ~word;
+  const std::uint64_t q = (quote - kOnes) & ~quote;
+  const std::uint64_t s = (slash - kOnes) & ~slash;
+  return (below | q | s) & kHighBits;
+}
+
+}  // namespace
+
+std::size_t findInvalidUtf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n && (load8(text.data() + i) & kHighBits) == 0) {
+      i += 8;
+      continue;
+    }
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length;
+    unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + 1 >= n || s[i + 1] < low || s[i + 1] > high) return i;
+    for (std::size_t k = 2; k < length; ++k) {
+      if (i + k >= n || (s[i + k] & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  const char* p = text.data();
+  const std::size_t n = text.size();
+  std::size_t run = 0;  // start of the bytes copied as they are
+  std::size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n && !needsEscape(load8(p + i))) {
+      i += 8;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(p + run, i - run);
+    out += '\\';
+    switch (c) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+        break;
+    }
+    ++i;
+    run = i;
+  }
+  out.append(p + run, n - run);
+  out += '"';
+}
+
+}  // namespace notebridge::fhir
