@@ -108,5 +108,20 @@ int main(int argc, char** argv) {
     auto n = mappers::fhirToNote(**tree);
     sink = sink + mappers::writeNote(*n, false).size();
   });
+  // The parts of the text-level figures, to see where the time goes.
+  measure("part_parse_note_json", noteJson.size(), [&] {
+    auto n = mappers::parseNote(noteJson);
+    sink = sink + n->sections.size();
+  });
+  auto parsedNote = mappers::fhirToNote(**bundle);
+  const std::string readBackJson = mappers::writeNote(*parsedNote, false);
+  measure("part_write_note_json", readBackJson.size(),
+          [&] { sink = sink + mappers::writeNote(*parsedNote, false).size(); });
+  measure("part_write_fhir_json", bundleJson.size(),
+          [&] { sink = sink + fhir::writeJson(**bundle).size(); });
+  measure("part_parse_fhir_json", bundleJson.size(), [&] {
+    auto tree = fhir::parseJson(bundleJson, *registry);
+    sink = sink + (*tree)->children().size();
+  });
   return sink == 0 ? 2 : 0;
 }

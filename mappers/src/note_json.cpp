@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "notebridge/fhir/json_text.h"
+
 #include <algorithm>
 #include <initializer_list>
 #include <set>
@@ -801,16 +803,23 @@ fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
                                            " bytes; the limit is " +
                                            std::to_string(kMaxNoteJsonBytes));
   }
+  // UTF-8 is checked in one fast pass; the DOM is then built in situ over a copy, so its
+  // strings point into that copy instead of being copied once more.
+  const std::size_t badByte = fhir::findInvalidUtf8(json);
+  std::string buffer(json);
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(),
-                                                                                    json.size());
-  if (doc.HasParseError()) {
-    const std::size_t offset = doc.GetErrorOffset();
+  if (badByte == std::string_view::npos) {
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(buffer.data());
+  }
+  if (badByte != std::string_view::npos || doc.HasParseError()) {
+    const std::size_t offset = badByte != std::string_view::npos ? badByte : doc.GetErrorOffset();
     fhir::Issue issue;
     issue.severity = Severity::kFatal;
     issue.code = "structure";
     issue.diagnostics =
-        std::string("not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError());
+        badByte != std::string_view::npos
+            ? std::string("not valid JSON: Invalid encoding (not well-formed UTF-8)")
+            : std::string("not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError());
     issue.line = 1;
     issue.column = 1;
     for (std::size_t i = 0; i < offset && i < json.size(); ++i) {
@@ -832,17 +841,19 @@ fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
 }
 
 std::string writeNote(const Note& note, bool pretty) {
-  rapidjson::StringBuffer buffer;
-  if (pretty) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
-    writer.SetIndent(' ', 2);
+  if (!pretty) {
+    std::string out;
+    out.reserve(1024);
+    fhir::JsonTextWriter writer(out);
     NoteWriter<decltype(writer)>(writer).write(note);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    NoteWriter<decltype(writer)>(writer).write(note);
+    return out;
   }
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
+  NoteWriter<decltype(writer)>(writer).write(note);
   std::string out(buffer.GetString(), buffer.GetSize());
-  if (pretty) out += '\n';
+  out += '\n';
   return out;
 }
 

@@ -93,8 +93,11 @@ std::string escapeXml(std::string_view text, bool lineBreaks) {
   out.reserve(text.size() + text.size() / 8);
   std::size_t plain = 0;  // start of the run of characters copied as they are
   for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    // Most characters are plain: one comparison range rejects them before the switch.
+    if (c > '>' || (c > '&' && c < '<') || (c > '\r' && c < '"')) continue;
     std::string_view replacement;
-    switch (text[i]) {
+    switch (c) {
       case '&':
         replacement = "&amp;";
         break;
