@@ -42,6 +42,27 @@ BOOST_AUTO_TEST_CASE(sha1_handles_every_padding_boundary) {
 }
 
 // RFC 4648 §10 test vectors.
+// sha1 may run on the CPU's SHA instructions: it must agree with the portable code on every
+// length around the block and padding boundaries and on large inputs.
+BOOST_AUTO_TEST_CASE(sha1_hardware_and_portable_agree) {
+  BOOST_TEST(hex(notebridge::fhir::sha1Portable("abc")) ==
+             "a9993e364706816aba3e25717850c26c9cd0d89d");
+  std::string data;
+  std::uint32_t seed = 12345;
+  for (int i = 0; i < 100001; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    data += static_cast<char>(seed >> 24);
+  }
+  for (std::size_t length : {std::size_t{0}, std::size_t{1}, std::size_t{55}, std::size_t{56},
+                             std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127},
+                             std::size_t{128}, std::size_t{129}, std::size_t{1000},
+                             std::size_t{5000}, data.size()}) {
+    const std::string_view bytes(data.data(), length);
+    BOOST_TEST(hex(sha1(bytes)) == hex(notebridge::fhir::sha1Portable(bytes)),
+               "length " << length);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(base64_matches_rfc4648) {
   BOOST_TEST(base64Encode("") == "");
   BOOST_TEST(base64Encode("f") == "Zg==");

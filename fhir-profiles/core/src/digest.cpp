@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace notebridge::fhir {
 namespace {
 
@@ -42,6 +47,112 @@ void sha1Block(std::uint32_t h[5], const std::uint8_t* block) {
   h[4] += e;
 }
 
+using BlockFunction = void (*)(std::uint32_t h[5], const std::uint8_t* blocks, std::size_t count);
+
+void sha1BlocksPortable(std::uint32_t h[5], const std::uint8_t* blocks, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) sha1Block(h, blocks + 64 * i);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NOTEBRIDGE_SHA_NI 1
+
+// Four rounds; the round function and constant are an immediate operand, so one branch per group.
+__attribute__((target("sha,sse4.1,ssse3"))) inline __m128i sha1Rounds(__m128i abcd, __m128i ew,
+                                                                      int group) {
+  switch (group / 5) {
+    case 0:
+      return _mm_sha1rnds4_epu32(abcd, ew, 0);
+    case 1:
+      return _mm_sha1rnds4_epu32(abcd, ew, 1);
+    case 2:
+      return _mm_sha1rnds4_epu32(abcd, ew, 2);
+    default:
+      return _mm_sha1rnds4_epu32(abcd, ew, 3);
+  }
+}
+
+// SHA-NI (Intel SHA extensions): each group of four rounds takes the words W[4g..4g+3] (W[4g] in
+// the high lane) with E added to the first. M[g % 4] holds the group's words; from group 4 on they
+// come from the schedule W[i] = rotl1(W[i-3] ^ W[i-8] ^ W[i-14] ^ W[i-16]) four at a time.
+__attribute__((target("sha,sse4.1,ssse3"))) void sha1BlocksNi(std::uint32_t h[5],
+                                                              const std::uint8_t* blocks,
+                                                              std::size_t count) {
+  const __m128i byteSwap = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m128i abcd = _mm_set_epi32(static_cast<int>(h[0]), static_cast<int>(h[1]),
+                               static_cast<int>(h[2]), static_cast<int>(h[3]));
+  __m128i e0 = _mm_set_epi32(static_cast<int>(h[4]), 0, 0, 0);
+  for (std::size_t b = 0; b < count; ++b) {
+    const std::uint8_t* block = blocks + 64 * b;
+    const __m128i abcdSaved = abcd;
+    const __m128i eSaved = e0;
+    __m128i m[4];
+    __m128i previous = abcd;
+    for (int g = 0; g < 20; ++g) {
+      __m128i& words = m[g % 4];
+      if (g < 4) {
+        words = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), byteSwap);
+      } else {
+        words = _mm_sha1msg2_epu32(
+            _mm_xor_si128(_mm_sha1msg1_epu32(words, m[(g + 1) % 4]), m[(g + 2) % 4]),
+            m[(g + 3) % 4]);
+      }
+      // E of this group: the block's E first, then rotl30 of A from four rounds before.
+      const __m128i ew = g == 0 ? _mm_add_epi32(e0, words) : _mm_sha1nexte_epu32(previous, words);
+      previous = abcd;
+      abcd = sha1Rounds(abcd, ew, g);
+    }
+    e0 = _mm_sha1nexte_epu32(previous, eSaved);
+    abcd = _mm_add_epi32(abcd, abcdSaved);
+  }
+  h[0] = static_cast<std::uint32_t>(_mm_extract_epi32(abcd, 3));
+  h[1] = static_cast<std::uint32_t>(_mm_extract_epi32(abcd, 2));
+  h[2] = static_cast<std::uint32_t>(_mm_extract_epi32(abcd, 1));
+  h[3] = static_cast<std::uint32_t>(_mm_extract_epi32(abcd, 0));
+  h[4] = static_cast<std::uint32_t>(_mm_extract_epi32(e0, 3));
+}
+
+bool cpuHasShaNi() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool ssse3 = (c & (1u << 9)) != 0;
+  const bool sse41 = (c & (1u << 19)) != 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return ssse3 && sse41 && (b & (1u << 29)) != 0;
+}
+#endif
+
+BlockFunction chooseBlocks() {
+#ifdef NOTEBRIDGE_SHA_NI
+  if (cpuHasShaNi()) return sha1BlocksNi;
+#endif
+  return sha1BlocksPortable;
+}
+
+std::array<std::uint8_t, 20> sha1With(BlockFunction blocksFn, std::string_view bytes) {
+  std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const std::size_t full = bytes.size() / 64;
+  if (full) blocksFn(h, data, full);
+  // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian number.
+  std::uint8_t tail[128] = {};
+  const std::size_t rest = bytes.size() - full * 64;
+  if (rest) std::memcpy(tail, data + full * 64, rest);
+  tail[rest] = 0x80;
+  const std::size_t tailLength = rest < 56 ? 64 : 128;
+  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
+  for (int i = 0; i < 8; ++i) tail[tailLength - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
+  blocksFn(h, tail, tailLength / 64);
+  std::array<std::uint8_t, 20> out{};
+  for (int i = 0; i < 5; ++i) {
+    out[4 * i] = static_cast<std::uint8_t>(h[i] >> 24);
+    out[4 * i + 1] = static_cast<std::uint8_t>(h[i] >> 16);
+    out[4 * i + 2] = static_cast<std::uint8_t>(h[i] >> 8);
+    out[4 * i + 3] = static_cast<std::uint8_t>(h[i]);
+  }
+  return out;
+}
+
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int decodeChar(char c) {
@@ -56,28 +167,12 @@ int decodeChar(char c) {
 }  // namespace
 
 std::array<std::uint8_t, 20> sha1(std::string_view bytes) {
-  std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  const std::size_t full = bytes.size() / 64;
-  for (std::size_t i = 0; i < full; ++i) sha1Block(h, data + 64 * i);
-  // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian number.
-  std::uint8_t tail[128] = {};
-  const std::size_t rest = bytes.size() - full * 64;
-  if (rest) std::memcpy(tail, data + full * 64, rest);
-  tail[rest] = 0x80;
-  const std::size_t tailLength = rest < 56 ? 64 : 128;
-  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
-  for (int i = 0; i < 8; ++i) tail[tailLength - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
-  sha1Block(h, tail);
-  if (tailLength == 128) sha1Block(h, tail + 64);
-  std::array<std::uint8_t, 20> out{};
-  for (int i = 0; i < 5; ++i) {
-    out[4 * i] = static_cast<std::uint8_t>(h[i] >> 24);
-    out[4 * i + 1] = static_cast<std::uint8_t>(h[i] >> 16);
-    out[4 * i + 2] = static_cast<std::uint8_t>(h[i] >> 8);
-    out[4 * i + 3] = static_cast<std::uint8_t>(h[i]);
-  }
-  return out;
+  static const BlockFunction blocks = chooseBlocks();
+  return sha1With(blocks, bytes);
+}
+
+std::array<std::uint8_t, 20> sha1Portable(std::string_view bytes) {
+  return sha1With(sha1BlocksPortable, bytes);
 }
 
 std::string base64Encode(std::string_view bytes) {
