@@ -88,9 +88,9 @@ std::vector<std::string> headerLines(const Note& note) {
   return lines;
 }
 
-std::string escapeXml(std::string_view text, bool lineBreaks) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
+// Appends the text escaped for XML character data and attribute values.
+void appendEscapedXml(std::string& out, std::string_view text, bool lineBreaks) {
+  out.reserve(out.size() + text.size() + text.size() / 8);
   std::size_t plain = 0;  // start of the run of characters copied as they are
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -124,7 +124,6 @@ std::string escapeXml(std::string_view text, bool lineBreaks) {
     plain = i + 1;
   }
   out.append(text.data() + plain, text.size() - plain);
-  return out;
 }
 
 void appendCodepoint(std::string& out, unsigned long cp) {
@@ -256,14 +255,28 @@ std::string headingName(std::string_view line) {
 
 }  // namespace
 
+// Appended piece by piece into one buffer: these renderings run for every note sent.
+std::size_t sectionsSize(const Note& note) {
+  std::size_t size = 0;
+  for (const auto& s : note.sections) size += s.text.size() + 64;
+  return size;
+}
+
 std::string renderPlainText(const Note& note) {
-  std::string out = title(note) + "\n";
-  for (const auto& line : headerLines(note)) out += line + "\n";
+  std::string out;
+  out.reserve(1024 + sectionsSize(note));
+  out += title(note);
+  out += '\n';
+  for (const auto& line : headerLines(note)) {
+    out += line;
+    out += '\n';
+  }
   for (const auto& s : note.sections) {
-    out += "\n";
-    out += std::string(sectionHeading(s.name)) + ":\n";
+    out += '\n';
+    out += sectionHeading(s.name);
+    out += ":\n";
     out += s.text;
-    out += "\n";
+    out += '\n';
   }
   return out;
 }
@@ -272,28 +285,48 @@ namespace {
 
 // Heading, header lines and one <div class="section"> per section: the body of both XHTML
 // renderings.
-std::string xhtmlBody(const Note& note) {
-  std::string out = "<h1>" + escapeXml(title(note), false) + "</h1>\n";
-  for (const auto& line : headerLines(note)) out += "<p>" + escapeXml(line, false) + "</p>\n";
-  for (const auto& s : note.sections) {
-    out += "<div class=\"section\" id=\"" + escapeXml(s.name, false) + "\"><h2>" +
-           escapeXml(sectionHeading(s.name), false) + "</h2><p>" + escapeXml(s.text, true) +
-           "</p></div>\n";
+void appendXhtmlBody(std::string& out, const Note& note) {
+  out += "<h1>";
+  appendEscapedXml(out, title(note), false);
+  out += "</h1>\n";
+  for (const auto& line : headerLines(note)) {
+    out += "<p>";
+    appendEscapedXml(out, line, false);
+    out += "</p>\n";
   }
-  return out;
+  for (const auto& s : note.sections) {
+    out += "<div class=\"section\" id=\"";
+    appendEscapedXml(out, s.name, false);
+    out += "\"><h2>";
+    appendEscapedXml(out, sectionHeading(s.name), false);
+    out += "</h2><p>";
+    appendEscapedXml(out, s.text, true);
+    out += "</p></div>\n";
+  }
 }
 
 }  // namespace
 
 std::string renderXhtml(const Note& note) {
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>" +
-         escapeXml(title(note), false) + "</title></head><body>\n" + xhtmlBody(note) +
-         "</body></html>\n";
+  std::string out;
+  out.reserve(1024 + sectionsSize(note) * 9 / 8);
+  out +=
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>";
+  appendEscapedXml(out, title(note), false);
+  out += "</title></head><body>\n";
+  appendXhtmlBody(out, note);
+  out += "</body></html>\n";
+  return out;
 }
 
 std::string renderNarrativeDiv(const Note& note) {
-  return "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n" + xhtmlBody(note) + "</div>";
+  std::string out;
+  out.reserve(1024 + sectionsSize(note) * 9 / 8);
+  out += "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n";
+  appendXhtmlBody(out, note);
+  out += "</div>";
+  return out;
 }
 
 std::optional<std::vector<Section>> sectionsFromOwnXhtml(std::string_view xhtml) {

@@ -9,7 +9,8 @@ void percentEncode(std::string& out, std::string_view text, bool keepSlash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
         (keepSlash && c == '/')) {
       out += c;
     } else {

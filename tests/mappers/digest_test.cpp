@@ -53,13 +53,12 @@ BOOST_AUTO_TEST_CASE(sha1_hardware_and_portable_agree) {
     seed = seed * 1103515245u + 12345u;
     data += static_cast<char>(seed >> 24);
   }
-  for (std::size_t length : {std::size_t{0}, std::size_t{1}, std::size_t{55}, std::size_t{56},
-                             std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127},
-                             std::size_t{128}, std::size_t{129}, std::size_t{1000},
-                             std::size_t{5000}, data.size()}) {
+  for (std::size_t length :
+       {std::size_t{0}, std::size_t{1}, std::size_t{55}, std::size_t{56}, std::size_t{63},
+        std::size_t{64}, std::size_t{65}, std::size_t{127}, std::size_t{128}, std::size_t{129},
+        std::size_t{1000}, std::size_t{5000}, data.size()}) {
     const std::string_view bytes(data.data(), length);
-    BOOST_TEST(hex(sha1(bytes)) == hex(notebridge::fhir::sha1Portable(bytes)),
-               "length " << length);
+    BOOST_TEST(hex(sha1(bytes)) == hex(notebridge::fhir::sha1Portable(bytes)), "length " << length);
   }
 }
 

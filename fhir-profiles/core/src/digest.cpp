@@ -90,8 +90,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void sha1BlocksNi(std::uint32_t h[5]
     for (int g = 0; g < 20; ++g) {
       __m128i& words = m[g % 4];
       if (g < 4) {
-        words = _mm_shuffle_epi8(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), byteSwap);
+        words = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)),
+                                 byteSwap);
       } else {
         words = _mm_sha1msg2_epu32(
             _mm_xor_si128(_mm_sha1msg1_epu32(words, m[(g + 1) % 4]), m[(g + 2) % 4]),
