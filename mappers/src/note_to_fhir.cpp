@@ -175,15 +175,20 @@ class Mapper {
   }
 
   // Adds the entry with a conditional create on the resource's NoteBridge identifier (or
-  // `condition` when given); a PUT to the conditional URL when `update`.
+  // `condition` when given); a PUT to the conditional URL when `update`; a PUT to [type]/[id]
+  // when the resource has an id (https://hl7.org/fhir/R4/http.html#update).
   Element& addEntry(const std::string& fullUrl, Element::Ptr res, std::string condition,
                     bool update = false) {
     Element& entry = complex(*bundle_, "entry", "BackboneElement", true);
     prim(entry, "fullUrl", "uri", fullUrl);
     const std::string type = res->type();
+    const std::string id(res->childValue("id"));
     Element& added = entry.addChild(std::move(res));
     Element& request = complex(entry, "request", "BackboneElement");
-    if (update) {
+    if (!id.empty()) {
+      prim(request, "method", "code", "PUT");
+      prim(request, "url", "uri", type + "/" + id);
+    } else if (update) {
       prim(request, "method", "code", "PUT");
       prim(request, "url", "uri", type + "?" + condition);
     } else {
@@ -283,7 +288,7 @@ class Mapper {
     for (const auto& m : s.modifiers)
       extensionCoding(*r, vocab::kModifierExtension, vocab::kCpt, m);
     std::string condition = ownIdentifier(*r, "encounter", {note_.noteId});
-    prim(*r, "status", "code", "finished");
+    prim(*r, "status", "code", retractsEncounter() ? "entered-in-error" : "finished");
     // Encounter.class AMB vs VR (virtual) from v3-ActCode (DOMAIN §3.4).
     Element& cls = complex(*r, "class", "Coding");
     prim(cls, "system", "uri", vocab::kActCode);
@@ -324,13 +329,25 @@ class Mapper {
       prim(diag, "rank", "positiveInt", std::to_string(d.rank));
     }
     reference(*r, "serviceProvider", organizationUrl_);
-    addEntry(encounterUrl_, std::move(r), condition);
+    if (retractsEncounter()) retractedTargets_.push_back(encounterUrl_);
+    addEntry(encounterUrl_, std::move(r), condition, retractsEncounter());
   }
+
+  // Entered in error (https://hl7.org/fhir/R4/valueset-encounter-status.html: "should not have
+  // been part of this patient's medical record"): the Encounter is keyed by the note id alone,
+  // so it exists because of this note. An amendment that is retracted leaves it: the version it
+  // replaced still documents the session.
+  bool retractsEncounter() const { return retracted() && !note_.replaces; }
+  bool retracted() const { return note_.status == NoteStatus::kEnteredInError; }
 
   std::string conditionUrl(const Diagnosis& d) const {
     return url("condition", {note_.client.id, d.code});
   }
 
+  // Conditions are the client's, keyed by client and code and reused by every note that makes
+  // the diagnosis (DOMAIN §9.6), so retracting one note never retracts them: they stay
+  // conditional creates (a no-op where they exist). The retracted Encounter's diagnosis link is
+  // what ties them to this session.
   void addConditions() {
     for (const Diagnosis& d : note_.diagnoses) {
       auto r = resource("Condition", vocab::kUsCoreCondition);
@@ -447,8 +464,9 @@ class Mapper {
       const std::string index = std::to_string(i);
       auto r = resource("DocumentReference", {});
       std::string condition = ownIdentifier(*r, "attachment", {note_.noteId, version_, index});
-      prim(*r, "status", "code", "current");
-      prim(*r, "docStatus", "code", "final");
+      // Retracted with the note, like the note's own DocumentReference.
+      prim(*r, "status", "code", retracted() ? "entered-in-error" : "current");
+      prim(*r, "docStatus", "code", retracted() ? "entered-in-error" : "final");
       codeable(*r, "type", vocab::kLoinc, typeCode, typeDisplay, {}, false);
       codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
       reference(*r, "subject", patientUrl_);
@@ -469,7 +487,8 @@ class Mapper {
       period(context, "period", note_.session.start, note_.session.end);
       const std::string fullUrl = url("attachment", {note_.noteId, version_, index});
       targets_.push_back(fullUrl);
-      addEntry(fullUrl, std::move(r), condition);
+      if (retracted()) retractedTargets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition, retracted());
     }
   }
 
@@ -532,10 +551,13 @@ class Mapper {
       }
       const std::string fullUrl = url("observation", {note_.noteId, version_, info.name, index});
       targets_.push_back(fullUrl);
-      addEntry(fullUrl, std::move(r), condition, note_.status == NoteStatus::kEnteredInError);
+      if (retracted()) retractedTargets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition, retracted());
     }
   }
 
+  // Goals are the client's (keyed by client and goal id, carried from note to note): a retracted
+  // note leaves them as they are, like Conditions.
   void addGoals() {
     for (const Goal& g : note_.goals) {
       auto r = resource("Goal", vocab::kUsCoreGoal);
@@ -562,7 +584,8 @@ class Mapper {
       const std::string index = std::to_string(i);
       auto r = resource("Procedure", {});
       std::string condition = ownIdentifier(*r, "procedure", {note_.noteId, version_, index});
-      prim(*r, "status", "code", "completed");
+      // https://hl7.org/fhir/R4/valueset-event-status.html
+      prim(*r, "status", "code", retracted() ? "entered-in-error" : "completed");
       textConcept(*r, "code", in.name, false);
       reference(*r, "subject", patientUrl_);
       reference(*r, "encounter", encounterUrl_);
@@ -584,7 +607,8 @@ class Mapper {
       if (!in.comment.empty()) annotation(*r, in.comment);
       const std::string fullUrl = url("procedure", {note_.noteId, version_, index});
       targets_.push_back(fullUrl);
-      addEntry(fullUrl, std::move(r), condition);
+      if (retracted()) retractedTargets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition, retracted());
     }
   }
 
@@ -604,7 +628,11 @@ class Mapper {
           ownIdentifier(*r, "medication-statement", {note_.noteId, version_, m.id});
       static constexpr std::array<std::string_view, 5> kStatus = {"active", "active", "not-taken",
                                                                   "stopped", "unknown"};
-      prim(*r, "status", "code", kStatus[static_cast<std::size_t>(m.adherence)]);
+      // https://hl7.org/fhir/R4/valueset-medication-statement-status.html; the adherence
+      // extension still carries what the note said.
+      prim(*r, "status", "code",
+           retracted() ? std::string_view("entered-in-error")
+                       : kStatus[static_cast<std::size_t>(m.adherence)]);
       Element& med = choice(*r, "medication", "CodeableConcept", "CodeableConcept");
       if (!m.rxnorm.empty()) coding(med, "coding", vocab::kRxNorm, m.rxnorm);
       prim(med, "text", "string", m.name);
@@ -615,7 +643,8 @@ class Mapper {
       if (!m.comment.empty()) annotation(*r, m.comment);
       const std::string fullUrl = url("medication-statement", {note_.noteId, version_, m.id});
       targets_.push_back(fullUrl);
-      addEntry(fullUrl, std::move(r), condition);
+      if (retracted()) retractedTargets_.push_back(fullUrl);
+      addEntry(fullUrl, std::move(r), condition, retracted());
     }
   }
 
@@ -624,7 +653,9 @@ class Mapper {
     const Risk& risk = *note_.risk;
     auto r = resource("RiskAssessment", {});
     std::string condition = ownIdentifier(*r, "risk-assessment", {note_.noteId, version_});
-    prim(*r, "status", "code", "final");
+    // RiskAssessment.status takes observation-status
+    // (https://hl7.org/fhir/R4/riskassessment-definitions.html#RiskAssessment.status).
+    prim(*r, "status", "code", retracted() ? "entered-in-error" : "final");
     textConcept(*r, "code", "Suicide and violence risk assessment", false);
     reference(*r, "subject", patientUrl_);
     reference(*r, "encounter", encounterUrl_);
@@ -649,7 +680,8 @@ class Mapper {
     if (!risk.safetyPlan.empty()) prim(*r, "mitigation", "string", risk.safetyPlan);
     const std::string fullUrl = url("risk-assessment", {note_.noteId, version_});
     targets_.push_back(fullUrl);
-    addEntry(fullUrl, std::move(r), condition);
+    if (retracted()) retractedTargets_.push_back(fullUrl);
+    addEntry(fullUrl, std::move(r), condition, retracted());
   }
 
   void addAppointment() {
@@ -657,7 +689,9 @@ class Mapper {
     auto r = resource("Appointment", {});
     std::string condition = ownIdentifier(*r, "appointment", {note_.noteId, version_});
     // Proposed, with the wished time as requestedPeriod: app-2 wants start and end together.
-    prim(*r, "status", "code", "proposed");
+    // A retracted note cancels it: app-3 allows entered-in-error only with start and end, which
+    // a wished time does not have (https://hl7.org/fhir/R4/appointment.html#invs).
+    prim(*r, "status", "code", retracted() ? "cancelled" : "proposed");
     for (const auto& [actor, status] :
          {std::pair{patientUrl_, "needs-action"}, std::pair{practitionerUrl_, "accepted"}}) {
       Element& p = complex(*r, "participant", "BackboneElement", true);
@@ -668,19 +702,46 @@ class Mapper {
     prim(requested, "start", "dateTime", note_.nextSession);
     const std::string fullUrl = url("appointment", {note_.noteId, version_});
     targets_.push_back(fullUrl);
-    addEntry(fullUrl, std::move(r), condition);
+    if (retracted()) retractedTargets_.push_back(fullUrl);
+    addEntry(fullUrl, std::move(r), condition, retracted());
   }
 
+  // Provenance has no identifier in R4 (https://hl7.org/fhir/R4/provenance.html), so a
+  // conditional create has nothing of ours to match on, and a plain POST would make a second copy
+  // on every retried delivery. It is written by id instead: PUT Provenance/[id] with an id derived
+  // from practice, note id, version and event (update as create,
+  // https://hl7.org/fhir/R4/http.html#upsert), so a retry overwrites the same record.
+  // The retraction of a note is its own event with its own id (activity NULLIFY), targeting what
+  // was retracted; the original record stays.
   void addProvenance() {
-    auto r = resource("Provenance", vocab::kUsCoreProvenance);
+    const std::string event = retracted() ? "entered-in-error" : "transform";
+    const std::string provenanceUrl = url("provenance", {note_.noteId, version_, event});
+    auto r = Element::makeResource("resource", "Provenance");
+    prim(*r, "id", "id", provenanceUrl.substr(std::string_view("urn:uuid:").size()));
+    {
+      Element& meta = complex(*r, "meta", "Meta");
+      prim(meta, "profile", "canonical", vocab::kUsCoreProvenance, true);
+      for (const Label& l : labels_) coding(meta, "security", l.system, l.code);
+    }
     reference(*r, "target", documentUrl_, true);
-    reference(*r, "target", encounterUrl_, true);
-    for (const Diagnosis& d : note_.diagnoses) reference(*r, "target", conditionUrl(d), true);
-    for (const auto& t : targets_) reference(*r, "target", t, true);
-    prim(*r, "recorded", "instant", note_.signature->signedAt);
-    // Transform: the note was translated to FHIR (DOMAIN §6.5).
-    codeable(*r, "activity", vocab::kLifecycle, "transform",
-             "Transform/Translate Record Lifecycle Event", {}, false);
+    if (retracted()) {
+      for (const auto& t : retractedTargets_) reference(*r, "target", t, true);
+    } else {
+      reference(*r, "target", encounterUrl_, true);
+      for (const Diagnosis& d : note_.diagnoses) reference(*r, "target", conditionUrl(d), true);
+      for (const auto& t : targets_) reference(*r, "target", t, true);
+    }
+    prim(*r, "recorded", "instant",
+         retracted() && !options_.created.empty() ? options_.created : note_.signature->signedAt);
+    if (retracted()) {
+      // https://hl7.org/fhir/R4/valueset-provenance-activity-type.html: v3 DataOperation NULLIFY,
+      // "treat as though it never existed".
+      codeable(*r, "activity", vocab::kDataOperation, "NULLIFY", "nullify", {}, false);
+    } else {
+      // Transform: the note was translated to FHIR (DOMAIN §6.5).
+      codeable(*r, "activity", vocab::kLifecycle, "transform",
+               "Transform/Translate Record Lifecycle Event", {}, false);
+    }
     {
       Element& agent = complex(*r, "agent", "BackboneElement", true);
       codeable(agent, "type", vocab::kProvenanceParticipant, "author", "Author", {}, false);
@@ -709,8 +770,7 @@ class Mapper {
       prim(sig, "sigFormat", "code", "text/plain");
       prim(sig, "data", "base64Binary", base64Encode(note_.signature->attestation));
     }
-    // Provenance has no identifier in R4: a plain create (its id is still deterministic).
-    addEntry(url("provenance", {note_.noteId, version_}), std::move(r), {});
+    addEntry(provenanceUrl, std::move(r), {});
   }
 
   void checkCpt() {
@@ -755,6 +815,7 @@ class Mapper {
   std::string version_;
   std::string patientUrl_, practitionerUrl_, organizationUrl_, encounterUrl_, documentUrl_;
   std::vector<std::string> targets_;
+  std::vector<std::string> retractedTargets_;  // fullUrls set to entered-in-error (or cancelled)
   Element* bundle_ = nullptr;
 };
 

@@ -44,6 +44,8 @@ inline constexpr std::string_view kUsCoreProvenanceParticipant =
     "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type";
 inline constexpr std::string_view kLifecycle =
     "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle";
+inline constexpr std::string_view kDataOperation =
+    "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
 inline constexpr std::string_view kSignatureType = "urn:iso-astm:E1762-95:2013";
 // R5 MedicationStatement.adherence as an R4 cross-version extension (DOMAIN §8 [S22]).
 inline constexpr std::string_view kAdherenceExtension =

@@ -1,4 +1,6 @@
 #include <boost/test/unit_test.hpp>
+#include <map>
+#include <set>
 
 #include "mapper_test_support.h"
 #include "notebridge/mappers/digest.h"
@@ -61,11 +63,17 @@ BOOST_AUTO_TEST_CASE(soap_note_becomes_a_transaction_of_conditional_creates) {
     const Element* request = entry->child("request");
     const std::string type = entry->child("resource")->type();
     BOOST_TEST(entry->childValue("fullUrl").substr(0, 9) == "urn:uuid:");
+    if (type == "Provenance") {
+      // No identifier in R4 to create on: written by its deterministic id instead.
+      const std::string id(entry->child("resource")->childValue("id"));
+      BOOST_TEST(request->childValue("method") == "PUT");
+      BOOST_TEST(request->childValue("url") == "Provenance/" + id);
+      BOOST_TEST(entry->childValue("fullUrl") == "urn:uuid:" + id);
+      continue;
+    }
     BOOST_TEST(request->childValue("method") == "POST");
     BOOST_TEST(request->childValue("url") == type);
-    if (type != "Provenance") {
-      BOOST_TEST(request->childValue("ifNoneExist").substr(0, 11) == "identifier=", type);
-    }
+    BOOST_TEST(request->childValue("ifNoneExist").substr(0, 11) == "identifier=", type);
   }
   checkReferencesResolve(*bundle);
 }
@@ -168,6 +176,107 @@ BOOST_AUTO_TEST_CASE(entered_in_error_updates_the_document_and_its_scores) {
   for (const Element* obs : resourcesOf(**result, "Observation")) {
     BOOST_TEST(obs->childValue("status") == "entered-in-error");
   }
+}
+
+// Every resource the note alone produced is retracted, each by its own type's status; what the
+// client's other notes share (Conditions, Goals, Patient, ...) is left as it is.
+BOOST_AUTO_TEST_CASE(entered_in_error_cascades_to_everything_the_note_produced) {
+  Note note = exampleNote("soap");
+  note.status = NoteStatus::kEnteredInError;
+  auto result = noteToFhir(note);
+  BOOST_REQUIRE_MESSAGE(result.ok(), issuesText(result.outcome()));
+  const Element& bundle = **result;
+  const std::map<std::string, std::string> expected = {
+      {"Encounter", "entered-in-error"},        {"Observation", "entered-in-error"},
+      {"Procedure", "entered-in-error"},        {"MedicationStatement", "entered-in-error"},
+      {"RiskAssessment", "entered-in-error"},   {"Appointment", "cancelled"},
+      {"DocumentReference", "entered-in-error"}};
+  std::set<std::string> retractedUrls;
+  for (const Element* entry : bundle.childrenNamed("entry")) {
+    const Element* r = entry->child("resource");
+    const Element* request = entry->child("request");
+    const std::string type = r->type();
+    auto it = expected.find(type);
+    if (it != expected.end()) {
+      BOOST_TEST(r->childValue("status") == it->second, type);
+      // A conditional update on our identifier, so the receiver's copy is the one changed.
+      BOOST_TEST(request->childValue("method") == "PUT", type);
+      BOOST_TEST(request->childValue("url").rfind(type + "?identifier=", 0) == 0u, type);
+      retractedUrls.emplace(entry->childValue("fullUrl"));
+    } else if (type == "Provenance") {
+      BOOST_TEST(request->childValue("method") == "PUT");
+    } else {
+      BOOST_TEST(request->childValue("method") == "POST", type);
+      BOOST_TEST(!request->childValue("ifNoneExist").empty(), type);
+    }
+  }
+  // DocumentReference, Encounter, 2 Observations, 2 Procedures, MedicationStatement,
+  // RiskAssessment, Appointment.
+  BOOST_TEST(retractedUrls.size() == 9u);
+  for (const Element* c : resourcesOf(bundle, "Condition")) {
+    BOOST_TEST(codes(c->child("verificationStatus")) == std::vector<std::string>{"confirmed"});
+  }
+  for (const Element* g : resourcesOf(bundle, "Goal")) {
+    BOOST_TEST(g->childValue("lifecycleStatus") != "entered-in-error");
+  }
+  BOOST_TEST(resourcesOf(bundle, "DocumentReference").at(0)->childValue("docStatus") ==
+             "entered-in-error");
+  // The retraction is its own Provenance: NULLIFY, targeting exactly what was retracted.
+  const auto provenances = resourcesOf(bundle, "Provenance");
+  BOOST_REQUIRE(provenances.size() == 1u);
+  const Element* prov = provenances[0];
+  BOOST_TEST(codes(prov->child("activity")) == std::vector<std::string>{"NULLIFY"});
+  std::set<std::string> targets;
+  for (const Element* t : prov->childrenNamed("target"))
+    targets.emplace(t->childValue("reference"));
+  BOOST_TEST(targets == retractedUrls);
+  BOOST_TEST(prov->child("signature") != nullptr);
+  auto signedBundle = mapExample("soap");
+  BOOST_TEST(resourcesOf(*signedBundle, "Provenance").at(0)->childValue("id") !=
+             prov->childValue("id"));
+  checkReferencesResolve(bundle);
+}
+
+BOOST_AUTO_TEST_CASE(a_retracted_amendment_leaves_the_encounter_to_the_version_it_replaced) {
+  Note note = exampleNote("dap");
+  BOOST_REQUIRE(note.replaces.has_value());
+  note.status = NoteStatus::kEnteredInError;
+  auto result = noteToFhir(note);
+  BOOST_REQUIRE(result.ok());
+  const Element* entry = entryOf(**result, "Encounter");
+  BOOST_TEST(entry->child("resource")->childValue("status") == "finished");
+  BOOST_TEST(entry->child("request")->childValue("method") == "POST");
+  BOOST_TEST(entryOf(**result, "DocumentReference")->child("request")->childValue("method") ==
+             "PUT");
+}
+
+// A retried delivery sends the same Bundle: the Provenance is written by the same id, so the
+// receiver keeps one record. Another version or event is another record.
+BOOST_AUTO_TEST_CASE(provenance_is_idempotent_across_retries) {
+  auto provenanceEntry = [](const Note& note) {
+    auto result = noteToFhir(note);
+    BOOST_REQUIRE(result.ok());
+    const Element* entry = entryOf(**result, "Provenance");
+    return std::string(entry->child("request")->childValue("url")) + " " +
+           std::string(entry->childValue("fullUrl"));
+  };
+  Note note = exampleNote("soap");
+  const std::string first = provenanceEntry(note);
+  BOOST_TEST(first == provenanceEntry(note));
+  BOOST_TEST(first.rfind("Provenance/", 0) == 0u);
+  Note other = note;
+  other.version = 2;
+  other.status = NoteStatus::kAmended;
+  other.replaces = NoteRef{note.noteId, 1};
+  BOOST_TEST(provenanceEntry(other) != first);
+  Note retracted = note;
+  retracted.status = NoteStatus::kEnteredInError;
+  BOOST_TEST(provenanceEntry(retracted) != first);
+  BOOST_TEST(provenanceEntry(retracted) == provenanceEntry(retracted));
+  // Ids depend on the practice too.
+  Note elsewhere = note;
+  elsewhere.practice.npi = "1234567893";
+  BOOST_TEST(provenanceEntry(elsewhere) != first);
 }
 
 BOOST_AUTO_TEST_CASE(drafts_and_unauthorized_psychotherapy_notes_are_refused) {

@@ -85,6 +85,12 @@ BOOST_AUTO_TEST_CASE(every_example_bundle_validates_against_our_profiles) {
     auto bundle = noteToFhir(exampleNote(name));
     BOOST_REQUIRE(bundle.ok());
     validateBundle(**bundle, name);
+    // The retraction of each note validates too (statuses per type, NULLIFY Provenance).
+    Note retracted = exampleNote(name);
+    retracted.status = NoteStatus::kEnteredInError;
+    auto retraction = noteToFhir(retracted);
+    BOOST_REQUIRE(retraction.ok());
+    validateBundle(**retraction, std::string(name) + " entered-in-error");
   }
 }
 
@@ -115,12 +121,18 @@ BOOST_AUTO_TEST_CASE(example_bundles_validate_against_us_core_6_1_0,
   auto invariants = std::make_shared<validation::FhirPathInvariants>(&plain.terminology());
   validation::Validator validator(store, invariants);
   for (auto name : {"soap", "dap", "birp", "girp", "narrative"}) {
-    auto bundle = noteToFhir(exampleNote(name));
-    BOOST_REQUIRE(bundle.ok());
-    for (const Element* entry : (*bundle)->childrenNamed("entry")) {
-      const Element* r = entry->child("resource");
-      const auto outcome = validator.validate(*r);
-      BOOST_TEST(errorsOf(outcome).empty(), name << " " << r->type() << ":\n" << errorsOf(outcome));
+    for (bool retract : {false, true}) {
+      Note note = exampleNote(name);
+      if (retract) note.status = NoteStatus::kEnteredInError;
+      auto bundle = noteToFhir(note);
+      BOOST_REQUIRE(bundle.ok());
+      for (const Element* entry : (*bundle)->childrenNamed("entry")) {
+        const Element* r = entry->child("resource");
+        const auto outcome = validator.validate(*r);
+        BOOST_TEST(errorsOf(outcome).empty(), name << (retract ? " entered-in-error " : " ")
+                                                   << r->type() << ":\n"
+                                                   << errorsOf(outcome));
+      }
     }
   }
   // The check has teeth: a Patient without gender breaks US Core Patient (gender 1..1).
