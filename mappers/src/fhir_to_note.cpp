@@ -860,53 +860,264 @@ class Reader {
     }
   }
 
-  // Top-level elements of a read resource that the note has no place for: reported one by one
-  // (a first level of "nothing dropped silently"; nested elements are not yet checked).
+  using PathSet = std::set<std::string, std::less<>>;
+
+  // Elements of a read resource that the note has no place for, at any depth: each reported
+  // with its path (issue 6: nothing dropped silently). What counts as read is readPaths().
   void reportUnreadElements(const Element& r) {
-    static const std::map<std::string, std::set<std::string>, std::less<>> kRead = {
-        {"DocumentReference",
-         {"identifier", "status", "docStatus", "type", "category", "subject", "date", "author",
-          "authenticator", "custodian", "relatesTo", "securityLabel", "content", "context"}},
-        {"Patient", {"identifier", "active", "name", "gender", "birthDate"}},
-        {"Practitioner", {"identifier", "active", "name", "qualification"}},
-        {"Organization", {"identifier", "active", "name"}},
-        {"PractitionerRole", {"identifier", "active", "practitioner", "organization"}},
-        {"Encounter",
-         {"extension", "identifier", "status", "class", "type", "subject", "participant", "period",
-          "length", "reasonCode", "diagnosis", "serviceProvider"}},
-        {"Condition",
-         {"identifier", "clinicalStatus", "verificationStatus", "category", "code", "subject",
-          "encounter"}},
-        {"Observation",
-         {"identifier", "status", "category", "code", "subject", "encounter", "effective",
-          "performer", "value", "dataAbsentReason", "interpretation", "derivedFrom", "component",
-          "hasMember"}},
-        {"Goal",
-         {"identifier", "lifecycleStatus", "achievementStatus", "description", "subject", "note"}},
-        {"Procedure",
-         {"identifier", "status", "code", "subject", "encounter", "performed", "performer",
-          "outcome", "note"}},
-        {"MedicationStatement",
-         {"extension", "identifier", "status", "medication", "subject", "context", "dateAsserted",
-          "informationSource", "note"}},
-        {"RiskAssessment",
-         {"identifier", "status", "code", "subject", "encounter", "occurrence", "performer",
-          "prediction", "mitigation"}},
-        {"Appointment", {"identifier", "status", "participant", "requestedPeriod", "start"}},
-        {"Provenance", {"target", "recorded", "activity", "agent", "entity", "signature"}},
-    };
-    static const std::set<std::string, std::less<>> kResourceLevel = {
-        "id", "meta", "implicitRules", "language", "text", "contained"};
-    auto known = kRead.find(r.type());
-    if (known == kRead.end()) return;
-    std::string last;
-    for (const auto& child : r.children()) {
-      const std::string name(child->baseName());
-      if (kResourceLevel.count(name) || known->second.count(name) || name == last) continue;
-      last = name;
-      warn(child.get(), "not-supported",
-           r.type() + "." + name + " has no place in the note; not mapped");
+    const auto& table = readPaths();
+    auto known = table.find(r.type());
+    if (known == table.end()) return;
+    reportUnread(r, r.type(), std::string(), known->second);
+  }
+
+  // `prefix` is the path of `e` below its resource with choice elements by base name and no
+  // indexes ("context.period"); empty for the resource itself.
+  void reportUnread(const Element& e, const std::string& type, const std::string& prefix,
+                    const PathSet& paths) {
+    for (const auto& child : e.children()) {
+      const std::string path = prefix.empty() ? std::string(child->baseName())
+                                              : prefix + "." + std::string(child->baseName());
+      if (child->baseName() == "id" && !prefix.empty()) continue;  // element ids carry no data
+      if (paths.count(path + ".*")) continue;
+      if (!paths.count(path)) {
+        warn(child.get(), "not-supported",
+             type + "." + path + " has no place in the note; not mapped");
+        continue;
+      }
+      if (child->isResource()) continue;
+      reportUnread(*child, type, path, paths);
     }
+  }
+
+  // Per resource type, the element paths fhirToNote reads (or that restate what it reads, such
+  // as a Coding's display or the derived attachment size), by base name, no indexes. "x.*"
+  // accepts x with everything below it; a listed complex element has its children checked.
+  static const std::map<std::string, PathSet, std::less<>>& readPaths() {
+    static const auto kTable = [] {
+      std::map<std::string, PathSet, std::less<>> t;
+      auto add = [](PathSet& s, const std::string& path) {
+        // every ancestor of a listed path is listed too
+        for (std::size_t dot = path.find('.'); dot != std::string::npos;
+             dot = path.find('.', dot + 1)) {
+          s.insert(path.substr(0, dot));
+        }
+        s.insert(path);
+      };
+      auto coding = [&](PathSet& s, const std::string& p) {
+        for (const char* c : {"system", "code", "display"}) add(s, p + "." + c);
+      };
+      auto codeable = [&](PathSet& s, const std::string& p) {
+        coding(s, p + ".coding");
+        add(s, p + ".text");
+      };
+      auto ref = [&](PathSet& s, const std::string& p) { add(s, p + ".reference"); };
+      auto ownId = [&](PathSet& s) {
+        add(s, "identifier.system");
+        add(s, "identifier.value");
+      };
+      auto common = [&](PathSet& s) {
+        for (const char* p :
+             {"id", "meta.*", "implicitRules", "language", "text.*", "contained.*"}) {
+          add(s, p);
+        }
+      };
+      auto names = [&](PathSet& s) {
+        for (const char* p : {"name.use", "name.family", "name.given", "name.text"}) add(s, p);
+      };
+      {
+        PathSet& s = t["DocumentReference"];
+        common(s);
+        ownId(s);
+        for (const char* p : {"status",
+                              "docStatus",
+                              "type.*",
+                              "category.*",
+                              "date",
+                              "subject.identifier.system",
+                              "subject.identifier.value",
+                              "relatesTo.code",
+                              "relatesTo.target.type",
+                              "relatesTo.target.identifier.system",
+                              "relatesTo.target.identifier.value",
+                              "content.attachment.contentType",
+                              "content.attachment.data",
+                              "content.attachment.url",
+                              "content.attachment.title",
+                              "content.attachment.size",
+                              "content.attachment.hash",
+                              "content.attachment.creation",
+                              "context.period.start",
+                              "context.period.end",
+                              "context.related.type",
+                              "context.related.identifier.system",
+                              "context.related.identifier.value",
+                              "context.related.identifier.period.start"}) {
+          add(s, p);
+        }
+        for (const char* p : {"subject", "author", "authenticator", "custodian", "relatesTo.target",
+                              "context.encounter", "context.related"}) {
+          ref(s, p);
+        }
+        codeable(s, "securityLabel");
+      }
+      {
+        PathSet& s = t["Patient"];
+        common(s);
+        ownId(s);
+        codeable(s, "identifier.type");
+        names(s);
+        for (const char* p : {"active", "gender", "birthDate"}) add(s, p);
+      }
+      {
+        PathSet& s = t["Practitioner"];
+        common(s);
+        ownId(s);
+        names(s);
+        add(s, "active");
+        codeable(s, "qualification.code");
+      }
+      {
+        PathSet& s = t["Organization"];
+        common(s);
+        ownId(s);
+        codeable(s, "identifier.type");
+        add(s, "active");
+        add(s, "name");
+      }
+      {
+        PathSet& s = t["PractitionerRole"];
+        common(s);
+        ownId(s);
+        add(s, "active");
+        ref(s, "practitioner");
+        ref(s, "organization");
+      }
+      {
+        PathSet& s = t["Encounter"];
+        common(s);
+        ownId(s);
+        add(s, "extension.url");
+        coding(s, "extension.value");
+        add(s, "status");
+        coding(s, "class");
+        codeable(s, "type");
+        ref(s, "subject");
+        codeable(s, "participant.type");
+        ref(s, "participant.individual");
+        add(s, "participant.individual.display");
+        add(s, "period.start");
+        add(s, "period.end");
+        for (const char* p : {"length.value", "length.unit", "length.system", "length.code"}) {
+          add(s, p);
+        }
+        codeable(s, "reasonCode");
+        ref(s, "diagnosis.condition");
+        add(s, "diagnosis.rank");
+        ref(s, "serviceProvider");
+      }
+      {
+        PathSet& s = t["Condition"];
+        common(s);
+        ownId(s);
+        for (const char* p : {"clinicalStatus.*", "verificationStatus.*", "category.*"}) add(s, p);
+        coding(s, "code.coding");
+        ref(s, "subject");
+        ref(s, "encounter");
+      }
+      {
+        PathSet& s = t["Observation"];
+        common(s);
+        ownId(s);
+        for (const char* p : {"status", "category.*", "effective", "dataAbsentReason.*",
+                              "interpretation.*", "hasMember.*"}) {
+          add(s, p);
+        }
+        codeable(s, "code");
+        ref(s, "subject");
+        ref(s, "encounter");
+        ref(s, "performer");
+        ref(s, "derivedFrom");
+        for (const std::string v : {"value", "component.value"}) {
+          for (const char* q : {"", ".value", ".unit", ".system", ".code"}) add(s, v + q);
+        }
+        codeable(s, "component.code");
+      }
+      {
+        PathSet& s = t["Goal"];
+        common(s);
+        ownId(s);
+        add(s, "lifecycleStatus");
+        codeable(s, "achievementStatus");
+        add(s, "description.text");
+        ref(s, "subject");
+        add(s, "note.text");
+      }
+      {
+        PathSet& s = t["Procedure"];
+        common(s);
+        ownId(s);
+        add(s, "status");
+        codeable(s, "code");
+        ref(s, "subject");
+        ref(s, "encounter");
+        add(s, "performed.start");
+        add(s, "performed.end");
+        ref(s, "performer.actor");
+        codeable(s, "outcome");
+        add(s, "note.text");
+      }
+      {
+        PathSet& s = t["MedicationStatement"];
+        common(s);
+        ownId(s);
+        add(s, "extension.url");
+        add(s, "extension.extension.url");
+        codeable(s, "extension.extension.value");
+        add(s, "status");
+        codeable(s, "medication");
+        ref(s, "subject");
+        ref(s, "context");
+        add(s, "dateAsserted");
+        ref(s, "informationSource");
+        add(s, "note.text");
+      }
+      {
+        PathSet& s = t["RiskAssessment"];
+        common(s);
+        ownId(s);
+        for (const char* p :
+             {"status", "code.*", "occurrence", "prediction.rationale", "mitigation"}) {
+          add(s, p);
+        }
+        ref(s, "subject");
+        ref(s, "encounter");
+        ref(s, "performer");
+        codeable(s, "prediction.outcome");
+        codeable(s, "prediction.qualitativeRisk");
+      }
+      {
+        PathSet& s = t["Appointment"];
+        common(s);
+        ownId(s);
+        for (const char* p : {"status", "participant.status", "requestedPeriod.start", "start"}) {
+          add(s, p);
+        }
+        ref(s, "participant.actor");
+      }
+      {
+        PathSet& s = t["Provenance"];
+        common(s);
+        ref(s, "target");
+        for (const char* p : {"recorded", "activity.*", "agent.*", "entity.*", "signature.type.*",
+                              "signature.when", "signature.sigFormat", "signature.data"}) {
+          add(s, p);
+        }
+        ref(s, "signature.who");
+      }
+      return t;
+    }();
+    return kTable;
   }
 
   const Element& root_;

@@ -186,6 +186,73 @@ BOOST_AUTO_TEST_CASE(searchset_scores_in_every_value_shape) {
                       "Patient.telecom has no place in the note"));
 }
 
+// Nested elements the note has no place for are reported one by one with their full path;
+// nested elements it reads are not.
+BOOST_AUTO_TEST_CASE(unread_nested_elements_are_reported_with_their_path) {
+  const std::string text = "Subjective:\ns\nObjective:\no\nAssessment:\na\nPlan:\np\n";
+  auto bundle = tree(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "https://ehr.example/fhir/DocumentReference/d1", "resource": {
+      "resourceType": "DocumentReference", "id": "d1", "status": "current",
+      "identifier": [{"system": "urn:oid:1.2.3", "value": "N-1",
+                      "period": {"start": "2025-01-01"}}],
+      "subject": {"reference": "Patient/p1", "display": "John Doe"},
+      "content": [{"attachment": {"contentType": "text/plain", "language": "en", "data": ")" +
+                     b64(text) + R"("},
+                   "format": {"system": "urn:oid:1.3.6.1.4.1.19376.1.2.3", "code": "urn:x"}}],
+      "context": {"encounter": [{"reference": "Encounter/e1"}],
+                  "event": [{"text": "psychotherapy"}],
+                  "period": {"start": "2025-01-02T09:00:00Z", "end": "2025-01-02T09:45:00Z"}}}},
+    {"fullUrl": "https://ehr.example/fhir/Patient/p1", "resource": {
+      "resourceType": "Patient", "id": "p1", "gender": "male",
+      "name": [{"family": "Doe", "given": ["John"], "prefix": ["Mr."]}]}},
+    {"fullUrl": "https://ehr.example/fhir/Encounter/e1", "resource": {
+      "resourceType": "Encounter", "id": "e1", "status": "finished",
+      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+      "type": [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "90834",
+                            "userSelected": true}]}],
+      "period": {"start": "2025-01-02T09:00:00Z",
+                 "extension": [{"url": "https://ehr.example/ext/tz", "valueString": "EST"}]},
+      "diagnosis": [{"condition": {"reference": "Condition/c1"}, "rank": 1,
+                     "use": {"text": "billing"}}]}},
+    {"fullUrl": "https://ehr.example/fhir/Condition/c1", "resource": {
+      "resourceType": "Condition", "id": "c1",
+      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F33.1"}],
+               "text": "MDD, recurrent, moderate"}}},
+    {"resource": {"resourceType": "Observation", "status": "final",
+      "code": {"coding": [{"system": "http://loinc.org", "code": "44261-6"}]},
+      "valueQuantity": {"value": 12, "comparator": ">="}}}]})");
+  auto result = fhirToNote(*bundle);
+  BOOST_REQUIRE(result.ok());
+  const auto& o = result.outcome();
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"Bundle.entry[0].resource.identifier[0].period", "DocumentReference.identifier.period"},
+      {"Bundle.entry[0].resource.subject.display", "DocumentReference.subject.display"},
+      {"Bundle.entry[0].resource.content[0].attachment.language",
+       "DocumentReference.content.attachment.language"},
+      {"Bundle.entry[0].resource.content[0].format", "DocumentReference.content.format"},
+      {"Bundle.entry[0].resource.context.event[0]", "DocumentReference.context.event"},
+      {"Bundle.entry[1].resource.name[0].prefix[0]", "Patient.name.prefix"},
+      {"Bundle.entry[2].resource.type[0].coding[0].userSelected",
+       "Encounter.type.coding.userSelected"},
+      {"Bundle.entry[2].resource.period.extension[0]", "Encounter.period.extension"},
+      {"Bundle.entry[2].resource.diagnosis[0].use", "Encounter.diagnosis.use"},
+      {"Bundle.entry[3].resource.code.text", "Condition.code.text"},
+      {"Bundle.entry[4].resource.valueQuantity.comparator", "Observation.value.comparator"},
+  };
+  for (const auto& [path, element] : expected) {
+    BOOST_TEST(hasIssue(o, Severity::kWarning, path, element + " has no place in the note"), path);
+  }
+  // What was read is not reported: no issue about names, codes, periods or the score itself.
+  for (const auto& issue : o.issues()) {
+    for (const char* read : {".name[0].family", ".type[0].coding[0].code", ".period.start",
+                             ".valueQuantity.value", ".diagnosis[0].rank"}) {
+      BOOST_TEST(issue.expression.find(read) == std::string::npos, issue.expression);
+    }
+  }
+  BOOST_TEST(result->diagnoses.at(0).code == "F33.1");
+  BOOST_TEST(*result->measures.at(0).total == 12);
+}
+
 BOOST_AUTO_TEST_CASE(input_without_a_document_reference_is_an_error) {
   auto bundle = tree(R"({"resourceType": "Bundle", "type": "collection", "entry": [
     {"resource": {"resourceType": "Patient", "id": "p"}}]})");
