@@ -860,7 +860,26 @@ class Reader {
     }
   }
 
-  using PathSet = std::set<std::string, std::less<>>;
+  // What fhirToNote reads of one element: its children by base name, or everything below it.
+  struct ReadTree {
+    bool all = false;
+    std::vector<std::pair<std::string, ReadTree>> children;
+
+    const ReadTree* find(std::string_view name) const {
+      for (const auto& [key, sub] : children) {
+        if (key == name) return &sub;
+      }
+      return nullptr;
+    }
+    ReadTree& at(std::string_view name) {
+      for (auto& [key, sub] : children) {
+        if (key == name) return sub;
+      }
+      children.emplace_back(std::string(name), ReadTree{});
+      return children.back().second;
+    }
+  };
+  using PathSet = ReadTree;
 
   // Elements of a read resource that the note has no place for, at any depth: each reported
   // with its path (issue 6: nothing dropped silently). What counts as read is readPaths().
@@ -868,25 +887,25 @@ class Reader {
     const auto& table = readPaths();
     auto known = table.find(r.type());
     if (known == table.end()) return;
-    reportUnread(r, r.type(), std::string(), known->second);
+    reportUnread(r, r, known->second);
   }
 
-  // `prefix` is the path of `e` below its resource with choice elements by base name and no
-  // indexes ("context.period"); empty for the resource itself.
-  void reportUnread(const Element& e, const std::string& type, const std::string& prefix,
-                    const PathSet& paths) {
+  void reportUnread(const Element& e, const Element& resource, const ReadTree& read) {
     for (const auto& child : e.children()) {
-      const std::string path = prefix.empty() ? std::string(child->baseName())
-                                              : prefix + "." + std::string(child->baseName());
-      if (child->baseName() == "id" && !prefix.empty()) continue;  // element ids carry no data
-      if (paths.count(path + ".*")) continue;
-      if (!paths.count(path)) {
+      if (&e != &resource && child->baseName() == "id") continue;  // element ids carry no data
+      const ReadTree* sub = read.find(child->baseName());
+      if (!sub) {
+        // "context.period.extension": base names below the resource, no indexes.
+        std::string path(child->baseName());
+        for (const Element* p = &e; p != &resource; p = p->parent()) {
+          path.insert(0, std::string(p->baseName()) + ".");
+        }
         warn(child.get(), "not-supported",
-             type + "." + path + " has no place in the note; not mapped");
+             resource.type() + "." + path + " has no place in the note; not mapped");
         continue;
       }
-      if (child->isResource()) continue;
-      reportUnread(*child, type, path, paths);
+      if (sub->all || child->isResource()) continue;
+      reportUnread(*child, resource, *sub);
     }
   }
 
@@ -896,13 +915,18 @@ class Reader {
   static const std::map<std::string, PathSet, std::less<>>& readPaths() {
     static const auto kTable = [] {
       std::map<std::string, PathSet, std::less<>> t;
-      auto add = [](PathSet& s, const std::string& path) {
-        // every ancestor of a listed path is listed too
-        for (std::size_t dot = path.find('.'); dot != std::string::npos;
-             dot = path.find('.', dot + 1)) {
-          s.insert(path.substr(0, dot));
+      auto add = [](PathSet& s, std::string_view path) {
+        ReadTree* node = &s;
+        while (!path.empty()) {
+          const std::size_t dot = path.find('.');
+          const std::string_view name = path.substr(0, dot);
+          if (name == "*") {
+            node->all = true;
+            break;
+          }
+          node = &node->at(name);
+          path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
         }
-        s.insert(path);
       };
       auto coding = [&](PathSet& s, const std::string& p) {
         for (const char* c : {"system", "code", "display"}) add(s, p + "." + c);

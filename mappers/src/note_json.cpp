@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <set>
+#include <vector>
 
 #include "note_checks.h"
 
@@ -796,6 +797,11 @@ class NoteWriter {
 
 }  // namespace
 
+// The DOM of a typical note fits here without a heap block; larger ones take more from the heap.
+constexpr std::size_t kDomPoolBytes = 32u << 10;
+// The per-thread copy of the input keeps at most this much between notes.
+constexpr std::size_t kKeptBufferBytes = 1u << 20;
+
 fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   if (json.size() > kMaxNoteJsonBytes) {
     return fhir::Result<Note>::failure(Severity::kFatal, "too-long",
@@ -806,8 +812,20 @@ fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   // UTF-8 is checked in one fast pass; the DOM is then built in situ over a copy, so its
   // strings point into that copy instead of being copied once more.
   const std::size_t badByte = fhir::findInvalidUtf8(json);
-  std::string buffer(json);
-  rapidjson::Document doc;
+  // Per-thread buffers for the copy and the DOM: fresh large blocks per note cost more than the
+  // parse (glibc consolidates its free lists on every large request).
+  thread_local std::string tBuffer;
+  thread_local std::vector<char> tPool(kDomPoolBytes);
+  std::string& buffer = tBuffer;
+  buffer.assign(json);
+  struct Trim {
+    std::string& b;
+    ~Trim() {
+      if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
+    }
+  } trim{buffer};
+  rapidjson::MemoryPoolAllocator<> pool(tPool.data(), tPool.size());
+  rapidjson::Document doc(&pool);
   if (badByte == std::string_view::npos) {
     doc.ParseInsitu<rapidjson::kParseIterativeFlag>(buffer.data());
   }

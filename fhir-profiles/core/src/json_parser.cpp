@@ -29,6 +29,8 @@ constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNu
 constexpr int kMaxDeferredNesting = 8;
 // Zero bytes after the in-situ copy of the input (see the RAPIDJSON_SSE2 note above).
 constexpr std::size_t kPadding = 32;
+// The per-thread in-situ buffer keeps at most this much between documents.
+constexpr std::size_t kKeptBufferBytes = 1u << 20;
 // Parsing stops after this many issues.
 constexpr std::size_t kMaxIssues = 1000;
 
@@ -38,19 +40,50 @@ bool isPrimitiveCode(std::string_view code) {
 }
 
 bool hasControlCharacter(std::string_view text) {
-  for (const char c : text) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  auto bad = [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 && u != '\t' && u != '\n' && u != '\r') return true;
+    return u < 0x20 && u != '\t' && u != '\n' && u != '\r';
+  };
+  std::size_t i = 0;
+  // Eight bytes at a time (attachment data and narratives are long); a word with a byte below
+  // 0x20, such as a line break, is looked at byte by byte.
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if (((word - kOnes * 0x20) & ~word & kHigh) == 0) continue;
+    for (std::size_t k = i; k < i + 8; ++k) {
+      if (bad(text[k])) return true;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    if (bad(text[i])) return true;
   }
   return false;
 }
 
 JsonValueKind jsonKindOf(std::string_view type) {
-  if (type == "boolean") return JsonValueKind::kBoolean;
-  if (type == "integer" || type == "positiveInt" || type == "unsignedInt") {
-    return JsonValueKind::kInteger;
+  // Called for every primitive: the first letter rules out most types without a comparison.
+  switch (type.empty() ? '\0' : type[0]) {
+    case 'b':
+      if (type == "boolean") return JsonValueKind::kBoolean;
+      break;
+    case 'i':
+      if (type == "integer") return JsonValueKind::kInteger;
+      break;
+    case 'p':
+      if (type == "positiveInt") return JsonValueKind::kInteger;
+      break;
+    case 'u':
+      if (type == "unsignedInt") return JsonValueKind::kInteger;
+      break;
+    case 'd':
+      if (type == "decimal") return JsonValueKind::kNumber;
+      break;
+    default:
+      break;
   }
-  if (type == "decimal") return JsonValueKind::kNumber;
   return JsonValueKind::kString;
 }
 
@@ -1046,10 +1079,19 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     if (!rootType.empty()) handler.setRootType(rootType, SourceLocation{1, 1});
     // In situ: strings are unescaped in the copy and handed over without another copy. The
     // padding keeps the 16-byte scans inside the buffer.
-    std::string buffer;
-    buffer.reserve(body.size() + kPadding);
+    // The copy lives in a per-thread buffer: a fresh large block per document costs more than
+    // the copy (glibc consolidates its free lists on every large request).
+    thread_local std::string tBuffer;
+    std::string& buffer = tBuffer;
     buffer.assign(body);
     buffer.append(kPadding, '\0');
+    // Give back what an unusually large document took.
+    struct Trim {
+      std::string& b;
+      ~Trim() {
+        if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
+      }
+    } trim{buffer};
     rapidjson::InsituStringStream ss(buffer.data());
     handler.setStream(&ss);
     rapidjson::Reader reader;

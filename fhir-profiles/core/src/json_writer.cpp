@@ -1,6 +1,8 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
+
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/json_text.h"
 
@@ -206,11 +208,15 @@ std::string writeJson(const Element& element, const JsonWriteOptions& options) {
     return std::string(buffer.GetString(), buffer.GetSize());
   }
   // Compact output (what the gateway stores and sends) takes the faster writer; same bytes.
+  // Sized like this thread's previous output: documents of one kind tend to have one size, and
+  // growing a large string by doubling copies it several times.
+  thread_local std::size_t tLastSize = 4096;
   std::string out;
-  out.reserve(4096);
+  out.reserve(std::min<std::size_t>(tLastSize + tLastSize / 8, 1u << 20));
   JsonTextWriter w(out);
   JsonEmitter<JsonTextWriter> emitter(w);
   emitter.value(element);
+  tLastSize = out.size();
   return out;
 }
 
