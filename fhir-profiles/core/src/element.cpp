@@ -12,7 +12,7 @@ constexpr bool kUseNodeCache = true;
 #endif
 
 // Enough for a few large documents' worth of nodes per thread; more goes back to the heap.
-constexpr std::size_t kMaxCachedNodes = 8192;
+constexpr std::size_t kMaxCachedNodes = 4096;
 
 struct FreeNode {
   FreeNode* next;

@@ -177,6 +177,39 @@ std::string scanResourceType(std::string_view slice) {
   return scanner.type;
 }
 
+// Property lookups by (type, JSON name) repeat all through a document ("system", "code",
+// "reference", ...): a small direct-mapped cache in front of the registry's hash map, kept for
+// one parse only (the registry's pointers are not cached beyond it).
+class PropertyCache {
+ public:
+  PropertyMatch find(const TypeInfo* type, std::string_view name) {
+    if (name.size() > kMaxKey) return type->findByJsonName(name);
+    std::uint64_t h = reinterpret_cast<std::uintptr_t>(type) >> 4;
+    for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    Entry& e = entries_[(h ^ (h >> 29)) & (kEntries - 1)];
+    if (e.type == type && e.length == name.size() &&
+        std::memcmp(e.key, name.data(), name.size()) == 0) {
+      return e.match;
+    }
+    e.type = type;
+    e.length = static_cast<std::uint8_t>(name.size());
+    std::memcpy(e.key, name.data(), name.size());
+    e.match = type->findByJsonName(name);
+    return e.match;
+  }
+
+ private:
+  static constexpr std::size_t kEntries = 256;
+  static constexpr std::size_t kMaxKey = 30;
+  struct Entry {
+    const TypeInfo* type = nullptr;
+    std::uint8_t length = 0;
+    char key[kMaxKey];
+    PropertyMatch match;
+  };
+  Entry entries_[kEntries] = {};
+};
+
 enum class FrameKind : std::uint8_t { kObject, kExtension, kArray, kSkip };
 
 struct Pending {
@@ -346,7 +379,7 @@ class ParseHandler {
     f.anyKey = true;
     const bool underscore = key.size() > 1 && key[0] == '_' && f.kind == FrameKind::kObject;
     const std::string_view name = underscore ? key.substr(1) : key;
-    PropertyMatch match = f.type ? f.type->findByJsonName(name) : PropertyMatch{};
+    PropertyMatch match = f.type ? properties_.find(f.type, name) : PropertyMatch{};
     if (match && underscore && !isPrimitiveCode(match.typeCode())) match = PropertyMatch{};
     if (!match) {
       const std::string msg = "unknown property '" + std::string(key) + "'";
@@ -1027,6 +1060,7 @@ class ParseHandler {
   const rapidjson::InsituStringStream* insituStream_ = nullptr;
   std::vector<Frame> frames_;
   std::size_t top_ = 0;
+  PropertyCache properties_;
 
  public:
   std::size_t depthOffset_ = 0;
