@@ -206,13 +206,11 @@ BOOST_AUTO_TEST_CASE(large_trees_evaluate) {
   BOOST_TEST(eval(*bundle, "descendants().count()") == "200000");
   BOOST_TEST(eval(*bundle, "entry.where(fullUrl = 'urn:uuid:99999').exists()") == "true");
   BOOST_TEST(eval(*bundle, "(entry.fullUrl | entry.fullUrl).count()") == "100000");
-  // Pairwise comparison of 100,000 complex items would take minutes: the budget stops it.
-  auto start = std::chrono::steady_clock::now();
+  // Pairwise comparison of 100,000 complex items would take minutes: the step budget stops it
+  // (asserted through its message, not a wall clock, so a loaded machine cannot fail this).
   BOOST_TEST(eval(*bundle, "entry.distinct().count()").find("step budget") != std::string::npos);
   BOOST_TEST(eval(*bundle, "entry.intersect(entry).count()").find("step budget") !=
              std::string::npos);
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  BOOST_TEST(elapsed < std::chrono::seconds(60));
 }
 
 BOOST_AUTO_TEST_CASE(resolve_finds_contained_and_bundle_resources) {
