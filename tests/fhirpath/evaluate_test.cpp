@@ -1,7 +1,6 @@
 // Evaluation over element trees: navigation, choice types, exact decimals, quantities, dates,
 // three-valued logic, FHIR functions and hooks, budgets and thread safety.
 #include <boost/test/unit_test.hpp>
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,11 +178,10 @@ BOOST_AUTO_TEST_CASE(strings_and_regular_expressions) {
 BOOST_AUTO_TEST_CASE(catastrophic_regex_stops_with_an_error) {
   auto obs = parse(kObservation);
   std::string input(40, 'a');
-  auto start = std::chrono::steady_clock::now();
+  // Without Boost.Regex's complexity limit this would backtrack for years; the error proves the
+  // limit fired.
   std::string r = eval(*obs, "'" + input + "!'.matches('^(a+)+$')");
-  auto elapsed = std::chrono::steady_clock::now() - start;
   BOOST_TEST(r.find("too complex") != std::string::npos, r);
-  BOOST_TEST(elapsed < std::chrono::seconds(30));
 }
 
 BOOST_AUTO_TEST_CASE(step_budget_stops_runaway_evaluation) {
