@@ -493,6 +493,46 @@ BOOST_AUTO_TEST_CASE(scopes_are_checked_per_entry) {
   BOOST_TEST(entryStatus(json(batch), 1) == "403 Forbidden");
 }
 
+BOOST_AUTO_TEST_CASE(a_narrowed_scope_shows_only_matching_resources) {
+  NotesServer s;
+  auto created =
+      json(s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry()})));
+  const std::string survey =
+      created->getArray("entry")->getObject(1)->getObject("resource")->getValue<std::string>("id");
+  std::string lab = observationEntry();
+  replaceOnce(lab, R"("code":"survey")", R"("code":"laboratory")");
+  replaceOnce(lab, R"("subject":{"reference":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000001"},)",
+              "");
+  auto labAnswer = json(s.fhir("POST", "/fhir", bundleOf("batch", {lab})));
+  const std::string labId = labAnswer->getArray("entry")
+                                ->getObject(0)
+                                ->getObject("resource")
+                                ->getValue<std::string>("id");
+  BOOST_TEST(totalOf(s, "Observation") == 2);
+
+  const std::string narrowed = s.token(
+      "system/Observation.rs?category=http://terminology.hl7.org/CodeSystem/"
+      "observation-category|survey");
+  auto call = [&](const std::string& method, const std::string& path) {
+    return notebridge::testing::httpRequest(s.port, method, path, {},
+                                            {{"Authorization", narrowed}});
+  };
+  auto search = call("GET", "/fhir/Observation");
+  BOOST_REQUIRE_MESSAGE(search.status == 200, search.body);
+  BOOST_TEST(json(search)->getValue<int>("total") == 1);
+  BOOST_TEST(json(call("GET", "/fhir/Observation?code=44261-6"))->getValue<int>("total") == 1);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + survey).status == 200);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + labId).status == 403);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + labId + "/_history/1").status == 403);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + survey + "/_history").status == 403);
+  BOOST_TEST(call("GET", "/fhir/Patient").status == 403);
+  // A narrowed scope that names an unknown parameter shows nothing.
+  auto unknown = notebridge::testing::httpRequest(
+      s.port, "GET", "/fhir/Observation", {},
+      {{"Authorization", s.token("system/Observation.rs?colour=red")}});
+  BOOST_TEST(unknown.status == 403);
+}
+
 BOOST_AUTO_TEST_CASE(the_capability_statement_lists_batch_and_transaction) {
   NotesServer s;
   auto metadata = s.fhir("GET", "/fhir/metadata").body;

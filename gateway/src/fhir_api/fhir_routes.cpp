@@ -368,6 +368,47 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
               noteIssues);
 }
 
+// What narrowed SMART scopes (v2 finer-grained scopes: http://hl7.org/fhir/smart-app-launch/
+// scopes-and-launch-context.html#finer-grained-resource-constraints-using-search-parameters)
+// leave of a read or search: nothing (nullopt) when an unnarrowed grant allows it or the caller
+// is not a token holder; otherwise one criteria list per narrowed scope, a resource being
+// visible when it matches one of them (an empty list of lists: nothing is visible).
+std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
+    HttpExchange& exchange, const std::string& type, std::string_view interaction) {
+  const Principal& principal = exchange.principal();
+  if (principal.kind != "jwt") return std::nullopt;
+  const SmartScopes scopes = SmartScopes::parse(principal.scope);
+  if (scopes.allows(type, interaction)) return std::nullopt;
+  std::vector<std::vector<SearchCriterion>> narrowing;
+  for (const std::string& query : scopes.narrowingQueries(type, interaction)) {
+    std::vector<std::pair<std::string, std::string>> params;
+    try {
+      params = Poco::URI("?" + query).getQueryParameters();
+    } catch (const Poco::Exception&) {
+      continue;  // a query that cannot be read grants nothing
+    }
+    auto parsed = parseSearch(type, params, true);
+    if (!parsed || parsed->query.criteria.empty()) continue;
+    narrowing.push_back(parsed->query.criteria);
+  }
+  return narrowing;
+}
+
+// Whether a stored resource matches one of the narrowing scopes' queries.
+bool visibleUnder(const std::vector<std::vector<SearchCriterion>>& narrowing, const FhirApi& api,
+                  const std::string& type, const std::string& id) {
+  for (const auto& criteria : narrowing) {
+    SearchQuery query;
+    query.type = type;
+    query.criteria = criteria;
+    query.criteria.push_back({"_id", "id", {{"", "", false, id, ""}}});
+    query.count = 1;
+    auto page = api.store->search(query);
+    if (page && page->total > 0) return true;
+  }
+  return false;
+}
+
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   if (!servedType(exchange)) return;
   const auto params = queryParameters(exchange);
@@ -387,6 +428,14 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   auto found = api.store->readResource(std::string(exchange.pathParam("type")),
                                        std::string(exchange.pathParam("id")), version);
   if (!found) return exchange.sendOutcome(found.outcome());
+  if (auto narrowing = scopeNarrowing(exchange, found->type, byVersion ? "vread" : "read")) {
+    // A version is judged by the resource as it is now (the index holds current versions).
+    if (!visibleUnder(*narrowing, api, found->type, found->id)) {
+      return exchange.sendOutcome(
+          403, single(Severity::kError, "forbidden",
+                      "the token's narrowed scopes do not cover " + found->type + "/" + found->id));
+    }
+  }
   exchange.setHeader("ETag", etag(found->version));
   exchange.setHeader("Last-Modified", httpDate(found->lastUpdated));
   sendBody(exchange, 200, found->body, *format, api, queryValue(params, "_pretty") == "true");
@@ -513,6 +562,30 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string type(exchange.pathParam("type"));
   auto parsed = parseSearch(type, params, strict);
   if (!parsed) return exchange.sendOutcome(400, parsed.outcome());
+  if (auto narrowing = scopeNarrowing(exchange, type, "search-type")) {
+    // The scope's query is added to the client's: one scope's criteria as they are; several
+    // scopes only when each is one parameter, the same one (its values become alternatives).
+    const auto& n = *narrowing;
+    const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
+      return criteria.size() == 1 && criteria.front().param == n.front().front().param;
+    });
+    if (n.size() == 1) {
+      for (const SearchCriterion& c : n.front()) parsed->query.criteria.push_back(c);
+    } else if (mergeable) {
+      SearchCriterion merged = n.front().front();
+      for (std::size_t i = 1; i < n.size(); ++i) {
+        for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
+      }
+      parsed->query.criteria.push_back(std::move(merged));
+    } else {
+      return exchange.sendOutcome(403,
+                                  single(Severity::kError, "forbidden",
+                                         n.empty() ? "the token's narrowed scopes for " + type +
+                                                         " have no query this server can apply"
+                                                   : "the token's narrowed scopes for " + type +
+                                                         " cannot be combined in one search"));
+    }
+  }
   auto page = api.store->search(parsed->query);
   if (!page) return exchange.sendOutcome(page.outcome());
 
