@@ -107,7 +107,7 @@ PY
 base="http://127.0.0.1:$port"
 if [ -n "${NB_BENCH_PERF:-}" ]; then
   # Profile the server during the runs: perf report -i $NB_BENCH_PERF afterwards.
-  perf record -g -o "$NB_BENCH_PERF" -p "$server_pid" >/dev/null 2>&1 &
+  perf record ${NB_BENCH_PERF_ARGS:--g} -o "$NB_BENCH_PERF" -p "$server_pid" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 NB_NOTE_FILE="$work/note.json" NB_KEY="$key" run post_notes -s "$here/load/post_notes.lua" "$base/notes"

@@ -427,35 +427,45 @@ fhir::Outcome SqliteStore::writeResources(
 
 Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,
                                                   std::optional<int> version) {
-  std::vector<ResourceVersion> found;
+  std::optional<ResourceVersion> found;
   fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    std::string t = type, i = id;
-    Poco::Data::Statement select(session);
-    if (version) {
-      int v = *version;
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? AND id = ? AND version = ?",
-          use(t), use(i), use(v), now;
-    } else {
-      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                "FROM resource_versions v JOIN resources r ON r.type = v.type AND r.id = v.id "
-                "AND r.version = v.version WHERE v.type = ? AND v.id = ?",
-          use(t), use(i), now;
+    // The hot read path: SQLite directly, without Poco::Data's per-statement machinery.
+    sqlite::StatementCache statements(session);
+    sqlite3_stmt* select = version
+                               ? statements.get(
+                                     "SELECT version, last_updated, deleted, body FROM "
+                                     "resource_versions WHERE type = ? AND id = ? AND version = ?")
+                               : statements.get(
+                                     "SELECT v.version, v.last_updated, v.deleted, v.body "
+                                     "FROM resources r JOIN resource_versions v ON v.type = r.type "
+                                     "AND v.id = r.id AND v.version = r.version "
+                                     "WHERE r.type = ? AND r.id = ?");
+    statements.bind(select, 1, type);
+    statements.bind(select, 2, id);
+    if (version) statements.bind(select, 3, *version);
+    if (statements.step(select)) {
+      ResourceVersion v;
+      v.type = type;
+      v.id = id;
+      v.version = sqlite3_column_int(select, 0);
+      v.lastUpdated = sqlite::columnText(select, 1);
+      v.deleted = sqlite3_column_int(select, 2) != 0;
+      v.body = sqlite::columnText(select, 3);
+      found = std::move(v);
     }
-    found = readVersions(select);
   });
   if (outcome.hasErrors()) return Result<ResourceVersion>(std::move(outcome));
-  if (found.empty()) {
+  if (!found) {
     return Result<ResourceVersion>::failure(
         Severity::kError, "not-found",
         type + "/" + id + (version ? "/_history/" + std::to_string(*version) : "") +
             " is not known");
   }
-  if (found.front().deleted) {
+  if (found->deleted) {
     return Result<ResourceVersion>::failure(Severity::kError, "deleted",
                                             type + "/" + id + " was deleted");
   }
-  return std::move(found.front());
+  return std::move(*found);
 }
 
 Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
