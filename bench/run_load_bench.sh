@@ -74,7 +74,8 @@ patient="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["P
 
 # run NAME wrk-arguments...: prints {"bench":"load","run":NAME,...} from wrk's report.
 run() {
-  if [ -n "${NB_BENCH_ONLY:-}" ] && [ "$NB_BENCH_ONLY" != "$1" ]; then return; fi
+  # NB_BENCH_ONLY=run,run,...: only these runs (profiling).
+  if [ -n "${NB_BENCH_ONLY:-}" ] && [[ ",$NB_BENCH_ONLY," != *",$1,"* ]]; then return; fi
   local name="$1"; shift
   local out
   local cpu_before cpu_after
