@@ -705,7 +705,7 @@ std::string statusText(int status) {
 }
 
 // Reads entry.request into `e`; the problems are entry-level errors (400).
-void planEntry(const Element& entry, BundleEntry& e, const SmartScopes& scopes, bool checkScopes) {
+void planEntry(Element& entry, BundleEntry& e, const SmartScopes& scopes, bool checkScopes) {
   const std::string at = "Bundle.entry[" + std::to_string(e.index) + "]";
   auto fail = [&](int status, const char* code, const std::string& message,
                   const std::string& where) {
@@ -781,9 +781,8 @@ void planEntry(const Element& entry, BundleEntry& e, const SmartScopes& scopes, 
                 "the token's scopes do not allow " + e.interaction + " on " + e.type, "");
   }
   if (e.method != "GET") {
-    const Element* resource = entry.child("resource");
-    if (!resource) return fail(400, "required", "a " + e.method + " entry needs a resource", "");
-    e.resource = const_cast<Element*>(resource);
+    e.resource = entry.child("resource");
+    if (!e.resource) return fail(400, "required", "a " + e.method + " entry needs a resource", "");
     if (e.resource->type() != e.type) {
       return fail(400, "invalid",
                   "the entry's resource is a " + e.resource->type() + ", its url names " + e.type,
@@ -988,7 +987,10 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
   const SmartScopes scopes = SmartScopes::parse(principal.scope);
 
   std::vector<BundleEntry> entries;
-  const auto items = (*bundle)->childrenNamed("entry");
+  std::vector<Element*> items;
+  for (const auto& child : (*bundle)->children()) {
+    if (child->name() == "entry") items.push_back(child.get());
+  }
   entries.resize(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     entries[i].index = i;

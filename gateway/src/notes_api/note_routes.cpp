@@ -26,18 +26,6 @@ using fhir::Outcome;
 using fhir::Result;
 using fhir::Severity;
 
-fhir::Result<std::vector<std::string>> NoDestinationsRouting::destinationsFor(
-    const mappers::Note&, const std::vector<std::string>& requested) const {
-  if (requested.empty()) return std::vector<std::string>{};
-  Outcome outcome;
-  for (const std::string& name : requested) {
-    outcome.add(Severity::kError, "value",
-                "unknown destination '" + name + "': no destinations are configured",
-                "destination");
-  }
-  return Result<std::vector<std::string>>(std::move(outcome));
-}
-
 void rewriteReferences(Element& tree, const std::map<std::string, std::string>& targets) {
   // Iterative: resources may nest deeply and the parser already bounded the depth, but a
   // stack here keeps the rule "no recursion over input" simple to check.
@@ -305,7 +293,13 @@ void postNote(HttpExchange& exchange, const NotesApi& api) {
     auto destinations = api.routing->destinationsFor(note, requested);
     if (!destinations) return exchange.sendOutcome(422, destinations.outcome());
     warnings.append(destinations.outcome());
-    write.destinations = *destinations;
+    // One outbox row per destination, however often the routing names it.
+    for (const std::string& name : *destinations) {
+      if (std::find(write.destinations.begin(), write.destinations.end(), name) ==
+          write.destinations.end()) {
+        write.destinations.push_back(name);
+      }
+    }
     write.note.bundleJson = mapped.bundleJson;
     write.resources = mapped.writes;
   }

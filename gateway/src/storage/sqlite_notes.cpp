@@ -112,35 +112,59 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
                                             sqlite::StatementCache& statements,
                                             const NoteWrite& write, fhir::Outcome& issues) {
   NoteWriteResult result;
-  std::vector<NoteRecord> existing = selectNote(session, write.note.id, write.note.version);
-  if (!existing.empty()) {
-    if (existing.front().contentHash != write.note.contentHash) {
-      issues.add(Severity::kError, "conflict",
-                 "note " + write.note.id + " version " + std::to_string(write.note.version) +
-                     " exists with different content; send a new version");
-      return std::nullopt;
+  {
+    sqlite3_stmt* select =
+        statements.get("SELECT content_hash FROM notes WHERE id = ? AND version = ?");
+    statements.bind(select, 1, write.note.id);
+    statements.bind(select, 2, write.note.version);
+    if (statements.step(select)) {
+      if (sqlite::columnText(select, 0) != write.note.contentHash) {
+        issues.add(Severity::kError, "conflict",
+                   "note " + write.note.id + " version " + std::to_string(write.note.version) +
+                       " exists with different content; send a new version");
+        return std::nullopt;
+      }
+      // A replay: the stored row and its deliveries, as they are now.
+      result.note = selectNote(session, write.note.id, write.note.version).front();
+      result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
+      return result;
     }
-    result.note = std::move(existing.front());
-    result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
-    return result;
   }
   for (const ResourceWrite& resource : write.resources) {
     if (!sqlite::writeInTransaction(session, statements, resource, issues)) return std::nullopt;
   }
   NoteRecord note = write.note;
   note.receivedAt = sqlite::nowInstant();
-  session << "INSERT INTO notes (id, version, client_id, status, source, content_hash, "
-             "note_json, bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      use(note.id), use(note.version), use(note.clientId), use(note.status), use(note.source),
-      use(note.contentHash), use(note.noteJson), use(note.bundleJson), use(note.receivedAt), now;
-  for (const std::string& destination : write.destinations) {
-    std::string name = destination;
-    session << "INSERT INTO outbox (note_id, note_version, destination, state, "
-               "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-        use(note.id), use(note.version), use(name), use(note.receivedAt), use(note.receivedAt),
-        use(note.receivedAt), now;
+  {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO notes (id, version, client_id, status, source, content_hash, note_json, "
+        "bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statements.bind(insert, 1, note.id);
+    statements.bind(insert, 2, note.version);
+    statements.bind(insert, 3, note.clientId);
+    statements.bind(insert, 4, note.status);
+    statements.bind(insert, 5, note.source);
+    statements.bind(insert, 6, note.contentHash);
+    statements.bind(insert, 7, note.noteJson);
+    statements.bind(insert, 8, note.bundleJson);
+    statements.bind(insert, 9, note.receivedAt);
+    statements.step(insert);
   }
-  result.deliveries = selectDeliveries(session, note.id, note.version);
+  for (const std::string& destination : write.destinations) {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO outbox (note_id, note_version, destination, state, next_attempt_at, "
+        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id");
+    statements.bind(insert, 1, note.id);
+    statements.bind(insert, 2, note.version);
+    statements.bind(insert, 3, destination);
+    statements.bind(insert, 4, note.receivedAt);
+    statements.bind(insert, 5, note.receivedAt);
+    statements.bind(insert, 6, note.receivedAt);
+    std::int64_t id = 0;
+    if (statements.step(insert)) id = sqlite3_column_int64(insert, 0);
+    statements.step(insert);  // RETURNING: finish the statement
+    result.deliveries.push_back({id, destination, "pending"});
+  }
   result.note = std::move(note);
   result.created = true;
   return result;

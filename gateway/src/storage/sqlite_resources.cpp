@@ -113,7 +113,8 @@ void addCriteria(SqlBuilder& q, const std::string& type,
     const bool onResource = criterion.kind == "id" || criterion.kind == "lastUpdated";
     // An uncorrelated IN: SQLite finds the matching ids through the (type, param, value)
     // index first instead of probing the index once per resource of the type.
-    q.sql += onResource ? " AND (" : " AND r.id IN (SELECT i.id FROM search_index i WHERE i.type = ";
+    q.sql +=
+        onResource ? " AND (" : " AND r.id IN (SELECT i.id FROM search_index i WHERE i.type = ";
     if (!onResource) {
       q.bind(type);
       q.sql += " AND i.param = ";
@@ -223,15 +224,11 @@ void StatementCache::bind(sqlite3_stmt* statement, int index, int value) {
   sqlite3_bind_int(statement, index, value);
 }
 
-namespace {
-
 std::string columnText(sqlite3_stmt* statement, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
   return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, column)))
               : std::string();
 }
-
-}  // namespace
 
 std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
                                               StatementCache& statements,

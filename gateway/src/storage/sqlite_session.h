@@ -41,6 +41,9 @@ class StatementCache {
   std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 
+// A text column of the current row ("" for NULL).
+std::string columnText(sqlite3_stmt* statement, int column);
+
 // One resource write with its checks and index (see ResourceWrite); nothing when a check
 // failed (the reason is in `issues`). Throws Poco exceptions on driver errors.
 std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
