@@ -6,6 +6,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "notebridge/gateway/sqlite_store.h"
@@ -524,9 +525,18 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
       values.push_back(query.sortParam);
     }
     Poco::Data::Statement select(session);
-    select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resources r "
-              "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
-              "v.version = r.version" +
+    // With an index criterion the matching ids are few compared with the type: look them up
+    // by primary key and sort them, rather than walk every resource of the type in
+    // last_updated order (which SQLite prefers, to skip the sort).
+    const bool byIndex = std::any_of(
+        query.criteria.begin(), query.criteria.end(),
+        [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
+    select << std::string(
+                  "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                  "FROM resources r ") +
+                  (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
+                  "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
+                  "v.version = r.version" +
                   where.sql + order + " LIMIT " + std::to_string(query.count) + " OFFSET " +
                   std::to_string(query.offset);
     bindAll(select, values);
