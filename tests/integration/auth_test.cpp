@@ -109,11 +109,12 @@ BOOST_AUTO_TEST_CASE(internal_routes_take_active_api_keys_only) {
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
   BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", forged}}).status == 401);
   BOOST_TEST(
-      httpRequest(s.port, "GET", "/test/echo", {}, {{"Authorization", s.token("system/*.*")}}).status ==
-      401);
+      httpRequest(s.port, "GET", "/test/echo", {}, {{"Authorization", s.token("system/*.*")}})
+          .status == 401);
 
   BOOST_TEST(s.store->revokeApiKey(key->record.id).empty());
-  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", key->token}}).status == 401);
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", key->token}}).status ==
+             401);
 }
 
 BOOST_AUTO_TEST_CASE(fhir_routes_enforce_smart_scopes_per_type_and_interaction) {
