@@ -34,6 +34,24 @@ Result<Principal> refuse(const char* code, std::string diagnostics) {
 
 }  // namespace
 
+Result<JwtClaims> Authenticator::verifyCached(std::string_view token, std::int64_t now) const {
+  {
+    std::lock_guard lock(cacheMutex_);
+    auto it = verified_.find(std::string(token));
+    if (it != verified_.end()) {
+      if (now < it->second.expiresAt) return it->second;
+      verified_.erase(it);
+    }
+  }
+  Result<JwtClaims> claims = jwt_->verify(token, now);
+  if (claims && claims->expiresAt > now) {
+    std::lock_guard lock(cacheMutex_);
+    if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+    verified_.emplace(std::string(token), *claims);
+  }
+  return claims;
+}
+
 Result<Principal> Authenticator::authorize(const Route& route, std::string_view authorization,
                                            std::string_view apiKey, std::string_view resourceType,
                                            std::int64_t now) const {
@@ -56,7 +74,7 @@ Result<Principal> Authenticator::authorize(const Route& route, std::string_view 
   if (looksLikeApiKey) return refuse("login", "FHIR endpoints take a bearer JWT, not an API key");
   if (!jwt_)
     return refuse("login", "bearer tokens are not accepted: no signing keys are configured");
-  Result<JwtClaims> claims = jwt_->verify(credential, now);
+  Result<JwtClaims> claims = verifyCached(credential, now);
   if (!claims) return Result<Principal>(std::move(claims.outcome()));
   Principal principal{"jwt", claims->subject, claims->scope};
 
@@ -64,7 +82,8 @@ Result<Principal> Authenticator::authorize(const Route& route, std::string_view 
   for (const conformance::RestInteraction& interaction : route.interactions) {
     if (interaction.resourceType.empty()) continue;  // system level: the handler checks entries
     if (!resourceType.empty() && interaction.resourceType != resourceType) continue;
-    if (!scopes.allows(interaction.resourceType, interaction.code)) {
+    // A narrowed grant lets the request through; the FHIR handler applies its query.
+    if (!scopes.mayAllow(interaction.resourceType, interaction.code)) {
       return refuse("forbidden", "the token's scopes do not allow " + interaction.code + " on " +
                                      interaction.resourceType);
     }

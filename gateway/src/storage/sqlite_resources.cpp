@@ -1,10 +1,12 @@
 // SqliteStore's FHIR resource storage: versions, the current version, and the search index.
 #include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "notebridge/gateway/sqlite_store.h"
@@ -106,13 +108,17 @@ void addAlternative(SqlBuilder& q, const SearchCriterion& criterion,
   }
 }
 
-void addCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria) {
+void addCriteria(SqlBuilder& q, const std::string& type,
+                 const std::vector<SearchCriterion>& criteria) {
   for (const SearchCriterion& criterion : criteria) {
     const bool onResource = criterion.kind == "id" || criterion.kind == "lastUpdated";
-    q.sql += onResource ? " AND ("
-                        : " AND EXISTS (SELECT 1 FROM search_index i WHERE "
-                          "i.type = r.type AND i.id = r.id AND i.param = ";
+    // An uncorrelated IN: SQLite finds the matching ids through the (type, param, value)
+    // index first instead of probing the index once per resource of the type.
+    q.sql +=
+        onResource ? " AND (" : " AND r.id IN (SELECT i.id FROM search_index i WHERE i.type = ";
     if (!onResource) {
+      q.bind(type);
+      q.sql += " AND i.param = ";
       q.bind(criterion.param);
       q.sql += " AND (";
     }
@@ -134,7 +140,7 @@ std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::st
   q.sql = "SELECT r.id FROM resources r WHERE r.type = ";
   q.bind(type);
   q.sql += " AND r.deleted = 0";
-  addCriteria(q, criteria);
+  addCriteria(q, type, criteria);
   q.sql += " LIMIT " + std::to_string(limit);
   Poco::Data::Statement select(session);
   select << q.sql;
@@ -167,121 +173,300 @@ std::vector<ResourceVersion> readVersions(Poco::Data::Statement& select) {
 
 }  // namespace
 
-Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+namespace sqlite {
+
+std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::string& type,
+                                     const std::vector<SearchCriterion>& criteria, int limit) {
+  return ::notebridge::gateway::matchingIds(session, type, criteria, limit);
+}
+
+std::string nowInstant() { return ::notebridge::gateway::nowInstant(); }
+
+StatementCache::StatementCache(Poco::Data::Session& session)
+    : db_(Poco::Data::SQLite::Utility::dbHandle(session)) {}
+
+StatementCache::~StatementCache() {
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+}
+
+sqlite3_stmt* StatementCache::get(const char* sql) {
+  for (auto& [text, statement] : statements_) {
+    if (text == sql) {
+      sqlite3_reset(statement);
+      sqlite3_clear_bindings(statement);
+      return statement;
+    }
+  }
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) != SQLITE_OK) {
+    throw Poco::Data::DataException(std::string("cannot prepare a statement: ") +
+                                    sqlite3_errmsg(db_));
+  }
+  statements_.emplace_back(sql, statement);
+  return statement;
+}
+
+bool StatementCache::step(sqlite3_stmt* statement) {
+  const int rc = sqlite3_step(statement);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw Poco::Data::DataException(std::string("statement failed: ") + sqlite3_errmsg(db_));
+}
+
+void StatementCache::bind(sqlite3_stmt* statement, int index, const std::string& text) {
+  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void StatementCache::resetAll() {
+  for (auto& [sql, statement] : statements_) sqlite3_reset(statement);
+}
+
+void StatementCache::bind(sqlite3_stmt* statement, int index, int value) {
+  sqlite3_bind_int(statement, index, value);
+}
+
+std::string columnText(sqlite3_stmt* statement, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, column)))
+              : std::string();
+}
+
+std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
+                                              StatementCache& statements,
+                                              const ResourceWrite& write, fhir::Outcome& issues) {
   WriteResult result;
+  if (write.ifNoneExist) {
+    const std::vector<std::string> ids = matchingIds(session, write.type, *write.ifNoneExist, 2);
+    if (ids.size() > 1) {
+      issues.add(Severity::kError, "duplicate",
+                 "the If-None-Exist criteria match more than one " + write.type);
+      return std::nullopt;
+    }
+    if (ids.size() == 1) {
+      std::string type = write.type, id = ids.front();
+      Poco::Data::Statement select(session);
+      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
+                "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
+          use(type), use(id), now;
+      result.written = readVersions(select).front();
+      result.matchedExisting = true;
+      return result;
+    }
+  }
+  std::optional<ResourceVersion> current;
+  {
+    sqlite3_stmt* select = statements.get(
+        "SELECT version, last_updated, deleted FROM resources WHERE type = ? AND id = ?");
+    statements.bind(select, 1, write.type);
+    statements.bind(select, 2, write.id);
+    if (statements.step(select)) {
+      current.emplace();
+      current->type = write.type;
+      current->id = write.id;
+      current->version = sqlite3_column_int(select, 0);
+      current->lastUpdated = columnText(select, 1);
+      current->deleted = sqlite3_column_int(select, 2) != 0;
+    }
+  }
+  if (current && write.mustNotExist) {
+    issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
+    return std::nullopt;
+  }
+  if (write.ifMatch && (!current || current->version != *write.ifMatch)) {
+    issues.add(Severity::kError, "conflict",
+               "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
+                   (current ? std::to_string(current->version) : std::string("none")) + ")");
+    return std::nullopt;
+  }
+  if (current && !current->deleted && write.skipUnchanged) {
+    sqlite3_stmt* select = statements.get(
+        "SELECT body FROM resource_versions WHERE type = ? AND id = ? AND version = ?");
+    statements.bind(select, 1, write.type);
+    statements.bind(select, 2, write.id);
+    statements.bind(select, 3, current->version);
+    if (statements.step(select)) current->body = columnText(select, 0);
+    // Rendered as the current version would be: equal text means equal content.
+    if (!current->body.empty() && write.render(*current) == current->body) {
+      result.written = std::move(*current);
+      return result;
+    }
+  }
+  ResourceVersion& v = result.written;
+  v.type = write.type;
+  v.id = write.id;
+  v.version = current ? current->version + 1 : 1;
+  v.lastUpdated = nowInstant();
+  v.body = write.render(v);
+  {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
+        "VALUES (?, ?, ?, ?, 0, ?)");
+    statements.bind(insert, 1, v.type);
+    statements.bind(insert, 2, v.id);
+    statements.bind(insert, 3, v.version);
+    statements.bind(insert, 4, v.lastUpdated);
+    statements.bind(insert, 5, v.body);
+    statements.step(insert);
+  }
+  {
+    sqlite3_stmt* upsert = statements.get(
+        "INSERT INTO resources (type, id, version, last_updated, deleted) "
+        "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
+        "version = excluded.version, last_updated = excluded.last_updated, deleted = 0");
+    statements.bind(upsert, 1, v.type);
+    statements.bind(upsert, 2, v.id);
+    statements.bind(upsert, 3, v.version);
+    statements.bind(upsert, 4, v.lastUpdated);
+    statements.step(upsert);
+  }
+  if (current) {
+    sqlite3_stmt* remove = statements.get("DELETE FROM search_index WHERE type = ? AND id = ?");
+    statements.bind(remove, 1, v.type);
+    statements.bind(remove, 2, v.id);
+    statements.step(remove);
+  }
+  for (const IndexEntry& entry : write.index) {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO search_index (type, id, param, system, value, high) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    statements.bind(insert, 1, v.type);
+    statements.bind(insert, 2, v.id);
+    statements.bind(insert, 3, entry.param);
+    statements.bind(insert, 4, entry.system);
+    statements.bind(insert, 5, entry.value);
+    statements.bind(insert, 6, entry.high);
+    statements.step(insert);
+  }
+  result.created = !current;
+  return result;
+}
+
+void rollbackQuietly(Poco::Data::Session& session) {
+  try {
+    session << "ROLLBACK", now;
+  } catch (...) {
+    // The original failure is the one to report.
+  }
+}
+
+}  // namespace sqlite
+
+Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+  std::optional<WriteResult> result;
   std::lock_guard writer(writeMutex_);
   fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
     // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
     session << "BEGIN IMMEDIATE", now;
     try {
-      if (write.ifNoneExist) {
-        const std::vector<std::string> ids =
-            matchingIds(session, write.type, *write.ifNoneExist, 2);
-        if (ids.size() > 1) {
-          issues.add(Severity::kError, "duplicate",
-                     "the If-None-Exist criteria match more than one " + write.type);
-          session << "ROLLBACK", now;
-          return;
-        }
-        if (ids.size() == 1) {
-          std::string type = write.type, id = ids.front();
-          Poco::Data::Statement select(session);
-          select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                    "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
-                    "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
-              use(type), use(id), now;
-          result.written = readVersions(select).front();
-          result.matchedExisting = true;
-          session << "COMMIT", now;
-          return;
-        }
-      }
-      std::string type = write.type, id = write.id;
-      std::vector<int> current;
-      session << "SELECT version FROM resources WHERE type = ? AND id = ?", use(type), use(id),
-          into(current), now;
-      if (!current.empty() && write.mustNotExist) {
-        issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
+      sqlite::StatementCache statements(session);
+      result = sqlite::writeInTransaction(session, statements, write, issues);
+      statements.resetAll();
+      if (result) {
+        session << "COMMIT", now;
+      } else {
         session << "ROLLBACK", now;
-        return;
       }
-      if (write.ifMatch && (current.empty() || current.front() != *write.ifMatch)) {
-        issues.add(Severity::kError, "conflict",
-                   "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
-                       (current.empty() ? std::string("none") : std::to_string(current.front())) +
-                       ")");
-        session << "ROLLBACK", now;
-        return;
-      }
-      ResourceVersion& v = result.written;
-      v.type = write.type;
-      v.id = write.id;
-      v.version = current.empty() ? 1 : current.front() + 1;
-      v.lastUpdated = nowInstant();
-      v.body = write.render(v);
-      int version = v.version;
-      int deleted = 0;
-      session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
-                 "VALUES (?, ?, ?, ?, ?, ?)",
-          use(type), use(id), use(version), use(v.lastUpdated), use(deleted), use(v.body), now;
-      session << "INSERT INTO resources (type, id, version, last_updated, deleted) "
-                 "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
-                 "version = excluded.version, last_updated = excluded.last_updated, deleted = 0",
-          use(type), use(id), use(version), use(v.lastUpdated), now;
-      session << "DELETE FROM search_index WHERE type = ? AND id = ?", use(type), use(id), now;
-      for (const IndexEntry& entry : write.index) {
-        std::string param = entry.param, system = entry.system, value = entry.value,
-                    high = entry.high;
-        session << "INSERT INTO search_index (type, id, param, system, value, high) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-            use(type), use(id), use(param), use(system), use(value), use(high), now;
-      }
-      session << "COMMIT", now;
-      result.created = current.empty();
     } catch (...) {
-      try {
-        session << "ROLLBACK", now;
-      } catch (...) {
-        // The original failure is the one to report.
-      }
+      sqlite::rollbackQuietly(session);
       throw;
     }
   });
-  if (outcome.hasErrors()) return Result<WriteResult>(std::move(outcome));
-  return result;
+  if (outcome.hasErrors() || !result) return Result<WriteResult>(std::move(outcome));
+  return std::move(*result);
+}
+
+namespace {
+
+class SqliteResourceTransaction final : public ResourceTransaction {
+ public:
+  explicit SqliteResourceTransaction(Poco::Data::Session& session)
+      : session_(session), statements_(session) {}
+  Result<WriteResult> write(const ResourceWrite& write) override {
+    fhir::Outcome issues;
+    auto result = sqlite::writeInTransaction(session_, statements_, write, issues);
+    if (!result) return Result<WriteResult>(std::move(issues));
+    return std::move(*result);
+  }
+  Result<std::vector<std::string>> matchingIds(const std::string& type,
+                                               const std::vector<SearchCriterion>& criteria,
+                                               int limit) override {
+    return sqlite::matchingIds(session_, type, criteria, limit);
+  }
+  void finish() { statements_.resetAll(); }
+
+ private:
+  Poco::Data::Session& session_;
+  sqlite::StatementCache statements_;
+};
+
+}  // namespace
+
+fhir::Outcome SqliteStore::writeResources(
+    const std::function<fhir::Outcome(ResourceTransaction&)>& work) {
+  std::lock_guard writer(writeMutex_);
+  fhir::Outcome result;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    session << "BEGIN IMMEDIATE", now;
+    try {
+      SqliteResourceTransaction transaction(session);
+      result = work(transaction);
+      transaction.finish();
+      if (result.hasErrors()) {
+        session << "ROLLBACK", now;
+      } else {
+        session << "COMMIT", now;
+      }
+    } catch (...) {
+      sqlite::rollbackQuietly(session);
+      throw;
+    }
+  });
+  outcome.append(result);
+  return outcome;
 }
 
 Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,
                                                   std::optional<int> version) {
-  std::vector<ResourceVersion> found;
+  std::optional<ResourceVersion> found;
   fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    std::string t = type, i = id;
-    Poco::Data::Statement select(session);
-    if (version) {
-      int v = *version;
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? AND id = ? AND version = ?",
-          use(t), use(i), use(v), now;
-    } else {
-      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                "FROM resource_versions v JOIN resources r ON r.type = v.type AND r.id = v.id "
-                "AND r.version = v.version WHERE v.type = ? AND v.id = ?",
-          use(t), use(i), now;
+    // The hot read path: SQLite directly, without Poco::Data's per-statement machinery.
+    sqlite::StatementCache statements(session);
+    sqlite3_stmt* select = version
+                               ? statements.get(
+                                     "SELECT version, last_updated, deleted, body FROM "
+                                     "resource_versions WHERE type = ? AND id = ? AND version = ?")
+                               : statements.get(
+                                     "SELECT v.version, v.last_updated, v.deleted, v.body "
+                                     "FROM resources r JOIN resource_versions v ON v.type = r.type "
+                                     "AND v.id = r.id AND v.version = r.version "
+                                     "WHERE r.type = ? AND r.id = ?");
+    statements.bind(select, 1, type);
+    statements.bind(select, 2, id);
+    if (version) statements.bind(select, 3, *version);
+    if (statements.step(select)) {
+      ResourceVersion v;
+      v.type = type;
+      v.id = id;
+      v.version = sqlite3_column_int(select, 0);
+      v.lastUpdated = sqlite::columnText(select, 1);
+      v.deleted = sqlite3_column_int(select, 2) != 0;
+      v.body = sqlite::columnText(select, 3);
+      found = std::move(v);
     }
-    found = readVersions(select);
   });
   if (outcome.hasErrors()) return Result<ResourceVersion>(std::move(outcome));
-  if (found.empty()) {
+  if (!found) {
     return Result<ResourceVersion>::failure(
         Severity::kError, "not-found",
         type + "/" + id + (version ? "/_history/" + std::to_string(*version) : "") +
             " is not known");
   }
-  if (found.front().deleted) {
+  if (found->deleted) {
     return Result<ResourceVersion>::failure(Severity::kError, "deleted",
                                             type + "/" + id + " was deleted");
   }
-  return std::move(found.front());
+  return std::move(*found);
 }
 
 Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
@@ -317,7 +502,7 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
     where.sql = " WHERE r.type = ";
     where.bind(query.type);
     where.sql += " AND r.deleted = 0";
-    addCriteria(where, query.criteria);
+    addCriteria(where, query.type, query.criteria);
     {
       Poco::Data::Statement count(session);
       std::vector<std::string> values = where.values;
@@ -340,9 +525,18 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
       values.push_back(query.sortParam);
     }
     Poco::Data::Statement select(session);
-    select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resources r "
-              "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
-              "v.version = r.version" +
+    // With an index criterion the matching ids are few compared with the type: look them up
+    // by primary key and sort them, rather than walk every resource of the type in
+    // last_updated order (which SQLite prefers, to skip the sort).
+    const bool byIndex = std::any_of(
+        query.criteria.begin(), query.criteria.end(),
+        [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
+    select << std::string(
+                  "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                  "FROM resources r ") +
+                  (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
+                  "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
+                  "v.version = r.version" +
                   where.sql + order + " LIMIT " + std::to_string(query.count) + " OFFSET " +
                   std::to_string(query.offset);
     bindAll(select, values);

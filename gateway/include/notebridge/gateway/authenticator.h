@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "notebridge/gateway/http_exchange.h"
 #include "notebridge/gateway/jwt.h"
@@ -28,8 +30,16 @@ class Authenticator {
                                     std::int64_t now) const;
 
  private:
+  // A verified token's claims, remembered until it expires, so a client reusing its token
+  // is not charged a signature check per request (the whole token is the key: a changed
+  // signature is a different token). Bounded: cleared when full.
+  fhir::Result<JwtClaims> verifyCached(std::string_view token, std::int64_t now) const;
+  static constexpr std::size_t kMaxCachedTokens = 4096;
+
   std::shared_ptr<Store> store_;
   std::shared_ptr<const JwtVerifier> jwt_;
+  mutable std::mutex cacheMutex_;
+  mutable std::unordered_map<std::string, JwtClaims> verified_;
 };
 
 }  // namespace notebridge::gateway

@@ -1,0 +1,322 @@
+// SqliteStore's notes: the note rows of migration 4, written with their FHIR resources and
+// outbox rows in one transaction.
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+
+#include <algorithm>
+#include <charconv>
+#include <mutex>
+#include <optional>
+
+#include "notebridge/gateway/sqlite_store.h"
+#include "storage/sqlite_session.h"
+
+using namespace Poco::Data::Keywords;
+
+namespace notebridge::gateway {
+
+using fhir::Result;
+using fhir::Severity;
+
+namespace {
+
+constexpr const char* kNoteColumns =
+    "id, version, client_id, status, source, content_hash, note_json, bundle_json, received_at";
+
+std::vector<NoteRecord> readNotes(Poco::Data::Statement& select) {
+  Poco::Data::RecordSet rows(select);
+  std::vector<NoteRecord> out;
+  for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+    NoteRecord n;
+    n.id = rows[0].convert<std::string>();
+    n.version = rows[1].convert<int>();
+    n.clientId = rows[2].convert<std::string>();
+    n.status = rows[3].convert<std::string>();
+    n.source = rows[4].convert<std::string>();
+    n.contentHash = rows[5].convert<std::string>();
+    n.noteJson = rows[6].convert<std::string>();
+    n.bundleJson = rows[7].convert<std::string>();
+    n.receivedAt = rows[8].convert<std::string>();
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::vector<NoteRecord> selectNote(Poco::Data::Session& session, const std::string& id,
+                                   std::optional<int> version) {
+  std::string key = id;
+  Poco::Data::Statement select(session);
+  if (version) {
+    int v = *version;
+    select << std::string("SELECT ") + kNoteColumns + " FROM notes WHERE id = ? AND version = ?",
+        use(key), use(v), now;
+  } else {
+    select << std::string("SELECT ") + kNoteColumns +
+                  " FROM notes WHERE id = ? ORDER BY version DESC LIMIT 1",
+        use(key), now;
+  }
+  return readNotes(select);
+}
+
+std::vector<NoteDelivery> selectDeliveries(Poco::Data::Session& session, const std::string& id,
+                                           int version) {
+  std::string key = id;
+  int v = version;
+  Poco::Data::Statement select(session);
+  select << "SELECT id, destination, state FROM outbox WHERE note_id = ? AND note_version = ? "
+            "ORDER BY id",
+      use(key), use(v), now;
+  Poco::Data::RecordSet rows(select);
+  std::vector<NoteDelivery> out;
+  for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+    out.push_back({rows[0].convert<std::int64_t>(), rows[1].convert<std::string>(),
+                   rows[2].convert<std::string>()});
+  }
+  return out;
+}
+
+// The cursor is the sort key of the last row shown: receivedAt, version and id, joined by
+// '|' (the id last, since it may contain anything).
+std::string cursorFor(const NoteRecord& note) {
+  return note.receivedAt + "|" + std::to_string(note.version) + "|" + note.id;
+}
+
+struct Cursor {
+  std::string receivedAt;
+  int version = 0;
+  std::string id;
+};
+
+std::optional<Cursor> parseCursor(const std::string& text) {
+  const std::size_t first = text.find('|');
+  if (first == std::string::npos) return std::nullopt;
+  const std::size_t second = text.find('|', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  Cursor cursor;
+  cursor.receivedAt = text.substr(0, first);
+  const char* begin = text.data() + first + 1;
+  const char* end = text.data() + second;
+  auto [ptr, ec] = std::from_chars(begin, end, cursor.version);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  cursor.id = text.substr(second + 1);
+  return cursor;
+}
+
+}  // namespace
+
+namespace {
+
+// One note inside the batch's transaction: nothing when it must not be stored (the reason in
+// `issues`; the caller rolls back to its savepoint).
+std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
+                                            sqlite::StatementCache& statements,
+                                            const NoteWrite& write, fhir::Outcome& issues) {
+  NoteWriteResult result;
+  {
+    sqlite3_stmt* select =
+        statements.get("SELECT content_hash FROM notes WHERE id = ? AND version = ?");
+    statements.bind(select, 1, write.note.id);
+    statements.bind(select, 2, write.note.version);
+    if (statements.step(select)) {
+      if (sqlite::columnText(select, 0) != write.note.contentHash) {
+        issues.add(Severity::kError, "conflict",
+                   "note " + write.note.id + " version " + std::to_string(write.note.version) +
+                       " exists with different content; send a new version");
+        return std::nullopt;
+      }
+      // A replay: the stored row and its deliveries, as they are now.
+      result.note = selectNote(session, write.note.id, write.note.version).front();
+      result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
+      return result;
+    }
+  }
+  for (const ResourceWrite& resource : write.resources) {
+    if (!sqlite::writeInTransaction(session, statements, resource, issues)) return std::nullopt;
+  }
+  NoteRecord note = write.note;
+  note.receivedAt = sqlite::nowInstant();
+  {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO notes (id, version, client_id, status, source, content_hash, note_json, "
+        "bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    statements.bind(insert, 1, note.id);
+    statements.bind(insert, 2, note.version);
+    statements.bind(insert, 3, note.clientId);
+    statements.bind(insert, 4, note.status);
+    statements.bind(insert, 5, note.source);
+    statements.bind(insert, 6, note.contentHash);
+    statements.bind(insert, 7, note.noteJson);
+    statements.bind(insert, 8, note.bundleJson);
+    statements.bind(insert, 9, note.receivedAt);
+    statements.step(insert);
+  }
+  for (const std::string& destination : write.destinations) {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO outbox (note_id, note_version, destination, state, next_attempt_at, "
+        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id");
+    statements.bind(insert, 1, note.id);
+    statements.bind(insert, 2, note.version);
+    statements.bind(insert, 3, destination);
+    statements.bind(insert, 4, note.receivedAt);
+    statements.bind(insert, 5, note.receivedAt);
+    statements.bind(insert, 6, note.receivedAt);
+    std::int64_t id = 0;
+    if (statements.step(insert)) id = sqlite3_column_int64(insert, 0);
+    statements.step(insert);  // RETURNING: finish the statement
+    result.deliveries.push_back({id, destination, "pending"});
+  }
+  result.note = std::move(note);
+  result.created = true;
+  return result;
+}
+
+// Notes per transaction at most: bounds the time a batch holds the write lock.
+constexpr std::size_t kMaxNotesPerCommit = 64;
+
+}  // namespace
+
+struct SqliteStore::PendingNote {
+  const NoteWrite* write = nullptr;
+  std::optional<Result<NoteWriteResult>> result;
+};
+
+Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
+  PendingNote mine;
+  mine.write = &write;
+  std::unique_lock lock(queueMutex_);
+  queue_.push_back(&mine);
+  for (;;) {
+    if (mine.result) return std::move(*mine.result);
+    if (!leaderActive_) {
+      // Lead: take what is queued (this note among it, unless the queue is long) and commit it.
+      leaderActive_ = true;
+      const std::size_t take = std::min(queue_.size(), kMaxNotesPerCommit);
+      std::vector<PendingNote*> batch(queue_.begin(),
+                                      queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      lock.unlock();
+      writeNoteBatch(batch);
+      lock.lock();
+      leaderActive_ = false;
+      queueChanged_.notify_all();
+      continue;
+    }
+    queueChanged_.wait(lock);
+  }
+}
+
+void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
+  std::lock_guard writer(writeMutex_);
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    // IMMEDIATE: the existence checks and the inserts see the same database, so parallel
+    // identical posts give one row.
+    session << "BEGIN IMMEDIATE", now;
+    try {
+      sqlite::StatementCache statements(session);
+      for (PendingNote* pending : batch) {
+        session << "SAVEPOINT note", now;
+        fhir::Outcome issues;
+        std::optional<NoteWriteResult> written =
+            writeOneNote(session, statements, *pending->write, issues);
+        statements.resetAll();
+        if (written) {
+          pending->result.emplace(std::move(*written));
+        } else {
+          session << "ROLLBACK TO note", now;
+          pending->result.emplace(std::move(issues));
+        }
+        session << "RELEASE note", now;
+      }
+      statements.resetAll();
+      session << "COMMIT", now;
+    } catch (...) {
+      sqlite::rollbackQuietly(session);
+      throw;
+    }
+  });
+  if (outcome.hasErrors()) {
+    // Nothing of the batch was committed: every writer gets the failure.
+    for (PendingNote* pending : batch) pending->result.emplace(outcome);
+  }
+}
+
+Result<NoteRecord> SqliteStore::readNote(const std::string& id, std::optional<int> version) {
+  std::vector<NoteRecord> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    found = selectNote(session, id, version);
+  });
+  if (outcome.hasErrors()) return Result<NoteRecord>(std::move(outcome));
+  if (found.empty()) {
+    return Result<NoteRecord>::failure(
+        Severity::kError, "not-found",
+        "note " + id + (version ? " version " + std::to_string(*version) : "") + " is not known");
+  }
+  return std::move(found.front());
+}
+
+Result<NotePage> SqliteStore::listNotes(const NoteQuery& query) {
+  std::optional<Cursor> cursor;
+  if (!query.after.empty()) {
+    cursor = parseCursor(query.after);
+    if (!cursor) {
+      return Result<NotePage>::failure(Severity::kError, "invalid",
+                                       "the paging cursor is not one this server gave out");
+    }
+  }
+  NotePage page;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    std::string sql = std::string("SELECT ") + kNoteColumns + " FROM notes WHERE 1 = 1";
+    std::vector<std::string> texts;
+    if (!query.clientId.empty()) {
+      sql += " AND client_id = ?";
+      texts.push_back(query.clientId);
+    }
+    if (!query.since.empty()) {
+      sql += " AND received_at >= ?";
+      texts.push_back(query.since);
+    }
+    if (!query.status.empty()) {
+      sql += " AND status = ?";
+      texts.push_back(query.status);
+    }
+    if (!query.source.empty()) {
+      sql += " AND source = ?";
+      texts.push_back(query.source);
+    }
+    if (cursor) {
+      // Keyset paging on the sort order below: rows strictly after the cursor.
+      sql +=
+          " AND (received_at < ? OR (received_at = ? AND (version < ? OR (version = ? AND "
+          "id < ?))))";
+    }
+    const int limit = std::max(1, query.count);
+    sql += " ORDER BY received_at DESC, version DESC, id DESC LIMIT " + std::to_string(limit + 1);
+    Poco::Data::Statement select(session);
+    select << sql;
+    for (std::string& text : texts) select, use(text);
+    int version = cursor ? cursor->version : 0;
+    if (cursor) {
+      select, use(cursor->receivedAt), use(cursor->receivedAt), use(version), use(version),
+          use(cursor->id);
+    }
+    select.execute();
+    page.notes = readNotes(select);
+    if (static_cast<int>(page.notes.size()) > limit) {
+      page.notes.resize(static_cast<std::size_t>(limit));
+      page.nextCursor = cursorFor(page.notes.back());
+    }
+  });
+  if (outcome.hasErrors()) return Result<NotePage>(std::move(outcome));
+  return page;
+}
+
+Result<std::vector<NoteDelivery>> SqliteStore::noteDeliveries(const std::string& id, int version) {
+  std::vector<NoteDelivery> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    found = selectDeliveries(session, id, version);
+  });
+  if (outcome.hasErrors()) return Result<std::vector<NoteDelivery>>(std::move(outcome));
+  return found;
+}
+
+}  // namespace notebridge::gateway
