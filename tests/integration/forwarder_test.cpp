@@ -191,6 +191,14 @@ BOOST_AUTO_TEST_CASE(a_closed_port_is_a_connection_error) {
   BOOST_TEST(decide(attempt) == DeliveryAction::kRetry);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_bundle_is_refused_not_retried) {
+  ScriptedReceiver receiver;
+  DeliveryAttempt attempt = makeForwarder(destinationFor(receiver))
+                                ->deliver(R"({"resourceType":"Bundle","type":"transaction"})");
+  BOOST_TEST(attempt.refused);
+  BOOST_TEST(receiver.requestCount() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_profile_failure_is_refused_before_anything_is_sent) {
   ScriptedReceiver receiver;
   DestinationConfig d = destinationFor(receiver);

@@ -218,6 +218,11 @@ DeliveryAttempt Forwarder::deliver(std::string_view bundleJson) const {
     }
     attempt.result = std::move(result);
   }
+  if (sent == 0) {
+    attempt.refused = true;
+    attempt.reason = "refused before sending: the stored Bundle has no resources";
+    return attempt;
+  }
   if (attempt.result.response) {
     attempt.receipt = receiptJson(*attempt.result.response, documentId, sent);
   }
