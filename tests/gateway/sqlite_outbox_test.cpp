@@ -27,7 +27,8 @@ struct OutboxFixture {
     write.note.bundleJson = "{\"bundle\":\"" + id + "\"}";
     write.destinations = std::move(destinations);
     auto written = store->writeNote(write);
-    BOOST_REQUIRE_MESSAGE(written.ok(), written.outcome().issues().front().diagnostics);
+    BOOST_REQUIRE_MESSAGE(written.ok(),
+                          (written.ok() ? "" : written.outcome().issues().front().diagnostics));
     std::vector<std::int64_t> ids;
     for (const auto& d : written->deliveries) ids.push_back(d.id);
     return ids;
