@@ -443,21 +443,31 @@ class SummaryBuilder {
   }
 
   void medicationsSection(Element& c) {
+    // The latest adherence per medication, then the earlier reports that differ from it.
     std::vector<std::string> order;
-    std::map<std::string, std::pair<const Medication*, std::string>> latest;
+    std::map<std::string, std::vector<std::pair<const Medication*, std::string>>> history;
     for (const MappedNote& m : mapped_) {
       for (const Medication& med : m.note->medications) {
         const std::string key = med.id.empty() ? med.name : med.id;
-        if (!latest.count(key)) order.push_back(key);
-        latest[key] = {&med, day(m.note->session.start)};
+        if (!history.count(key)) order.push_back(key);
+        history[key].emplace_back(&med, day(m.note->session.start));
       }
     }
     std::vector<std::string> lines;
     for (const auto& key : order) {
-      const auto& [med, when] = latest[key];
+      const auto& reports = history[key];
+      const auto& [med, when] = reports.back();
       std::string line =
           med->name + ": " + std::string(adherenceText(med->adherence)) + " (as of " + when + ")";
-      if (!med->comment.empty()) line += "; " + med->comment;
+      if (!med->comment.empty()) line += ", " + med->comment;
+      std::string earlier;
+      for (std::size_t i = reports.size() - 1; i-- > 0;) {
+        const auto& [old, oldWhen] = reports[i];
+        if (old->adherence == med->adherence && old->comment == med->comment) continue;
+        earlier += (earlier.empty() ? "" : "; ") + std::string(adherenceText(old->adherence)) +
+                   " (" + oldWhen + (old->comment.empty() ? "" : ", " + old->comment) + ")";
+      }
+      if (!earlier.empty()) line += "; earlier: " + earlier;
       lines.push_back(line);
     }
     section(c, "Medications and adherence", vocab::kLoinc, "10160-0",
