@@ -99,7 +99,7 @@ Outcome payerChecklist(const Note& note) {
   auto error = [&](std::string message, std::string expression) {
     out.add(Severity::kError, "required", std::move(message), std::move(expression));
   };
-  if (!isFhirDateTime(note.session.start, false)) {
+  if (!isFhirDateTime(note.session.start, true) && !isFhirDateTime(note.session.start, false)) {
     error("date of service missing (session.start): the payer needs ServiceDate", "session.start");
   }
   if (note.session.minutes <= 0) {
