@@ -18,6 +18,7 @@
 
 #include "fhir_api/fhir_routes.h"
 #include "http/request_handler.h"
+#include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
 
@@ -25,15 +26,23 @@ GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
                              std::shared_ptr<const fhir::DefinitionRegistry> registry,
                              std::shared_ptr<const validation::Validator> validator)
     : GatewayServer(std::move(config), std::move(store), std::move(registry), std::move(validator),
-                    {}) {}
+                    std::vector<Route>{}) {}
 
 GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
                              std::shared_ptr<const fhir::DefinitionRegistry> registry,
                              std::shared_ptr<const validation::Validator> validator,
                              std::vector<Route> extra)
+    : GatewayServer(std::move(config), std::move(store), std::move(registry), std::move(validator),
+                    std::shared_ptr<const NoteRouting>(), std::move(extra)) {}
+
+GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                             std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                             std::shared_ptr<const validation::Validator> validator,
+                             std::shared_ptr<const NoteRouting> routing, std::vector<Route> extra)
     : config_(std::move(config)), store_(std::move(store)), registry_(std::move(registry)) {
   addSystemRoutes();
-  addFhirRoutes(router_, store_, registry_, std::move(validator), config_);
+  addFhirRoutes(router_, store_, registry_, validator, config_);
+  addNoteRoutes(router_, store_, registry_, validator, std::move(routing), config_);
   for (Route& route : extra) router_.add(std::move(route));
 
   // Generated once from the finished route table: exactly what is served, nothing more.

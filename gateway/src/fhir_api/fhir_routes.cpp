@@ -17,6 +17,7 @@
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/xml_format.h"
+#include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
 namespace {
@@ -238,6 +239,19 @@ void stamp(Element& resource, const ResourceVersion& v) {
   meta->insertChild(0, Element::makePrimitive("versionId", "id", std::to_string(v.version)));
 }
 
+// The inbound note made from an accepted resource: its issues as warnings at most, since the
+// resource itself was accepted whatever the note mapping says.
+Outcome inboundNoteIssues(Store& store, const Element& resource) {
+  Outcome issues = storeInboundNote(store, resource);
+  for (fhir::Issue& issue : issues.issues()) {
+    if (issue.severity >= Severity::kError) {
+      issue.severity = Severity::kWarning;
+      issue.diagnostics = "no note was stored: " + issue.diagnostics;
+    }
+  }
+  return issues;
+}
+
 // Prefer: return=minimal | representation | OperationOutcome
 // (https://hl7.org/fhir/R4/http.html#ops).
 std::string preferReturn(HttpExchange& exchange) {
@@ -249,13 +263,16 @@ std::string preferReturn(HttpExchange& exchange) {
 }
 
 void answerWrite(HttpExchange& exchange, int status, const ResourceVersion& v, WireFormat format,
-                 const FhirApi& api, bool pretty, const std::string& message) {
+                 const FhirApi& api, bool pretty, const std::string& message,
+                 const Outcome& extra = {}) {
   versionHeaders(exchange, v, api);
   const std::string prefer = preferReturn(exchange);
   if (prefer == "minimal") {
     exchange.send(status, format == WireFormat::kXml ? kFhirXml : kFhirJson, "");
   } else if (prefer == "OperationOutcome") {
-    exchange.sendOutcome(status, single(Severity::kInformation, "informational", message));
+    Outcome outcome = single(Severity::kInformation, "informational", message);
+    outcome.append(extra);
+    exchange.sendOutcome(status, outcome);
   } else {
     sendBody(exchange, status, v.body, format, api, pretty);
   }
@@ -335,13 +352,18 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
     return exchange.sendOutcome(status, outcome);
   }
   const ResourceVersion& v = result->written;
+  // An incoming DocumentReference is also a note for the practice (source inbound).
+  const Outcome noteIssues =
+      write.type == "DocumentReference" ? inboundNoteIssues(*api.store, tree) : Outcome();
   if (result->matchedExisting) {
     return answerWrite(exchange, 200, v, *format, api, pretty,
-                       "an existing " + v.type + " matched If-None-Exist; nothing was created");
+                       "an existing " + v.type + " matched If-None-Exist; nothing was created",
+                       noteIssues);
   }
   answerWrite(exchange, result->created ? 201 : 200, v, *format, api, pretty,
               (result->created ? "created " : "updated ") + v.type + "/" + v.id + " version " +
-                  std::to_string(v.version));
+                  std::to_string(v.version),
+              noteIssues);
 }
 
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
@@ -562,6 +584,8 @@ void validateOperation(HttpExchange& exchange, const FhirApi& api, bool typeLeve
 }
 
 }  // namespace
+
+void stampVersion(Element& resource, const ResourceVersion& version) { stamp(resource, version); }
 
 void sendNegotiated(HttpExchange& exchange, const std::string& json,
                     const fhir::DefinitionRegistry& registry) {

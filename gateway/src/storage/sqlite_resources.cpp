@@ -167,88 +167,155 @@ std::vector<ResourceVersion> readVersions(Poco::Data::Statement& select) {
 
 }  // namespace
 
-Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+namespace sqlite {
+
+std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::string& type,
+                                     const std::vector<SearchCriterion>& criteria, int limit) {
+  return ::notebridge::gateway::matchingIds(session, type, criteria, limit);
+}
+
+std::string nowInstant() { return ::notebridge::gateway::nowInstant(); }
+
+std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
+                                              const ResourceWrite& write, fhir::Outcome& issues) {
   WriteResult result;
+  if (write.ifNoneExist) {
+    const std::vector<std::string> ids = matchingIds(session, write.type, *write.ifNoneExist, 2);
+    if (ids.size() > 1) {
+      issues.add(Severity::kError, "duplicate",
+                 "the If-None-Exist criteria match more than one " + write.type);
+      return std::nullopt;
+    }
+    if (ids.size() == 1) {
+      std::string type = write.type, id = ids.front();
+      Poco::Data::Statement select(session);
+      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+                "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
+                "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
+          use(type), use(id), now;
+      result.written = readVersions(select).front();
+      result.matchedExisting = true;
+      return result;
+    }
+  }
+  std::string type = write.type, id = write.id;
+  std::vector<int> current;
+  session << "SELECT version FROM resources WHERE type = ? AND id = ?", use(type), use(id),
+      into(current), now;
+  if (!current.empty() && write.mustNotExist) {
+    issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
+    return std::nullopt;
+  }
+  if (write.ifMatch && (current.empty() || current.front() != *write.ifMatch)) {
+    issues.add(Severity::kError, "conflict",
+               "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
+                   (current.empty() ? std::string("none") : std::to_string(current.front())) + ")");
+    return std::nullopt;
+  }
+  ResourceVersion& v = result.written;
+  v.type = write.type;
+  v.id = write.id;
+  v.version = current.empty() ? 1 : current.front() + 1;
+  v.lastUpdated = nowInstant();
+  v.body = write.render(v);
+  int version = v.version;
+  int deleted = 0;
+  session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
+             "VALUES (?, ?, ?, ?, ?, ?)",
+      use(type), use(id), use(version), use(v.lastUpdated), use(deleted), use(v.body), now;
+  session << "INSERT INTO resources (type, id, version, last_updated, deleted) "
+             "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
+             "version = excluded.version, last_updated = excluded.last_updated, deleted = 0",
+      use(type), use(id), use(version), use(v.lastUpdated), now;
+  if (!current.empty()) {
+    session << "DELETE FROM search_index WHERE type = ? AND id = ?", use(type), use(id), now;
+  }
+  for (const IndexEntry& entry : write.index) {
+    std::string param = entry.param, system = entry.system, value = entry.value, high = entry.high;
+    session << "INSERT INTO search_index (type, id, param, system, value, high) "
+               "VALUES (?, ?, ?, ?, ?, ?)",
+        use(type), use(id), use(param), use(system), use(value), use(high), now;
+  }
+  result.created = current.empty();
+  return result;
+}
+
+void rollbackQuietly(Poco::Data::Session& session) {
+  try {
+    session << "ROLLBACK", now;
+  } catch (...) {
+    // The original failure is the one to report.
+  }
+}
+
+}  // namespace sqlite
+
+Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+  std::optional<WriteResult> result;
   std::lock_guard writer(writeMutex_);
   fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
     // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
     session << "BEGIN IMMEDIATE", now;
     try {
-      if (write.ifNoneExist) {
-        const std::vector<std::string> ids =
-            matchingIds(session, write.type, *write.ifNoneExist, 2);
-        if (ids.size() > 1) {
-          issues.add(Severity::kError, "duplicate",
-                     "the If-None-Exist criteria match more than one " + write.type);
-          session << "ROLLBACK", now;
-          return;
-        }
-        if (ids.size() == 1) {
-          std::string type = write.type, id = ids.front();
-          Poco::Data::Statement select(session);
-          select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                    "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
-                    "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
-              use(type), use(id), now;
-          result.written = readVersions(select).front();
-          result.matchedExisting = true;
-          session << "COMMIT", now;
-          return;
-        }
-      }
-      std::string type = write.type, id = write.id;
-      std::vector<int> current;
-      session << "SELECT version FROM resources WHERE type = ? AND id = ?", use(type), use(id),
-          into(current), now;
-      if (!current.empty() && write.mustNotExist) {
-        issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
+      result = sqlite::writeInTransaction(session, write, issues);
+      if (result) {
+        session << "COMMIT", now;
+      } else {
         session << "ROLLBACK", now;
-        return;
       }
-      if (write.ifMatch && (current.empty() || current.front() != *write.ifMatch)) {
-        issues.add(Severity::kError, "conflict",
-                   "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
-                       (current.empty() ? std::string("none") : std::to_string(current.front())) +
-                       ")");
-        session << "ROLLBACK", now;
-        return;
-      }
-      ResourceVersion& v = result.written;
-      v.type = write.type;
-      v.id = write.id;
-      v.version = current.empty() ? 1 : current.front() + 1;
-      v.lastUpdated = nowInstant();
-      v.body = write.render(v);
-      int version = v.version;
-      int deleted = 0;
-      session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
-                 "VALUES (?, ?, ?, ?, ?, ?)",
-          use(type), use(id), use(version), use(v.lastUpdated), use(deleted), use(v.body), now;
-      session << "INSERT INTO resources (type, id, version, last_updated, deleted) "
-                 "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
-                 "version = excluded.version, last_updated = excluded.last_updated, deleted = 0",
-          use(type), use(id), use(version), use(v.lastUpdated), now;
-      session << "DELETE FROM search_index WHERE type = ? AND id = ?", use(type), use(id), now;
-      for (const IndexEntry& entry : write.index) {
-        std::string param = entry.param, system = entry.system, value = entry.value,
-                    high = entry.high;
-        session << "INSERT INTO search_index (type, id, param, system, value, high) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-            use(type), use(id), use(param), use(system), use(value), use(high), now;
-      }
-      session << "COMMIT", now;
-      result.created = current.empty();
     } catch (...) {
-      try {
-        session << "ROLLBACK", now;
-      } catch (...) {
-        // The original failure is the one to report.
-      }
+      sqlite::rollbackQuietly(session);
       throw;
     }
   });
-  if (outcome.hasErrors()) return Result<WriteResult>(std::move(outcome));
-  return result;
+  if (outcome.hasErrors() || !result) return Result<WriteResult>(std::move(outcome));
+  return std::move(*result);
+}
+
+namespace {
+
+class SqliteResourceTransaction final : public ResourceTransaction {
+ public:
+  explicit SqliteResourceTransaction(Poco::Data::Session& session) : session_(session) {}
+  Result<WriteResult> write(const ResourceWrite& write) override {
+    fhir::Outcome issues;
+    auto result = sqlite::writeInTransaction(session_, write, issues);
+    if (!result) return Result<WriteResult>(std::move(issues));
+    return std::move(*result);
+  }
+  Result<std::vector<std::string>> matchingIds(const std::string& type,
+                                               const std::vector<SearchCriterion>& criteria,
+                                               int limit) override {
+    return sqlite::matchingIds(session_, type, criteria, limit);
+  }
+
+ private:
+  Poco::Data::Session& session_;
+};
+
+}  // namespace
+
+fhir::Outcome SqliteStore::writeResources(
+    const std::function<fhir::Outcome(ResourceTransaction&)>& work) {
+  std::lock_guard writer(writeMutex_);
+  fhir::Outcome result;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    session << "BEGIN IMMEDIATE", now;
+    try {
+      SqliteResourceTransaction transaction(session);
+      result = work(transaction);
+      if (result.hasErrors()) {
+        session << "ROLLBACK", now;
+      } else {
+        session << "COMMIT", now;
+      }
+    } catch (...) {
+      sqlite::rollbackQuietly(session);
+      throw;
+    }
+  });
+  outcome.append(result);
+  return outcome;
 }
 
 Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,

@@ -6,10 +6,27 @@
 #include <Poco/Exception.h>
 
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "notebridge/gateway/sqlite_store.h"
 
 namespace notebridge::gateway {
+
+// Pieces of SqliteStore shared by its files; each runs on a session that is inside a
+// transaction the caller began (BEGIN IMMEDIATE) and will end.
+namespace sqlite {
+// One resource write with its checks and index (see ResourceWrite); nothing when a check
+// failed (the reason is in `issues`). Throws Poco exceptions on driver errors.
+std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
+                                              const ResourceWrite& write, fhir::Outcome& issues);
+std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::string& type,
+                                     const std::vector<SearchCriterion>& criteria, int limit);
+// An instant with millisecond precision in UTC: lexically ordered like the times it names.
+std::string nowInstant();
+void rollbackQuietly(Poco::Data::Session& session);
+}  // namespace sqlite
 
 template <typename Work>
 fhir::Outcome SqliteStore::withSession(Work&& work) {

@@ -43,6 +43,19 @@ const std::vector<Migration>& sqliteMigrations() {
         "system TEXT NOT NULL, value TEXT NOT NULL, high TEXT NOT NULL)",
         "CREATE INDEX search_index_by_value ON search_index (type, param, value)",
         "CREATE INDEX search_index_by_resource ON search_index (type, id)"}},
+      {4,
+       "notes (internal and inbound) and the delivery outbox",
+       {"CREATE TABLE notes (id TEXT NOT NULL, version INTEGER NOT NULL, client_id TEXT NOT NULL, "
+        "status TEXT NOT NULL, source TEXT NOT NULL, content_hash TEXT NOT NULL, "
+        "note_json TEXT NOT NULL, bundle_json TEXT NOT NULL, received_at TEXT NOT NULL, "
+        "PRIMARY KEY (id, version))",
+        "CREATE INDEX notes_by_client ON notes (client_id, received_at)",
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id TEXT NOT NULL, "
+        "note_version INTEGER NOT NULL, destination TEXT NOT NULL, state TEXT NOT NULL, "
+        "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL, claimed_by TEXT, "
+        "claimed_until TEXT, last_error TEXT, receipt TEXT, created_at TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL, UNIQUE (note_id, note_version, destination))",
+        "CREATE INDEX outbox_due ON outbox (state, next_attempt_at)"}},
   };
   return kMigrations;
 }

@@ -8,6 +8,7 @@
 #include "notebridge/fhir/outcome.h"
 #include "notebridge/gateway/authenticator.h"
 #include "notebridge/gateway/gateway_config.h"
+#include "notebridge/gateway/note_routing.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
 #include "notebridge/validation/validator.h"
@@ -28,7 +29,6 @@ struct ServingContext;  // what each request handler reads: see src/http/request
 class GatewayServer {
  public:
   // Builds the product's route table over `store` (shared with the caller, which closes it)
-  // and `registry` (the FHIR definitions, loaded once and shared).
   // and `registry` (the FHIR definitions, loaded once and shared). `validator` checks incoming
   // resources and serves $validate; null leaves both out (and out of the CapabilityStatement).
   GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
@@ -38,6 +38,11 @@ class GatewayServer {
   GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
                 std::shared_ptr<const fhir::DefinitionRegistry> registry,
                 std::shared_ptr<const validation::Validator> validator, std::vector<Route> extra);
+  // Same with the routing of accepted notes (null: no destinations; see note_routing.h).
+  GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
+                std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                std::shared_ptr<const validation::Validator> validator,
+                std::shared_ptr<const NoteRouting> routing, std::vector<Route> extra = {});
   ~GatewayServer();
 
   GatewayServer(const GatewayServer&) = delete;

@@ -55,6 +55,13 @@ class SqliteStore final : public Store {
   fhir::Result<std::vector<ResourceVersion>> history(const std::string& type, const std::string& id,
                                                      int count) override;
   fhir::Result<SearchPage> search(const SearchQuery& query) override;
+  fhir::Result<NoteWriteResult> writeNote(const NoteWrite& write) override;
+  fhir::Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) override;
+  fhir::Result<NotePage> listNotes(const NoteQuery& query) override;
+  fhir::Result<std::vector<NoteDelivery>> noteDeliveries(const std::string& id,
+                                                         int version) override;
+  fhir::Outcome writeResources(
+      const std::function<fhir::Outcome(ResourceTransaction&)>& work) override;
 
   const std::filesystem::path& file() const { return file_; }
 

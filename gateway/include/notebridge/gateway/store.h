@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -92,6 +93,71 @@ struct WriteResult {
   bool matchedExisting = false;
 };
 
+// One stored version of a note (table `notes`, migration 4). `noteJson` is the canonical note
+// JSON (mappers::writeNote, compact); `contentHash` its SHA-256 hex; `bundleJson` the mapped
+// FHIR Bundle (empty for a draft, which is never mapped).
+struct NoteRecord {
+  std::string id;
+  int version = 0;
+  std::string clientId;
+  std::string status;  // the note's status: draft, signed, amended, entered-in-error
+  std::string source;  // "internal" (POST /notes) or "inbound" (FHIR API)
+  std::string contentHash;
+  std::string noteJson;
+  std::string bundleJson;
+  std::string receivedAt;  // instant, UTC, set by the store
+};
+
+// A note's delivery to one destination, as the outbox has it.
+struct NoteDelivery {
+  std::int64_t id = 0;  // outbox row id
+  std::string destination;
+  std::string state;  // pending | in-flight | delivered | dead-letter | held
+};
+
+// A note with everything that is stored with it, written in one transaction.
+struct NoteWrite {
+  NoteRecord note;  // receivedAt is set by the store
+  // The note's FHIR resources, written as versions with their search index (ifNoneExist is
+  // not used here: the mapper's deterministic ids make a rewrite an update).
+  std::vector<ResourceWrite> resources;
+  // One outbox row (state pending, due now) per destination.
+  std::vector<std::string> destinations;
+};
+
+struct NoteWriteResult {
+  NoteRecord note;       // as stored (the earlier row when this was a replay)
+  bool created = false;  // false: the same (id, version, content) was stored before
+  std::vector<NoteDelivery> deliveries;
+};
+
+// GET /notes filters; every set field must match. Newest first by (receivedAt, id, version).
+struct NoteQuery {
+  std::string clientId;
+  std::string since;  // receivedAt >= since (instant text)
+  std::string status;
+  std::string source;
+  int count = 20;
+  // Keyset paging: the cursor of the last note of the previous page (NotePage::nextCursor).
+  std::string after;
+};
+
+struct NotePage {
+  std::vector<NoteRecord> notes;  // complete rows
+  std::string nextCursor;         // empty on the last page
+};
+
+// The writes of one transaction (Store::writeResources). Only valid inside `work`.
+class ResourceTransaction {
+ public:
+  virtual ~ResourceTransaction() = default;
+  // As Store::writeResource, inside the transaction.
+  virtual fhir::Result<WriteResult> write(const ResourceWrite& write) = 0;
+  // Ids of current resources of `type` matching every criterion (conditional create).
+  virtual fhir::Result<std::vector<std::string>> matchingIds(
+      const std::string& type, const std::vector<SearchCriterion>& criteria, int limit) = 0;
+};
+
 // Where the gateway keeps everything it has accepted. Two implementations are planned:
 // SqliteStore (the embedded default) and a PostgreSQL one for several instances sharing a
 // database; callers depend only on this interface. Implementations are thread-safe and catch
@@ -126,6 +192,27 @@ class Store {
                                                              const std::string& id, int count) = 0;
   // Current, non-deleted resources matching every criterion.
   virtual fhir::Result<SearchPage> search(const SearchQuery& query) = 0;
+
+  // Notes
+
+  // Stores a note version, its FHIR resources and its outbox rows in ONE transaction.
+  // Idempotent on (id, version): when that row exists with the same contentHash nothing is
+  // written and the stored row comes back with created = false; a different hash fails with
+  // "conflict" (409). Concurrent identical writes give one row. A failing resource write rolls
+  // everything back and its issues come back.
+  virtual fhir::Result<NoteWriteResult> writeNote(const NoteWrite& write) = 0;
+  // A note version (version empty: the highest); "not-found" when absent.
+  virtual fhir::Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) = 0;
+  // Notes matching the query, newest first, one page.
+  virtual fhir::Result<NotePage> listNotes(const NoteQuery& query) = 0;
+  // The outbox rows of a note version, oldest first.
+  virtual fhir::Result<std::vector<NoteDelivery>> noteDeliveries(const std::string& id,
+                                                                 int version) = 0;
+  // Runs several resource writes in one transaction (FHIR transaction Bundles): `work` calls
+  // the transaction's methods in order; when it returns an outcome with errors everything is
+  // rolled back, otherwise committed. Writers are serialized as in writeResource.
+  virtual fhir::Outcome writeResources(
+      const std::function<fhir::Outcome(ResourceTransaction&)>& work) = 0;
 
   // Releases connections; later calls fail with an issue. Safe to call twice.
   virtual void close() = 0;

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "notebridge/fhir/definitions.h"
+#include "notebridge/fhir/element.h"
+#include "notebridge/gateway/gateway_config.h"
+#include "notebridge/gateway/note_routing.h"
+#include "notebridge/gateway/router.h"
+#include "notebridge/gateway/store.h"
+#include "notebridge/validation/validator.h"
+
+namespace notebridge::gateway {
+
+// Adds the internal notes API (API-key routes): POST /notes, GET /notes, GET /notes/{id},
+// GET /notes/{id}/versions/{v}, GET /notes/{id}/fhir. README "Internal API" documents it.
+void addNoteRoutes(Router& router, std::shared_ptr<Store> store,
+                   std::shared_ptr<const fhir::DefinitionRegistry> registry,
+                   std::shared_ptr<const validation::Validator> validator,
+                   std::shared_ptr<const NoteRouting> routing, const GatewayConfig& config);
+
+// Inbound FHIR (a DocumentReference, or a Bundle holding one) turned into a stored note with
+// source "inbound" (mappers::fhirToNote). Re-sending the same content stores nothing new; a
+// changed document under the same note id and version is stored as the next version. The
+// mapping's warnings are stored with the note and returned (the caller adds them to its
+// answer); errors say why no note could be stored. Thread-safe.
+fhir::Outcome storeInboundNote(Store& store, const fhir::Element& root);
+
+// Replaces every Reference.reference (and the Bundle-internal urn:uuid URIs) found in `tree`
+// that is a key of `targets` with its value. Used for fullUrl resolution.
+void rewriteReferences(fhir::Element& tree, const std::map<std::string, std::string>& targets);
+
+// Stamps Resource.id, meta.versionId and meta.lastUpdated (from fhir_routes.cpp).
+void stampVersion(fhir::Element& resource, const ResourceVersion& version);
+
+}  // namespace notebridge::gateway

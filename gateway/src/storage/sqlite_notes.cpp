@@ -1,0 +1,241 @@
+// SqliteStore's notes: the note rows of migration 4, written with their FHIR resources and
+// outbox rows in one transaction.
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+
+#include <charconv>
+#include <mutex>
+
+#include "notebridge/gateway/sqlite_store.h"
+#include "storage/sqlite_session.h"
+
+using namespace Poco::Data::Keywords;
+
+namespace notebridge::gateway {
+
+using fhir::Result;
+using fhir::Severity;
+
+namespace {
+
+constexpr const char* kNoteColumns =
+    "id, version, client_id, status, source, content_hash, note_json, bundle_json, received_at";
+
+std::vector<NoteRecord> readNotes(Poco::Data::Statement& select) {
+  Poco::Data::RecordSet rows(select);
+  std::vector<NoteRecord> out;
+  for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+    NoteRecord n;
+    n.id = rows[0].convert<std::string>();
+    n.version = rows[1].convert<int>();
+    n.clientId = rows[2].convert<std::string>();
+    n.status = rows[3].convert<std::string>();
+    n.source = rows[4].convert<std::string>();
+    n.contentHash = rows[5].convert<std::string>();
+    n.noteJson = rows[6].convert<std::string>();
+    n.bundleJson = rows[7].convert<std::string>();
+    n.receivedAt = rows[8].convert<std::string>();
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::vector<NoteRecord> selectNote(Poco::Data::Session& session, const std::string& id,
+                                   std::optional<int> version) {
+  std::string key = id;
+  Poco::Data::Statement select(session);
+  if (version) {
+    int v = *version;
+    select << std::string("SELECT ") + kNoteColumns + " FROM notes WHERE id = ? AND version = ?",
+        use(key), use(v), now;
+  } else {
+    select << std::string("SELECT ") + kNoteColumns +
+                  " FROM notes WHERE id = ? ORDER BY version DESC LIMIT 1",
+        use(key), now;
+  }
+  return readNotes(select);
+}
+
+std::vector<NoteDelivery> selectDeliveries(Poco::Data::Session& session, const std::string& id,
+                                           int version) {
+  std::string key = id;
+  int v = version;
+  Poco::Data::Statement select(session);
+  select << "SELECT id, destination, state FROM outbox WHERE note_id = ? AND note_version = ? "
+            "ORDER BY id",
+      use(key), use(v), now;
+  Poco::Data::RecordSet rows(select);
+  std::vector<NoteDelivery> out;
+  for (bool more = rows.moveFirst(); more; more = rows.moveNext()) {
+    out.push_back({rows[0].convert<std::int64_t>(), rows[1].convert<std::string>(),
+                   rows[2].convert<std::string>()});
+  }
+  return out;
+}
+
+// The cursor is the sort key of the last row shown: receivedAt, version and id, joined by
+// '|' (the id last, since it may contain anything).
+std::string cursorFor(const NoteRecord& note) {
+  return note.receivedAt + "|" + std::to_string(note.version) + "|" + note.id;
+}
+
+struct Cursor {
+  std::string receivedAt;
+  int version = 0;
+  std::string id;
+};
+
+std::optional<Cursor> parseCursor(const std::string& text) {
+  const std::size_t first = text.find('|');
+  if (first == std::string::npos) return std::nullopt;
+  const std::size_t second = text.find('|', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  Cursor cursor;
+  cursor.receivedAt = text.substr(0, first);
+  const char* begin = text.data() + first + 1;
+  const char* end = text.data() + second;
+  auto [ptr, ec] = std::from_chars(begin, end, cursor.version);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  cursor.id = text.substr(second + 1);
+  return cursor;
+}
+
+}  // namespace
+
+Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
+  NoteWriteResult result;
+  bool ok = false;
+  std::lock_guard writer(writeMutex_);
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
+    // IMMEDIATE: the existence check and the insert see the same database, so parallel
+    // identical posts give one row.
+    session << "BEGIN IMMEDIATE", now;
+    try {
+      std::vector<NoteRecord> existing = selectNote(session, write.note.id, write.note.version);
+      if (!existing.empty()) {
+        session << "ROLLBACK", now;
+        if (existing.front().contentHash != write.note.contentHash) {
+          issues.add(Severity::kError, "conflict",
+                     "note " + write.note.id + " version " + std::to_string(write.note.version) +
+                         " exists with different content; send a new version");
+          return;
+        }
+        result.note = std::move(existing.front());
+        result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
+        ok = true;
+        return;
+      }
+      for (const ResourceWrite& resource : write.resources) {
+        if (!sqlite::writeInTransaction(session, resource, issues)) {
+          session << "ROLLBACK", now;
+          return;
+        }
+      }
+      NoteRecord note = write.note;
+      note.receivedAt = sqlite::nowInstant();
+      session << "INSERT INTO notes (id, version, client_id, status, source, content_hash, "
+                 "note_json, bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          use(note.id), use(note.version), use(note.clientId), use(note.status), use(note.source),
+          use(note.contentHash), use(note.noteJson), use(note.bundleJson), use(note.receivedAt),
+          now;
+      for (const std::string& destination : write.destinations) {
+        std::string name = destination;
+        session << "INSERT INTO outbox (note_id, note_version, destination, state, "
+                   "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+            use(note.id), use(note.version), use(name), use(note.receivedAt), use(note.receivedAt),
+            use(note.receivedAt), now;
+      }
+      result.deliveries = selectDeliveries(session, note.id, note.version);
+      session << "COMMIT", now;
+      result.note = std::move(note);
+      result.created = true;
+      ok = true;
+    } catch (...) {
+      sqlite::rollbackQuietly(session);
+      throw;
+    }
+  });
+  if (outcome.hasErrors() || !ok) return Result<NoteWriteResult>(std::move(outcome));
+  return result;
+}
+
+Result<NoteRecord> SqliteStore::readNote(const std::string& id, std::optional<int> version) {
+  std::vector<NoteRecord> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    found = selectNote(session, id, version);
+  });
+  if (outcome.hasErrors()) return Result<NoteRecord>(std::move(outcome));
+  if (found.empty()) {
+    return Result<NoteRecord>::failure(
+        Severity::kError, "not-found",
+        "note " + id + (version ? " version " + std::to_string(*version) : "") + " is not known");
+  }
+  return std::move(found.front());
+}
+
+Result<NotePage> SqliteStore::listNotes(const NoteQuery& query) {
+  std::optional<Cursor> cursor;
+  if (!query.after.empty()) {
+    cursor = parseCursor(query.after);
+    if (!cursor) {
+      return Result<NotePage>::failure(Severity::kError, "invalid",
+                                       "the paging cursor is not one this server gave out");
+    }
+  }
+  NotePage page;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    std::string sql = std::string("SELECT ") + kNoteColumns + " FROM notes WHERE 1 = 1";
+    std::vector<std::string> texts;
+    if (!query.clientId.empty()) {
+      sql += " AND client_id = ?";
+      texts.push_back(query.clientId);
+    }
+    if (!query.since.empty()) {
+      sql += " AND received_at >= ?";
+      texts.push_back(query.since);
+    }
+    if (!query.status.empty()) {
+      sql += " AND status = ?";
+      texts.push_back(query.status);
+    }
+    if (!query.source.empty()) {
+      sql += " AND source = ?";
+      texts.push_back(query.source);
+    }
+    if (cursor) {
+      // Keyset paging on the sort order below: rows strictly after the cursor.
+      sql +=
+          " AND (received_at < ? OR (received_at = ? AND (version < ? OR (version = ? AND "
+          "id < ?))))";
+    }
+    const int limit = std::max(1, query.count);
+    sql += " ORDER BY received_at DESC, version DESC, id DESC LIMIT " + std::to_string(limit + 1);
+    Poco::Data::Statement select(session);
+    select << sql;
+    for (std::string& text : texts) select, use(text);
+    int version = cursor ? cursor->version : 0;
+    if (cursor) {
+      select, use(cursor->receivedAt), use(cursor->receivedAt), use(version), use(version),
+          use(cursor->id);
+    }
+    select.execute();
+    page.notes = readNotes(select);
+    if (static_cast<int>(page.notes.size()) > limit) {
+      page.notes.resize(static_cast<std::size_t>(limit));
+      page.nextCursor = cursorFor(page.notes.back());
+    }
+  });
+  if (outcome.hasErrors()) return Result<NotePage>(std::move(outcome));
+  return page;
+}
+
+Result<std::vector<NoteDelivery>> SqliteStore::noteDeliveries(const std::string& id, int version) {
+  std::vector<NoteDelivery> found;
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    found = selectDeliveries(session, id, version);
+  });
+  if (outcome.hasErrors()) return Result<std::vector<NoteDelivery>>(std::move(outcome));
+  return found;
+}
+
+}  // namespace notebridge::gateway
