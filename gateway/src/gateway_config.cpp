@@ -47,6 +47,75 @@ const std::vector<ConfigKey>& configKeys() {
       {"tls.caFile", "(none)", "PEM CA certificates that client certificates must chain to."},
       {"tls.requireClientCertificate", "false",
        "Mutual TLS: refuse clients without a valid certificate."},
+      {"delivery.lease_seconds", "120",
+       "How long a claimed delivery stays reserved; after a crash it is claimable again once "
+       "this passes. Must exceed every destination's connect + request timeout (5 to 86400)."},
+      {"delivery.poll_ms", "200",
+       "How often idle delivery workers look for due rows (10 to 60000)."},
+      {"delivery.batch", "16", "Deliveries a worker claims per transaction (1 to 1000)."},
+      {"destinations.<name>.kind", "(required)",
+       "ehr, payer, practice or webhook. <name>: letters, digits, '-' and '_'."},
+      {"destinations.<name>.base_url", "(required)",
+       "The receiver's FHIR base URL (http:// or https://)."},
+      {"destinations.<name>.format", "json", "Body format sent: json or xml."},
+      {"destinations.<name>.interaction", "transaction",
+       "transaction (POST the Bundle), put (PUT Type/id per resource, deterministic ids), "
+       "conditional-create (POST Type with If-None-Exist, in reference order) or "
+       "submit-attachment (Da Vinci CDex $submit-attachment)."},
+      {"destinations.<name>.auth", "none",
+       "none, bearer-file (token_file), smart-backend (SMART Backend Services) or mtls "
+       "(client_cert_file + client_key_file)."},
+      {"destinations.<name>.token_file", "(none)",
+       "bearer-file: a file holding the bearer token (read at each use)."},
+      {"destinations.<name>.client_id", "(none)", "smart-backend: the registered client id."},
+      {"destinations.<name>.token_url", "(discovered)",
+       "smart-backend: the token endpoint; when absent, read from "
+       "{base_url}/.well-known/smart-configuration."},
+      {"destinations.<name>.private_key_file", "(none)",
+       "smart-backend: PEM private key signing the client assertion (RSA or P-384)."},
+      {"destinations.<name>.key_id", "(none)", "smart-backend: the kid of the registered key."},
+      {"destinations.<name>.alg", "RS384", "smart-backend: RS384 or ES384."},
+      {"destinations.<name>.scope", "(none)",
+       "smart-backend: requested system scopes, space-separated (required)."},
+      {"destinations.<name>.client_cert_file", "(none)",
+       "PEM client certificate presented to the receiver (mutual TLS)."},
+      {"destinations.<name>.client_key_file", "(none)", "PEM private key of client_cert_file."},
+      {"destinations.<name>.ca_file", "(system CAs)",
+       "PEM CA certificates the receiver's certificate must chain to."},
+      {"destinations.<name>.insecure_skip_verify", "false",
+       "true turns off certificate and host name verification (a warning at every start)."},
+      {"destinations.<name>.profiles", "(none)",
+       "Comma-separated profile canonical URLs; each outbound resource of the profile's type is "
+       "validated against it before sending (failures go to dead-letter)."},
+      {"destinations.<name>.rules.single_content", "false",
+       "DocumentReference: send only the first content entry."},
+      {"destinations.<name>.rules.require_charset", "false",
+       "DocumentReference: text and XML content types get ;charset=utf-8."},
+      {"destinations.<name>.rules.require_period_end", "false",
+       "DocumentReference: context.period.end required (filled from period.start or date)."},
+      {"destinations.<name>.rules.require_time_on_dates", "false",
+       "DocumentReference: every dateTime must carry a time (date-only values are refused)."},
+      {"destinations.<name>.connect_timeout_seconds", "5", "Connection timeout (1 to 300)."},
+      {"destinations.<name>.timeout_seconds", "30", "Send and receive timeout (1 to 3600)."},
+      {"destinations.<name>.retry.max_attempts", "10", "Attempts before dead-letter (1 to 1000)."},
+      {"destinations.<name>.retry.base_backoff_ms", "1000",
+       "First backoff, doubled per attempt, with jitter (1 to 3600000)."},
+      {"destinations.<name>.retry.max_backoff_seconds", "300", "Backoff cap (1 to 86400)."},
+      {"destinations.<name>.retry.max_retry_after_seconds", "3600",
+       "A longer Retry-After from the receiver is capped here (1 to 86400)."},
+      {"destinations.<name>.concurrency", "2", "Deliveries in flight at once (1 to 64)."},
+      {"destinations.<name>.breaker.failures", "5",
+       "Consecutive failed attempts that open the circuit (1 to 10000)."},
+      {"destinations.<name>.breaker.open_seconds", "30",
+       "How long an open circuit waits before one trial delivery (1 to 86400)."},
+      {"destinations.<name>.route.default", "true",
+       "true: every routable note goes here; false: only notes naming it in POST /notes."},
+      {"destinations.<name>.route.statuses", "signed,amended,entered-in-error",
+       "Note statuses sent (draft is never allowed)."},
+      {"destinations.<name>.route.clients", "(all)", "Comma-separated client ids sent."},
+      {"destinations.<name>.route.allow_sensitive", "false",
+       "Psychotherapy notes and substance-use content may go here when the note carries its "
+       "authorization; false refuses them."},
   };
   return kKeys;
 }
@@ -162,7 +231,187 @@ void listKeys(const Poco::Util::AbstractConfiguration& config, const std::string
   }
 }
 
+// "destinations.ehr1.kind" -> "destinations.<name>.kind": how configKeys() spells it.
+std::string keyPattern(const std::string& key) {
+  static constexpr std::string_view kPrefix = "destinations.";
+  if (key.rfind(kPrefix, 0) != 0) return key;
+  const std::size_t dot = key.find('.', kPrefix.size());
+  if (dot == std::string::npos) return key;
+  return std::string(kPrefix) + "<name>" + key.substr(dot);
+}
+
+template <typename Enum, std::size_t N>
+void choice(Reader& reader, const std::string& key,
+            const std::array<std::pair<std::string_view, Enum>, N>& options, Enum& out) {
+  std::string text;
+  reader.string(key, text);
+  if (text.empty()) return;
+  std::string spelled;
+  for (const auto& [name, value] : options) {
+    if (name == text) {
+      out = value;
+      return;
+    }
+    spelled += (spelled.empty() ? "" : ", ") + std::string(name);
+  }
+  reader.problem(key, "'" + text + "' is not one of " + spelled);
+}
+
+void readDestination(const Poco::Util::AbstractConfiguration& config, Reader& reader,
+                     const std::string& name, DestinationConfig& d) {
+  const std::string p = "destinations." + name + ".";
+  d.name = name;
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789-_") != std::string::npos) {
+    reader.problem("destinations." + name, "a destination name has only letters, digits, - and _");
+  }
+  if (!config.hasProperty(p + "kind")) reader.problem(p + "kind", "is required");
+  choice<DestinationKind, 4>(reader, p + "kind",
+                             {{{"ehr", DestinationKind::kEhr},
+                               {"payer", DestinationKind::kPayer},
+                               {"practice", DestinationKind::kPractice},
+                               {"webhook", DestinationKind::kWebhook}}},
+                             d.kind);
+  reader.string(p + "base_url", d.baseUrl);
+  if (!config.hasProperty(p + "base_url")) {
+    reader.problem(p + "base_url", "is required");
+  } else if (d.baseUrl.rfind("http://", 0) != 0 && d.baseUrl.rfind("https://", 0) != 0) {
+    reader.problem(p + "base_url", "'" + d.baseUrl + "' is not an http:// or https:// URL");
+  }
+  while (!d.baseUrl.empty() && d.baseUrl.back() == '/') d.baseUrl.pop_back();
+  choice<DestinationFormat, 2>(
+      reader, p + "format",
+      {{{"json", DestinationFormat::kJson}, {"xml", DestinationFormat::kXml}}}, d.format);
+  choice<DeliveryInteraction, 4>(reader, p + "interaction",
+                                 {{{"transaction", DeliveryInteraction::kTransaction},
+                                   {"put", DeliveryInteraction::kPut},
+                                   {"conditional-create", DeliveryInteraction::kConditionalCreate},
+                                   {"submit-attachment", DeliveryInteraction::kSubmitAttachment}}},
+                                 d.interaction);
+  choice<DestinationAuth, 4>(reader, p + "auth",
+                             {{{"none", DestinationAuth::kNone},
+                               {"bearer-file", DestinationAuth::kBearerFile},
+                               {"smart-backend", DestinationAuth::kSmartBackend},
+                               {"mtls", DestinationAuth::kMtls}}},
+                             d.auth);
+  reader.path(p + "token_file", d.tokenFile);
+  reader.string(p + "client_id", d.clientId);
+  reader.string(p + "token_url", d.tokenUrl);
+  reader.path(p + "private_key_file", d.privateKeyFile);
+  reader.string(p + "key_id", d.keyId);
+  reader.string(p + "alg", d.alg);
+  if (d.alg != "RS384" && d.alg != "ES384") {
+    reader.problem(p + "alg", "'" + d.alg + "' is not one of RS384, ES384");
+  }
+  reader.string(p + "scope", d.scope);
+  reader.path(p + "client_cert_file", d.clientCertFile);
+  reader.path(p + "client_key_file", d.clientKeyFile);
+  reader.path(p + "ca_file", d.caFile);
+  reader.boolean(p + "insecure_skip_verify", d.insecureSkipVerify);
+  reader.list(p + "profiles", d.profiles);
+  reader.boolean(p + "rules.single_content", d.rules.singleContent);
+  reader.boolean(p + "rules.require_charset", d.rules.requireCharset);
+  reader.boolean(p + "rules.require_period_end", d.rules.requirePeriodEnd);
+  reader.boolean(p + "rules.require_time_on_dates", d.rules.requireTimeOnDates);
+  reader.integer(p + "connect_timeout_seconds", 1, 300, d.connectTimeoutSeconds);
+  reader.integer(p + "timeout_seconds", 1, 3600, d.timeoutSeconds);
+  reader.integer(p + "retry.max_attempts", 1, 1000, d.retry.maxAttempts);
+  int baseMs = static_cast<int>(d.retry.baseBackoff.count());
+  reader.integer(p + "retry.base_backoff_ms", 1, 3600000, baseMs);
+  d.retry.baseBackoff = std::chrono::milliseconds(baseMs);
+  int maxSeconds = 300;
+  reader.integer(p + "retry.max_backoff_seconds", 1, 86400, maxSeconds);
+  d.retry.maxBackoff = std::chrono::seconds(maxSeconds);
+  int retryAfterSeconds = 3600;
+  reader.integer(p + "retry.max_retry_after_seconds", 1, 86400, retryAfterSeconds);
+  d.retry.maxRetryAfter = std::chrono::seconds(retryAfterSeconds);
+  reader.integer(p + "concurrency", 1, 64, d.concurrency);
+  reader.integer(p + "breaker.failures", 1, 10000, d.breakerFailures);
+  reader.integer(p + "breaker.open_seconds", 1, 86400, d.breakerOpenSeconds);
+  reader.boolean(p + "route.default", d.routing.byDefault);
+  reader.list(p + "route.statuses", d.routing.statuses);
+  for (const std::string& status : d.routing.statuses) {
+    if (status == "draft") {
+      reader.problem(p + "route.statuses", "drafts never leave the gateway");
+    } else if (status != "signed" && status != "amended" && status != "entered-in-error") {
+      reader.problem(p + "route.statuses",
+                     "'" + status + "' is not one of signed, amended, entered-in-error");
+    }
+  }
+  reader.list(p + "route.clients", d.routing.clients);
+  reader.boolean(p + "route.allow_sensitive", d.routing.allowSensitive);
+
+  // What each authentication mode needs, all reported together.
+  const auto need = [&](bool present, const std::string& key, const char* why) {
+    if (!present) reader.problem(p + key, std::string("is required ") + why);
+  };
+  if (d.auth == DestinationAuth::kBearerFile) {
+    need(!d.tokenFile.empty(), "token_file", "with auth = bearer-file");
+  }
+  if (d.auth == DestinationAuth::kSmartBackend) {
+    need(!d.clientId.empty(), "client_id", "with auth = smart-backend");
+    need(!d.privateKeyFile.empty(), "private_key_file", "with auth = smart-backend");
+    need(!d.scope.empty(), "scope", "with auth = smart-backend");
+  }
+  if (d.auth == DestinationAuth::kMtls) {
+    need(!d.clientCertFile.empty(), "client_cert_file", "with auth = mtls");
+  }
+  if (d.clientCertFile.empty() != d.clientKeyFile.empty()) {
+    reader.problem(p + "client_cert_file", "client_cert_file and client_key_file go together");
+  }
+  if (d.baseUrl.rfind("http://", 0) == 0 &&
+      (!d.clientCertFile.empty() || !d.caFile.empty() || d.insecureSkipVerify)) {
+    reader.problem(p + "base_url", "TLS settings need an https:// base_url");
+  }
+  for (const auto& [key, file] :
+       {std::pair<std::string, const std::filesystem::path*>{"token_file", &d.tokenFile},
+        {"private_key_file", &d.privateKeyFile},
+        {"client_cert_file", &d.clientCertFile},
+        {"client_key_file", &d.clientKeyFile},
+        {"ca_file", &d.caFile}}) {
+    if (!file->empty() && !std::filesystem::is_regular_file(*file)) {
+      reader.problem(p + key, file->string() + " is not a readable file");
+    }
+  }
+}
+
+void readDestinations(const Poco::Util::AbstractConfiguration& config, Reader& reader,
+                      GatewayConfig& out) {
+  Poco::Util::AbstractConfiguration::Keys names;
+  config.keys("destinations", names);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    DestinationConfig d;
+    readDestination(config, reader, name, d);
+    if (d.connectTimeoutSeconds + d.timeoutSeconds >= out.deliveryLeaseSeconds) {
+      reader.problem("destinations." + name + ".timeout_seconds",
+                     "connect_timeout_seconds + timeout_seconds must stay below "
+                     "delivery.lease_seconds (" +
+                         std::to_string(out.deliveryLeaseSeconds) + ")");
+    }
+    out.destinations.push_back(std::move(d));
+  }
+}
+
 }  // namespace
+
+std::string_view toString(DestinationKind value) {
+  static constexpr std::array<std::string_view, 4> kNames = {"ehr", "payer", "practice", "webhook"};
+  return kNames[static_cast<std::size_t>(value)];
+}
+std::string_view toString(DeliveryInteraction value) {
+  static constexpr std::array<std::string_view, 4> kNames = {
+      "transaction", "put", "conditional-create", "submit-attachment"};
+  return kNames[static_cast<std::size_t>(value)];
+}
+std::string_view toString(DestinationAuth value) {
+  static constexpr std::array<std::string_view, 4> kNames = {"none", "bearer-file", "smart-backend",
+                                                             "mtls"};
+  return kNames[static_cast<std::size_t>(value)];
+}
+std::string_view toString(DestinationFormat value) {
+  return value == DestinationFormat::kJson ? "json" : "xml";
+}
 
 Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration& config) {
   GatewayConfig out;
@@ -173,8 +422,9 @@ Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration&
   listKeys(config, "", present);
   for (const std::string& key : present) {
     const auto& known = configKeys();
+    const std::string pattern = keyPattern(key);
     if (std::none_of(known.begin(), known.end(),
-                     [&](const ConfigKey& k) { return k.key == key; })) {
+                     [&](const ConfigKey& k) { return k.key == pattern; })) {
       reader.problem(key, "unknown key");
     }
   }
@@ -254,6 +504,11 @@ Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration&
       reader.problem("auth.jwt.keyFiles", file.string() + " is not a readable file");
     }
   }
+
+  reader.integer("delivery.lease_seconds", 5, 86400, out.deliveryLeaseSeconds);
+  reader.integer("delivery.poll_ms", 10, 60000, out.deliveryPollMs);
+  reader.integer("delivery.batch", 1, 1000, out.deliveryBatch);
+  readDestinations(config, reader, out);
 
   if (reader.outcome().hasErrors()) return Result<GatewayConfig>(std::move(reader.outcome()));
   return Result<GatewayConfig>(std::move(out), std::move(reader.outcome()));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "notebridge/fhir/outcome.h"
+#include "notebridge/gateway/destination_config.h"
 
 namespace Poco::Util {
 class AbstractConfiguration;
@@ -65,6 +66,25 @@ struct GatewayConfig {
   std::filesystem::path tlsCaFile;
   // tls.requireClientCertificate: mutual TLS; needs tls.caFile.
   bool tlsRequireClientCertificate = false;
+
+  // destinations.<name>.*: where accepted notes are forwarded (see DestinationConfig), in
+  // name order. None: notes are stored only.
+  std::vector<DestinationConfig> destinations;
+  // delivery.lease_seconds: how long a claimed delivery stays reserved for the worker that
+  // claimed it; after a crash the row is claimable again once this has passed. Must exceed
+  // every destination's connect + request timeout.
+  int deliveryLeaseSeconds = 120;
+  // delivery.poll_ms: how often idle workers look for due deliveries.
+  int deliveryPollMs = 200;
+  // delivery.batch: deliveries a worker claims per transaction.
+  int deliveryBatch = 16;
+
+  // The destination with this name, or null.
+  const DestinationConfig* destination(std::string_view name) const {
+    for (const auto& d : destinations)
+      if (d.name == name) return &d;
+    return nullptr;
+  }
 
   bool tlsEnabled() const { return !tlsCertificateFile.empty(); }
 
