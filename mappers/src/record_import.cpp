@@ -48,7 +48,7 @@ class Importer {
       auto note = fhirToNote(root_);
       if (!note) return fhir::Result<ImportedRecord>(note.outcome());
       record.client = note->client;
-      record.notes.push_back({*note, keyOf(root_, {}), note.outcome()});
+      record.notes.push_back({*note, keyOf(root_, {}), note.outcome(), {}});
       return fhir::Result<ImportedRecord>(std::move(record));
     }
     if (root_.type() != "Bundle") {
@@ -87,8 +87,8 @@ class Importer {
         outcome.append(noteOutcome);
         continue;
       }
-      record.notes.push_back(
-          {std::move(note).value(), keyOf(*r, entries_[i].fullUrl), std::move(noteOutcome)});
+      record.notes.push_back({std::move(note).value(), keyOf(*r, entries_[i].fullUrl),
+                              std::move(noteOutcome), entries_[i].fullUrl});
     }
     if (record.notes.empty()) {
       outcome.add(Severity::kError, "not-found", "no note could be read from the Bundle",

@@ -18,6 +18,8 @@ struct ImportedNote {
   std::string key;
   // What fhirToNote reported for this note (paths inside the received Bundle).
   fhir::Outcome outcome;
+  // Bundle.entry.fullUrl of the note's DocumentReference (empty for a bare DocumentReference).
+  std::string documentFullUrl;
 };
 
 // A client record received from elsewhere (a transfer document, or any Bundle of notes).
