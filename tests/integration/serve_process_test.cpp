@@ -95,6 +95,42 @@ BOOST_AUTO_TEST_CASE(sigterm_also_stops_cleanly) {
   BOOST_TEST(serve.log.find("stopped") != std::string::npos, serve.log);
 }
 
+// Everything POST /notes answered 201 for is found again after a restart of the process.
+BOOST_AUTO_TEST_CASE(a_restart_finds_every_stored_note) {
+  TempDir dir;
+  std::ofstream(dir / "gateway.properties")
+      << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
+  auto added = runNotebridge(
+      {"keys", "add", "restart-test", "--config", (dir / "gateway.properties").string()});
+  BOOST_REQUIRE(added.exitCode == 0);
+  const std::string key = added.out.substr(0, added.out.find('\n'));
+  const std::string fixture = readFile(testDataDir() / "mappers" / "soap.note.json");
+  std::vector<std::string> ids;
+  {
+    ServeProcess serve(dir);
+    BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
+    for (int i = 0; i < 5; ++i) {
+      std::string note = fixture;
+      const std::string id = "R-" + std::to_string(i);
+      note.replace(note.find("N-2025-0412"), 11, id);
+      auto posted =
+          httpRequest(serve.port, "POST", "/notes", note, {{"X-API-Key", key}}, "application/json");
+      BOOST_TEST(posted.status == 201);
+      ids.push_back(id);
+    }
+    BOOST_TEST(serve.stop(SIGTERM) == 0);
+    // Note text never reaches the log at the default level.
+    BOOST_TEST(serve.log.find("breathing exercise") == std::string::npos);
+  }
+  ServeProcess again(dir);
+  BOOST_REQUIRE_MESSAGE(again.port != 0, "the server did not restart:\n" << again.log);
+  for (const std::string& id : ids) {
+    BOOST_TEST(httpRequest(again.port, "GET", "/notes/" + id, {}, {{"X-API-Key", key}}).status ==
+               200);
+  }
+  BOOST_TEST(again.stop(SIGTERM) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(keys_command)

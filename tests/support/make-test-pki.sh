@@ -2,6 +2,7 @@
 # Makes throw-away keys and certificates for tests in DIR (never used outside tests):
 #   ca.pem/ca.key, server.pem/server.key (127.0.0.1 and localhost), client.pem/client.key
 #   (signed by ca), rogue-ca.pem, rogue-client.pem/.key (signed by another CA),
+#   rogue-server.pem/.key (a server certificate from the rogue CA),
 #   rsa.key/rsa.pub.pem and ec.key/ec.pub.pem (P-384) for JWTs, other-rsa.key (an unknown signer).
 set -euo pipefail
 dir=$1
@@ -25,3 +26,6 @@ q pkey -in ec.key -pubout -out ec.pub.pem
 q genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out other-rsa.key
 q genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.key
 q pkey -in p256.key -pubout -out p256.pub.pem
+# A server certificate from the rogue CA: what a client trusting only ca.pem must refuse.
+q req -newkey rsa:2048 -nodes -keyout rogue-server.key -out rogue-server.csr -subj "/CN=localhost"
+q x509 -req -in rogue-server.csr -CA rogue-ca.pem -CAkey rogue-ca.key -CAcreateserial -out rogue-server.pem -days 2 -extfile server.ext

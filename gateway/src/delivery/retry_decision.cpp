@@ -38,6 +38,8 @@ std::optional<milliseconds> parseRetryAfter(std::string_view value, Clock::time_
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
     return milliseconds(std::min<long long>(seconds, 10LL * 365 * 86400) * 1000);
   }
+  // Poco's parser is lenient (it reads "soon" as a date); HTTP dates always end in GMT.
+  if (value.size() < 20 || value.substr(value.size() - 3) != "GMT") return std::nullopt;
   Poco::DateTime date;
   int zone = 0;
   if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::HTTP_FORMAT, std::string(value), date,

@@ -1,0 +1,367 @@
+// The internal notes API over real HTTP (and HTTPS): POST /notes, reads, paging, idempotency,
+// concurrency, and inbound FHIR DocumentReferences becoming notes.
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+
+#include <boost/test/unit_test.hpp>
+#include <ctime>
+#include <future>
+#include <set>
+
+#include "http_client.h"
+#include "notebridge/gateway/api_keys.h"
+#include "notebridge/gateway/gateway_server.h"
+#include "notebridge/gateway/jwt.h"
+#include "notebridge/gateway/sqlite_store.h"
+#include "shared_registry.h"
+#include "temp_dir.h"
+#include "test_paths.h"
+#include "test_pki.h"
+
+using namespace notebridge::gateway;
+using notebridge::testing::HttpResult;
+using notebridge::testing::readFile;
+using notebridge::testing::TempDir;
+using notebridge::testing::testDataDir;
+using notebridge::testing::testPki;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+namespace {
+
+// Routes every note to "ehr-a" when asked for it; anything else is unknown.
+class OneDestination final : public NoteRouting {
+ public:
+  notebridge::fhir::Result<std::vector<std::string>> destinationsFor(
+      const notebridge::mappers::Note&, const std::vector<std::string>& requested) const override {
+    for (const std::string& name : requested) {
+      if (name != "ehr-a") {
+        return notebridge::fhir::Result<std::vector<std::string>>::failure(
+            notebridge::fhir::Severity::kError, "value", "unknown destination " + name,
+            "destination");
+      }
+    }
+    return requested;
+  }
+};
+
+struct NotesServer {
+  explicit NotesServer(bool tls = false) {
+    GatewayConfig config;
+    config.port = 0;
+    config.threads = 8;
+    config.dataDir = dir.path();
+    config.jwtKeyFiles = {testPki() / "rsa.pub.pem"};
+    if (tls) {
+      config.tlsCertificateFile = testPki() / "server.pem";
+      config.tlsPrivateKeyFile = testPki() / "server.key";
+    }
+    store = *SqliteStore::open(config.effectiveDatabasePath());
+    apiKey = createApiKey(*store, "notes test", "2026-01-01T00:00:00Z")->token;
+    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                             notebridge::testing::sharedValidator(),
+                                             std::make_shared<OneDestination>());
+    BOOST_REQUIRE(server->start().empty());
+    port = server->port();
+    auto token = signJwt("RS384", readFile(testPki() / "rsa.key"), "",
+                         R"({"sub":"test","exp":)" + std::to_string(std::time(nullptr) + 600) +
+                             R"(,"scope":"system/*.cruds"})");
+    bearer = "Bearer " + *token;
+  }
+  ~NotesServer() {
+    server->stop();
+    store->close();
+  }
+  HttpResult call(const std::string& method, const std::string& path, const std::string& body = {},
+                  std::map<std::string, std::string> headers = {}) {
+    headers["X-API-Key"] = apiKey;
+    return notebridge::testing::httpRequest(port, method, path, body, headers, "application/json");
+  }
+  HttpResult fhir(const std::string& method, const std::string& path, const std::string& body = {},
+                  std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = bearer;
+    return notebridge::testing::httpRequest(port, method, path, body, headers,
+                                            "application/fhir+json");
+  }
+
+  TempDir dir;
+  std::shared_ptr<SqliteStore> store;
+  std::unique_ptr<GatewayServer> server;
+  std::uint16_t port = 0;
+  std::string apiKey;
+  std::string bearer;
+};
+
+Object::Ptr json(const HttpResult& result) {
+  return Poco::JSON::Parser().parse(result.body).extract<Object::Ptr>();
+}
+
+std::string firstIssue(const HttpResult& result, const char* field) {
+  auto issue = json(result)->getArray("issue")->getObject(0);
+  if (std::string(field) == "expression")
+    return issue->getArray("expression")->getElement<std::string>(0);
+  return issue->getValue<std::string>(field);
+}
+
+void replaceOnce(std::string& text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "fixture lacks " << from);
+  text.replace(at, from.size(), to);
+}
+
+// The SOAP fixture (4 KB, two scores) under another note id, version and client.
+std::string soapNote(const std::string& id, int version = 1, const std::string& client = "C-1001") {
+  std::string note = readFile(testDataDir() / "mappers" / "soap.note.json");
+  replaceOnce(note, R"("noteId": "N-2025-0412")", R"("noteId": ")" + id + "\"");
+  replaceOnce(note, R"("version": 1,)", R"("version": )" + std::to_string(version) + ",");
+  replaceOnce(note, R"("id": "C-1001")", R"("id": ")" + client + "\"");
+  return note;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(notes_api)
+
+BOOST_AUTO_TEST_CASE(post_stores_the_note_its_fhir_and_its_deliveries) {
+  NotesServer s;
+  auto posted = s.call("POST", "/notes?destination=ehr-a", soapNote("N-1"));
+  BOOST_REQUIRE_MESSAGE(posted.status == 201, posted.body);
+  BOOST_TEST(posted.header("Location") == "/notes/N-1/versions/1");
+  auto answer = json(posted);
+  BOOST_TEST(answer->getValue<std::string>("id") == "N-1");
+  BOOST_TEST(answer->getValue<int>("version") == 1);
+  BOOST_TEST(answer->getValue<std::string>("status") == "signed");
+  auto refs = answer->getObject("fhir");
+  const std::string document = refs->getValue<std::string>("DocumentReference");
+  BOOST_TEST(document.rfind("DocumentReference/", 0) == 0u);
+  BOOST_TEST(refs->getArray("Observation")->size() == 2u);  // PHQ-9 and GAD-7
+  const std::string patient = refs->getValue<std::string>("Patient");
+  auto deliveries = answer->getArray("deliveries");
+  BOOST_REQUIRE(deliveries->size() == 1u);
+  BOOST_TEST(deliveries->getObject(0)->getValue<std::string>("destination") == "ehr-a");
+  BOOST_TEST(deliveries->getObject(0)->getValue<std::string>("state") == "pending");
+
+  // The resources are in the FHIR API, with the Bundle's urn:uuid references resolved.
+  auto read = s.fhir("GET", "/fhir/" + document);
+  BOOST_REQUIRE(read.status == 200);
+  BOOST_TEST(json(read)->getObject("subject")->getValue<std::string>("reference") == patient);
+  auto observations = s.fhir("GET", "/fhir/Observation?patient=" + patient);
+  BOOST_TEST(json(observations)->getValue<int>("total") == 2);
+
+  auto latest = s.call("GET", "/notes/N-1");
+  BOOST_REQUIRE(latest.status == 200);
+  auto note = json(latest);
+  BOOST_TEST(note->getValue<std::string>("source") == "internal");
+  BOOST_TEST(note->getObject("note")->getObject("client")->getValue<std::string>("id") == "C-1001");
+  BOOST_TEST(note->getObject("fhir")->getValue<std::string>("DocumentReference") == document);
+  BOOST_TEST(note->getArray("deliveries")->size() == 1u);
+  BOOST_TEST(s.call("GET", "/notes/N-1/versions/1").status == 200);
+  BOOST_TEST(s.call("GET", "/notes/N-1/versions/2").status == 404);
+  BOOST_TEST(s.call("GET", "/notes/N-1/versions/x").status == 404);
+  BOOST_TEST(s.call("GET", "/notes/unknown").status == 404);
+
+  auto bundle = s.call("GET", "/notes/N-1/fhir");
+  BOOST_REQUIRE(bundle.status == 200);
+  BOOST_TEST(json(bundle)->getValue<std::string>("type") == "transaction");
+  auto xml = s.call("GET", "/notes/N-1/fhir", {}, {{"Accept", "application/fhir+xml"}});
+  BOOST_TEST(xml.status == 200);
+  BOOST_TEST(xml.contentType.find("fhir+xml") != std::string::npos);
+  BOOST_TEST(xml.body.rfind("<Bundle xmlns=\"http://hl7.org/fhir\">", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_version_updates_the_same_resources) {
+  NotesServer s;
+  auto v1 = json(s.call("POST", "/notes", soapNote("N-2", 1)));
+  auto v2post = s.call("POST", "/notes", soapNote("N-2", 2));
+  BOOST_REQUIRE(v2post.status == 201);
+  auto v2 = json(v2post);
+  const std::string patient = v1->getObject("fhir")->getValue<std::string>("Patient");
+  BOOST_TEST(v2->getObject("fhir")->getValue<std::string>("Patient") == patient);
+  auto history = s.fhir("GET", "/fhir/" + patient + "/_history");
+  BOOST_TEST(json(history)->getValue<int>("total") == 2);  // two versions, one Patient
+  BOOST_TEST(json(s.fhir("GET", "/fhir/Patient"))->getValue<int>("total") == 1);
+  BOOST_TEST(json(s.call("GET", "/notes/N-2"))->getValue<int>("version") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(same_content_replays_and_different_content_conflicts) {
+  NotesServer s;
+  auto first = s.call("POST", "/notes", soapNote("N-3"));
+  BOOST_REQUIRE(first.status == 201);
+  auto again = s.call("POST", "/notes", soapNote("N-3"));
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(again.body == first.body);
+  BOOST_TEST(again.header("Location") == first.header("Location"));
+
+  std::string changed = soapNote("N-3");
+  replaceOnce(changed, "5-6 hours", "4 hours");
+  auto conflict = s.call("POST", "/notes", changed);
+  BOOST_TEST(conflict.status == 409);
+  BOOST_TEST(firstIssue(conflict, "code") == "conflict");
+  BOOST_TEST(json(s.call("GET", "/notes/N-3"))
+                 ->getObject("note")
+                 ->getObject("sections")
+                 ->getValue<std::string>("subjective")
+                 .find("5-6 hours") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_notes_are_refused_with_the_path) {
+  NotesServer s;
+  std::string unknown = soapNote("N-4");
+  replaceOnce(unknown, R"("format": "SOAP",)", R"("format": "SOAP", "mood": "ok",)");
+  auto refused = s.call("POST", "/notes", unknown);
+  BOOST_TEST(refused.status == 422);
+  BOOST_TEST(firstIssue(refused, "expression") == "mood");
+  BOOST_TEST(json(refused)->getValue<std::string>("resourceType") == "OperationOutcome");
+
+  BOOST_TEST(s.call("POST", "/notes", R"({"noteId": )").status == 400);
+
+  // A psychotherapy note without an authorization may not be mapped (45 CFR 164.508).
+  std::string psychotherapy = soapNote("N-5");
+  replaceOnce(psychotherapy, R"("format": "SOAP",)",
+              R"("format": "SOAP", "sensitivity": {"psychotherapyNote": true},)");
+  auto unmapped = s.call("POST", "/notes", psychotherapy);
+  BOOST_TEST(unmapped.status == 422);
+
+  auto nowhere = s.call("POST", "/notes?destination=ehr-b", soapNote("N-6"));
+  BOOST_TEST(nowhere.status == 422);
+  BOOST_TEST(firstIssue(nowhere, "expression") == "destination");
+  // Nothing of the refused notes was stored.
+  BOOST_TEST(json(s.call("GET", "/notes"))->getArray("notes")->size() == 0u);
+  BOOST_TEST(json(s.fhir("GET", "/fhir/DocumentReference"))->getValue<int>("total") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(drafts_are_stored_but_not_mapped_or_routed) {
+  NotesServer s;
+  std::string draft = soapNote("N-7");
+  replaceOnce(draft, R"("status": "signed")", R"("status": "draft")");
+  auto posted = s.call("POST", "/notes?destination=ehr-a", draft);
+  BOOST_REQUIRE_MESSAGE(posted.status == 201, posted.body);
+  BOOST_TEST(json(posted)->getArray("deliveries")->size() == 0u);
+  BOOST_TEST(json(posted)->getObject("fhir")->size() == 0u);
+  BOOST_TEST(json(s.call("GET", "/notes/N-7"))->getValue<std::string>("status") == "draft");
+  BOOST_TEST(s.call("GET", "/notes/N-7/fhir").status == 404);
+  BOOST_TEST(json(s.fhir("GET", "/fhir/DocumentReference"))->getValue<int>("total") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(notes_need_an_api_key) {
+  NotesServer s;
+  auto none = notebridge::testing::httpRequest(s.port, "POST", "/notes", soapNote("N-8"));
+  BOOST_TEST(none.status == 401);
+  auto wrong = notebridge::testing::httpRequest(s.port, "GET", "/notes", {},
+                                                {{"X-API-Key", "nb_000000000000_nope"}});
+  BOOST_TEST(wrong.status == 401);
+  auto jwt =
+      notebridge::testing::httpRequest(s.port, "GET", "/notes", {}, {{"Authorization", s.bearer}});
+  BOOST_TEST(jwt.status == 401);
+  // And FHIR routes refuse the API key.
+  BOOST_TEST(s.call("GET", "/fhir/DocumentReference").status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(list_filters_and_pages_with_a_cursor) {
+  NotesServer s;
+  for (int i = 0; i < 5; ++i) {
+    BOOST_REQUIRE(
+        s.call("POST", "/notes", soapNote("L-" + std::to_string(i), 1, i < 3 ? "C-A" : "C-B"))
+            .status == 201);
+  }
+  std::string draft = soapNote("L-draft", 1, "C-A");
+  replaceOnce(draft, R"("status": "signed")", R"("status": "draft")");
+  BOOST_REQUIRE(s.call("POST", "/notes", draft).status == 201);
+
+  std::set<std::string> seen;
+  std::string next = "/notes?client=C-A&_count=2";
+  int pages = 0;
+  while (!next.empty()) {
+    auto page = s.call("GET", next);
+    BOOST_REQUIRE_MESSAGE(page.status == 200, page.body);
+    auto body = json(page);
+    auto notes = body->getArray("notes");
+    BOOST_TEST(notes->size() <= 2u);
+    for (std::size_t i = 0; i < notes->size(); ++i) {
+      BOOST_TEST(notes->getObject(i)->getValue<std::string>("clientId") == "C-A");
+      seen.insert(notes->getObject(i)->getValue<std::string>("id"));
+    }
+    next = body->has("next") ? body->getValue<std::string>("next") : "";
+    BOOST_REQUIRE(++pages < 10);
+  }
+  BOOST_TEST(pages == 2);
+  BOOST_TEST(seen == (std::set<std::string>{"L-0", "L-1", "L-2", "L-draft"}));
+
+  auto drafts = json(s.call("GET", "/notes?status=draft"))->getArray("notes");
+  BOOST_REQUIRE(drafts->size() == 1u);
+  BOOST_TEST(drafts->getObject(0)->getValue<std::string>("id") == "L-draft");
+  BOOST_TEST(json(s.call("GET", "/notes?since=2999-01-01"))->getArray("notes")->size() == 0u);
+  BOOST_TEST(json(s.call("GET", "/notes?since=2000-01-01"))->getArray("notes")->size() == 6u);
+  BOOST_TEST(s.call("GET", "/notes?colour=red").status == 400);
+  BOOST_TEST(s.call("GET", "/notes?cursor=garbage").status == 400);
+  BOOST_TEST(s.call("GET", "/notes?_count=0").status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(parallel_identical_posts_store_one_note) {
+  NotesServer s;
+  const std::string note = soapNote("P-1");
+  std::vector<std::future<int>> posts;
+  for (int i = 0; i < 8; ++i) {
+    posts.push_back(std::async(std::launch::async, [&] {
+      return notebridge::testing::httpRequest(s.port, "POST", "/notes?destination=ehr-a", note,
+                                              {{"X-API-Key", s.apiKey}}, "application/json")
+          .status;
+    }));
+  }
+  std::multiset<int> statuses;
+  for (auto& post : posts) statuses.insert(post.get());
+  BOOST_TEST(statuses.count(201) == 1u);
+  BOOST_TEST(statuses.count(200) == 7u);
+  BOOST_TEST(json(s.call("GET", "/notes"))->getArray("notes")->size() == 1u);
+  auto deliveries = s.store->noteDeliveries("P-1", 1);
+  BOOST_TEST(deliveries->size() == 1u);
+  BOOST_TEST(json(s.fhir("GET", "/fhir/DocumentReference"))->getValue<int>("total") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_inbound_document_reference_becomes_one_note) {
+  NotesServer s;
+  const std::string document = readFile(testDataDir() / "mappers" / "foreign-birp.fhir.json");
+  auto created =
+      s.fhir("POST", "/fhir/DocumentReference", document, {{"Prefer", "return=OperationOutcome"}});
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.body);
+  BOOST_TEST(created.body.find("source inbound") != std::string::npos);
+
+  auto inbound = json(s.call("GET", "/notes?source=inbound"))->getArray("notes");
+  BOOST_REQUIRE(inbound->size() == 1u);
+  auto note = inbound->getObject(0);
+  BOOST_TEST(note->getValue<std::string>("source") == "inbound");
+  BOOST_TEST(note->getObject("note")->getValue<std::string>("format") == "BIRP");
+  const std::string id = note->getValue<std::string>("id");
+
+  // Posting the same document again creates a second FHIR resource but not a second note.
+  BOOST_TEST(s.fhir("POST", "/fhir/DocumentReference", document).status == 201);
+  BOOST_TEST(json(s.call("GET", "/notes?source=inbound"))->getArray("notes")->size() == 1u);
+  auto read = s.call("GET", "/notes/" + id);
+  BOOST_TEST(read.status == 200);
+  BOOST_TEST(json(read)->getValue<std::string>("source") == "inbound");
+}
+
+BOOST_AUTO_TEST_CASE(notes_over_https) {
+  NotesServer s(true);
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Params params;
+  params.caLocation = (testPki() / "ca.pem").string();
+  params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  Poco::Net::SSLManager::instance().initializeClient(
+      nullptr, new Poco::Net::RejectCertificateHandler(false), context);
+  Poco::Net::HTTPSClientSession session("localhost", s.port, context);
+  auto posted = notebridge::testing::httpRequest(session, "POST", "/notes", soapNote("T-1"),
+                                                 {{"X-API-Key", s.apiKey}}, "application/json");
+  BOOST_TEST(posted.status == 201);
+  auto read = notebridge::testing::httpRequest(session, "GET", "/notes/T-1", {},
+                                               {{"X-API-Key", s.apiKey}}, {});
+  BOOST_TEST(read.status == 200);
+  BOOST_TEST(json(read)->getValue<std::string>("id") == "T-1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
