@@ -270,9 +270,24 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
                                       : "unknown destination '" + recipient + "'",
                     "recipient"));
   }
+  mappers::AuditRecord audit = auditBase(ctx);
+  audit.partnerName = destination->name;
+  audit.partnerAddress = destination->baseUrl;
+  audit.purposeOfUse = purpose;
+  audit.patientDisplay = clientId;
+  // A refusal is audited too (best effort, DOMAIN §6.6), then answered.
+  auto refuse = [&](int status, const Outcome& reasons) {
+    audit.success = false;
+    audit.outcomeText =
+        "refused: " + (reasons.issues().empty() ? std::string("no reason")
+                                                : reasons.issues().front().diagnostics);
+    Outcome ignored;
+    storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), ignored);
+    exchange.sendOutcome(status, reasons);
+  };
   int consentStatus = 422;
   auto consent = consentFrom(ctx, *body, consentStatus);
-  if (!consent) return exchange.sendOutcome(consentStatus, consent.outcome());
+  if (!consent) return refuse(consentStatus, consent.outcome());
   auto terms = mappers::readConsent(**consent);
   if (!terms) return exchange.sendOutcome(422, terms.outcome());
   auto notes = clientNotes(*ctx.store, clientId);
@@ -288,11 +303,6 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
   request.purpose = purpose;
   request.now = nowInstant();
 
-  mappers::AuditRecord audit = auditBase(ctx);
-  audit.partnerName = destination->name;
-  audit.partnerAddress = destination->baseUrl;
-  audit.purposeOfUse = purpose;
-  audit.patientDisplay = clientId;
   if (!terms->id.empty()) audit.consentReference = "Consent/" + terms->id;
 
   std::vector<mappers::Note> permitted;
@@ -301,14 +311,7 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
   for (const mappers::Note& note : *notes) {
     if (note.status == mappers::NoteStatus::kDraft) continue;
     const auto decision = mappers::evaluateConsent(*terms, request, mappers::privacyOf(note));
-    if (decision.consentRefused) {
-      Outcome refused = decision.reasons;
-      audit.success = false;
-      audit.outcomeText = "refused: " + refused.issues().front().diagnostics;
-      Outcome ignored;
-      storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), ignored);
-      return exchange.sendOutcome(403, refused);
-    }
+    if (decision.consentRefused) return refuse(403, decision.reasons);
     if (decision.permit) {
       permitted.push_back(note);
       continue;
@@ -320,13 +323,9 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
     }
   }
   if (permitted.empty()) {
-    audit.success = false;
-    audit.outcomeText = "refused: no note of the client may leave under this consent";
-    Outcome ignored;
-    storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), ignored);
     reasons.add(Severity::kError, "forbidden",
                 "no note of client " + clientId + " may leave under this consent");
-    return exchange.sendOutcome(403, reasons);
+    return refuse(403, reasons);
   }
   // Excluded notes stay home; the transfer goes on with the others (reported as warnings).
   Outcome warnings;
