@@ -154,8 +154,8 @@ class SummaryBuilder {
       prim(entry, "fullUrl", "uri",
            "urn:uuid:" +
                uuidV5(kNoteBridgeNamespace, "transfer-consent|" + documentKey + "|" + consentId));
-      auto consent = options_.consent->clone();
-      consent = renamed(std::move(consent));
+      auto consent = renamed(options_.consent->clone());
+      labelled(*consent);
       entry.addChild(std::move(consent));
     }
     for (auto& [url, resource] : entries_) {
@@ -173,6 +173,34 @@ class SummaryBuilder {
     auto out = Element::makeResource("resource", r->type());
     for (const auto& c : r->children()) out->addChild(c->clone(), c->index() >= 0);
     return out;
+  }
+
+  // Every outbound resource carries the labels of what the document holds (DOMAIN §6.3); the
+  // Consent comes from the caller without them.
+  void labelled(Element& resource) const {
+    Element* meta = resource.child("meta");
+    if (!meta) {
+      const std::size_t at = resource.child("id") ? 1 : 0;
+      meta = &resource.insertChild(at, Element::makeComplex("meta", "Meta"));
+    }
+    for (const auto& [system, code] : labels_) {
+      bool present = false;
+      for (const Element* s : meta->childrenNamed("security")) {
+        if (s->childValue("system") == system && s->childValue("code") == code) present = true;
+      }
+      if (present) continue;
+      std::size_t position = meta->children().size();
+      for (std::size_t i = 0; i < meta->children().size(); ++i) {
+        if (meta->children()[i]->name() == "tag") {
+          position = i;
+          break;
+        }
+      }
+      auto security = Element::makeComplex("security", "Coding");
+      prim(*security, "system", "uri", system);
+      prim(*security, "code", "code", code);
+      meta->insertChild(position, std::move(security), true);
+    }
   }
 
   std::vector<const Note*> select(const std::vector<Note>& input) {

@@ -212,6 +212,10 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(imports.status == 200);
   BOOST_TEST(contains(imports.body, "\"total\":2"), imports.body);
   BOOST_TEST(contains(imports.body, "\"code\":\"110107\""), imports.body);
+  // AuditEvent and Consent are served, and the CapabilityStatement says so.
+  auto metadata = httpRequest(riverside.port, "GET", "/fhir/metadata");
+  BOOST_TEST(contains(metadata.body, "\"type\":\"AuditEvent\""), metadata.body);
+  BOOST_TEST(contains(metadata.body, "\"type\":\"Consent\""));
   auto all = riverside.fhir("/fhir/AuditEvent?type=110106");
   BOOST_TEST(contains(all.body, "\"total\":5"), all.body);  // 3 refusals (no patient) + 2 sent
 

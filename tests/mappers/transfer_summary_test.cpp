@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "json_tree.h"
 #include "mapper_test_support.h"
 #include "notebridge/mappers/record_import.h"
 #include "notebridge/mappers/transfer_summary.h"
@@ -157,7 +158,16 @@ BOOST_AUTO_TEST_CASE(every_resource_carries_the_security_labels_of_what_it_holds
   std::vector<Note> notes = twoNotes();
   notes[0].diagnoses.push_back({"F10.20", "Alcohol dependence, uncomplicated", 2});
   notes[0].sensitivity.substanceUse = true;
-  auto bundle = summary(notes);
+  auto consent = treeFromJson(notebridge::testing::readFile(
+      notebridge::testing::testDataDir() / "mappers" / "transfer-part2.consent.json"));
+  BOOST_REQUIRE(consent);
+  TransferOptions options;
+  options.now = kNow;
+  options.consent = consent.get();
+  auto built = buildTransferSummary(notes, options);
+  BOOST_REQUIRE_MESSAGE(built.ok(), issuesText(built.outcome()));
+  auto bundle = std::move(built).value();
+  BOOST_TEST(resourcesOf(*bundle, "Consent").size() == 1u);
   for (const Element* e : bundle->childrenNamed("entry")) {
     const Element* r = e->child("resource");
     std::set<std::string> codes;

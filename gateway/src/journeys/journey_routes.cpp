@@ -125,9 +125,10 @@ void storeAudit(Store& store, Element::Ptr event, Outcome& warnings) {
 mappers::AuditRecord auditBase(const JourneyContext& ctx) {
   mappers::AuditRecord r;
   r.recorded = nowInstant();
-  r.observerName = "notebridge@" + ctx.config.host + ":" + std::to_string(ctx.config.port);
+  const int port = ctx.boundPort ? ctx.boundPort() : ctx.config.port;
+  r.observerName = "notebridge@" + ctx.config.host + ":" + std::to_string(port);
   r.observerAddress = (ctx.config.tlsEnabled() ? "https://" : "http://") + ctx.config.host + ":" +
-                      std::to_string(ctx.config.port);
+                      std::to_string(port);
   return r;
 }
 

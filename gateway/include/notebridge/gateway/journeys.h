@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ struct JourneyContext {
   std::shared_ptr<const fhir::DefinitionRegistry> registry;
   std::shared_ptr<const validation::Validator> validator;
   GatewayConfig config;
+  // The port the server listens on once started (config.port may be 0); null: config.port.
+  std::function<int()> boundPort;
 };
 
 // Adds the internal (API key) routes:
