@@ -1,6 +1,8 @@
 #include "notebridge/gateway/smart_scopes.h"
 
 #include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
 
 using notebridge::gateway::SmartScopes;
 
@@ -34,6 +36,30 @@ BOOST_AUTO_TEST_CASE(other_contexts_malformed_and_narrowed_scopes_grant_nothing)
   BOOST_TEST(!scopes.allows("Patient", "read"));
   BOOST_TEST(!scopes.allows("DocumentReference", "create"));
   BOOST_TEST(!scopes.allows("Patient", "search-type"));
+}
+
+BOOST_AUTO_TEST_CASE(narrowed_scopes_only_narrow_reads_and_searches) {
+  auto scopes = SmartScopes::parse(
+      "system/Observation.rs?category=survey system/Observation.cu?status=final "
+      "system/Patient.r?gender=female system/*.s?x=y");
+  BOOST_TEST(!scopes.allows("Observation", "read"));
+  BOOST_TEST(!scopes.allows("Observation", "search-type"));
+  BOOST_TEST((scopes.narrowingQueries("Observation", "search-type") ==
+              std::vector<std::string>{"category=survey"}));
+  BOOST_TEST((scopes.narrowingQueries("Observation", "vread") ==
+              std::vector<std::string>{"category=survey"}));
+  BOOST_TEST(scopes.narrowingQueries("Observation", "create").empty());
+  BOOST_TEST(scopes.narrowingQueries("Observation", "update").empty());
+  BOOST_TEST(scopes.narrowingQueries("Observation", "history-instance").empty());
+  BOOST_TEST(!scopes.mayAllow("Observation", "create"));
+  BOOST_TEST(scopes.mayAllow("Patient", "read"));
+  BOOST_TEST(!scopes.mayAllow("Patient", "search-type"));
+  // `*` with a query names no type's parameters: nothing.
+  BOOST_TEST(!scopes.mayAllow("Goal", "search-type"));
+  // An unnarrowed grant beside a narrowed one wins: nothing to narrow.
+  auto both = SmartScopes::parse("system/Observation.rs?category=survey system/Observation.rs");
+  BOOST_TEST(both.allows("Observation", "read"));
+  BOOST_TEST(both.narrowingQueries("Observation", "read").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

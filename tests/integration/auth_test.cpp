@@ -42,8 +42,8 @@ struct AuthServer {
       exchange.send(200, kPlainJson, R"({"length":)" + std::to_string(body->size()) + "}");
     };
     std::vector<Route> routes = {
-        {"GET", "/notes", ok, {}, {}, Access::kInternal},
-        {"POST", "/notes", echoLength, {}, {}, Access::kInternal},
+        {"GET", "/test/echo", ok, {}, {}, Access::kInternal},
+        {"POST", "/test/echo", echoLength, {}, {}, Access::kInternal},
         {"GET",
          "/scoped/{type}/{id}",
          ok,
@@ -93,27 +93,27 @@ BOOST_AUTO_TEST_CASE(internal_routes_take_active_api_keys_only) {
   auto key = createApiKey(*s.store, "practice EHR bridge", "2026-01-01T00:00:00Z");
   BOOST_REQUIRE(key.ok());
 
-  auto none = httpRequest(s.port, "GET", "/notes");
+  auto none = httpRequest(s.port, "GET", "/test/echo");
   BOOST_TEST(none.status == 401);
   BOOST_TEST(issueCode(none.body) == "login");
   BOOST_TEST(none.header("WWW-Authenticate").find("Bearer") == 0u);
 
-  auto good = httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", key->token}});
+  auto good = httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", key->token}});
   BOOST_TEST(good.status == 200);
   BOOST_TEST(good.body.find(key->record.id) != std::string::npos);
   auto asBearer =
-      httpRequest(s.port, "GET", "/notes", {}, {{"Authorization", "Bearer " + key->token}});
+      httpRequest(s.port, "GET", "/test/echo", {}, {{"Authorization", "Bearer " + key->token}});
   BOOST_TEST(asBearer.status == 200);
 
   std::string forged = key->token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  BOOST_TEST(httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", forged}}).status == 401);
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", forged}}).status == 401);
   BOOST_TEST(
-      httpRequest(s.port, "GET", "/notes", {}, {{"Authorization", s.token("system/*.*")}}).status ==
+      httpRequest(s.port, "GET", "/test/echo", {}, {{"Authorization", s.token("system/*.*")}}).status ==
       401);
 
   BOOST_TEST(s.store->revokeApiKey(key->record.id).empty());
-  BOOST_TEST(httpRequest(s.port, "GET", "/notes", {}, {{"X-API-Key", key->token}}).status == 401);
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", key->token}}).status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(fhir_routes_enforce_smart_scopes_per_type_and_interaction) {
@@ -146,16 +146,16 @@ BOOST_AUTO_TEST_CASE(bodies_over_the_limit_are_413_with_or_without_content_lengt
   AuthServer s;
   auto key = createApiKey(*s.store, "bridge", "2026-01-01T00:00:00Z");
   const std::map<std::string, std::string> auth = {{"X-API-Key", key->token}};
-  auto small = httpRequest(s.port, "POST", "/notes", std::string(4000, 'x'), auth);
+  auto small = httpRequest(s.port, "POST", "/test/echo", std::string(4000, 'x'), auth);
   BOOST_TEST(small.status == 200);
   BOOST_TEST(small.body == R"({"length":4000})");
-  auto large = httpRequest(s.port, "POST", "/notes", std::string(5000, 'x'), auth);
+  auto large = httpRequest(s.port, "POST", "/test/echo", std::string(5000, 'x'), auth);
   BOOST_TEST(large.status == 413);
   BOOST_TEST(issueCode(large.body) == "too-long");
 
   // Chunked: no Content-Length, so the limit is enforced while reading.
   Poco::Net::HTTPClientSession session("127.0.0.1", s.port);
-  Poco::Net::HTTPRequest request("POST", "/notes", Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPRequest request("POST", "/test/echo", Poco::Net::HTTPMessage::HTTP_1_1);
   request.set("X-API-Key", key->token);
   request.setChunkedTransferEncoding(true);
   session.sendRequest(request) << std::string(5000, 'y');

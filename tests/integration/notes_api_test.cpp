@@ -71,6 +71,13 @@ struct NotesServer {
                              R"(,"scope":"system/*.cruds"})");
     bearer = "Bearer " + *token;
   }
+  // A bearer token with exactly these scopes.
+  std::string token(const std::string& scope) const {
+    return "Bearer " +
+           *signJwt("RS384", readFile(testPki() / "rsa.key"), "",
+                    R"({"sub":"test","exp":)" + std::to_string(std::time(nullptr) + 600) +
+                        R"(,"scope":")" + scope + "\"}");
+  }
   ~NotesServer() {
     server->stop();
     store->close();
@@ -362,6 +369,190 @@ BOOST_AUTO_TEST_CASE(notes_over_https) {
                                                {{"X-API-Key", s.apiKey}}, {});
   BOOST_TEST(read.status == 200);
   BOOST_TEST(json(read)->getValue<std::string>("id") == "T-1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+const std::string kPatientEntry =
+    R"({"fullUrl":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000001",)"
+    R"("resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"B-1"}],)"
+    R"("name":[{"family":"Rivera"}]},"request":{"method":"POST","url":"Patient",)"
+    R"("ifNoneExist":"identifier=urn:mrn|B-1"}})";
+
+std::string observationEntry(const std::string& status = "final") {
+  return R"({"fullUrl":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000002",)"
+         R"("resource":{"resourceType":"Observation","status":")" +
+         status +
+         R"(","category":[{"coding":[{"system":)"
+         R"("http://terminology.hl7.org/CodeSystem/observation-category","code":"survey"}]}],)"
+         R"("code":{"coding":[{"system":"http://loinc.org","code":"44261-6"}]},)"
+         R"("subject":{"reference":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000001"},)"
+         R"("effectiveDateTime":"2025-03-04T15:00:00-05:00","valueInteger":12},)"
+         R"("request":{"method":"POST","url":"Observation"}})";
+}
+
+std::string bundleOf(const std::string& type, const std::vector<std::string>& entries) {
+  std::string out = R"({"resourceType":"Bundle","type":")" + type + R"(","entry":[)";
+  for (std::size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + entries[i];
+  return out + "]}";
+}
+
+std::string entryStatus(const Object::Ptr& bundle, std::size_t i) {
+  return bundle->getArray("entry")
+      ->getObject(i)
+      ->getObject("response")
+      ->getValue<std::string>("status");
+}
+
+int totalOf(NotesServer& s, const std::string& search) {
+  return json(s.fhir("GET", "/fhir/" + search))->getValue<int>("total");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(fhir_bundles)
+
+BOOST_AUTO_TEST_CASE(a_transaction_resolves_fullurls_and_conditional_creates) {
+  NotesServer s;
+  auto answered =
+      s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry()}));
+  BOOST_REQUIRE_MESSAGE(answered.status == 200, answered.body);
+  auto bundle = json(answered);
+  BOOST_TEST(bundle->getValue<std::string>("type") == "transaction-response");
+  BOOST_TEST(entryStatus(bundle, 0) == "201 Created");
+  BOOST_TEST(entryStatus(bundle, 1) == "201 Created");
+  auto patient = bundle->getArray("entry")->getObject(0)->getObject("resource");
+  const std::string patientId = patient->getValue<std::string>("id");
+  auto observation = bundle->getArray("entry")->getObject(1)->getObject("resource");
+  BOOST_TEST(observation->getObject("subject")->getValue<std::string>("reference") ==
+             "Patient/" + patientId);
+  BOOST_TEST(totalOf(s, "Observation?patient=" + patientId) == 1);
+
+  // Again: the Patient matches its ifNoneExist (200, same id), the Observation is new.
+  auto again =
+      json(s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry()})));
+  BOOST_TEST(entryStatus(again, 0) == "200 OK");
+  auto second = again->getArray("entry")->getObject(1)->getObject("resource");
+  BOOST_TEST(second->getObject("subject")->getValue<std::string>("reference") ==
+             "Patient/" + patientId);
+  BOOST_TEST(totalOf(s, "Patient") == 1);
+  BOOST_TEST(totalOf(s, "Observation") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_entry_rolls_the_whole_transaction_back) {
+  NotesServer s;
+  auto invalid =
+      s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry("bogus")}));
+  BOOST_TEST(invalid.status == 422);
+  BOOST_TEST(firstIssue(invalid, "expression").rfind("Bundle.entry[1].resource", 0) == 0u);
+  BOOST_TEST(totalOf(s, "Patient") == 0);
+
+  // A precondition failing in the store (If-Match on a resource that does not exist) after
+  // the Patient was written: nothing stays.
+  const std::string stale =
+      R"({"resource":{"resourceType":"Patient","id":"p-9","name":[{"family":"Okafor"}]},)"
+      R"("request":{"method":"PUT","url":"Patient/p-9","ifMatch":"W/\"3\""}})";
+  auto conflict = s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, stale}));
+  BOOST_TEST(conflict.status == 412);
+  BOOST_TEST(totalOf(s, "Patient") == 0);
+
+  BOOST_TEST(s.fhir("POST", "/fhir", bundleOf("collection", {kPatientEntry})).status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_answers_each_entry) {
+  NotesServer s;
+  const std::string missing = R"({"request":{"method":"GET","url":"Patient/does-not-exist"}})";
+  auto answered = s.fhir("POST", "/fhir",
+                         bundleOf("batch", {kPatientEntry, observationEntry("bogus"), missing}));
+  BOOST_REQUIRE_MESSAGE(answered.status == 200, answered.body);
+  auto bundle = json(answered);
+  BOOST_TEST(bundle->getValue<std::string>("type") == "batch-response");
+  BOOST_TEST(entryStatus(bundle, 0) == "201 Created");
+  BOOST_TEST(entryStatus(bundle, 1) == "422 Unprocessable Entity");
+  BOOST_TEST(entryStatus(bundle, 2) == "404 Not Found");
+  BOOST_TEST(bundle->getArray("entry")->getObject(1)->getObject("response")->has("outcome"));
+  BOOST_TEST(totalOf(s, "Patient") == 1);
+  BOOST_TEST(totalOf(s, "Observation") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(scopes_are_checked_per_entry) {
+  NotesServer s;
+  const std::string onlyPatients = s.token("system/Patient.cruds");
+  auto transaction = notebridge::testing::httpRequest(
+      s.port, "POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry()}),
+      {{"Authorization", onlyPatients}});
+  BOOST_TEST(transaction.status == 403);
+  BOOST_TEST(totalOf(s, "Patient") == 0);
+  auto batch = notebridge::testing::httpRequest(
+      s.port, "POST", "/fhir", bundleOf("batch", {kPatientEntry, observationEntry()}),
+      {{"Authorization", onlyPatients}});
+  BOOST_REQUIRE(batch.status == 200);
+  BOOST_TEST(entryStatus(json(batch), 0) == "201 Created");
+  BOOST_TEST(entryStatus(json(batch), 1) == "403 Forbidden");
+}
+
+BOOST_AUTO_TEST_CASE(a_narrowed_scope_shows_only_matching_resources) {
+  NotesServer s;
+  auto created =
+      json(s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, observationEntry()})));
+  const std::string survey =
+      created->getArray("entry")->getObject(1)->getObject("resource")->getValue<std::string>("id");
+  std::string lab = observationEntry();
+  replaceOnce(lab, R"("code":"survey")", R"("code":"laboratory")");
+  replaceOnce(lab, R"("subject":{"reference":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000001"},)",
+              "");
+  auto labAnswer = json(s.fhir("POST", "/fhir", bundleOf("batch", {lab})));
+  const std::string labId = labAnswer->getArray("entry")
+                                ->getObject(0)
+                                ->getObject("resource")
+                                ->getValue<std::string>("id");
+  BOOST_TEST(totalOf(s, "Observation") == 2);
+
+  const std::string narrowed = s.token(
+      "system/Observation.rs?category=http://terminology.hl7.org/CodeSystem/"
+      "observation-category|survey");
+  auto call = [&](const std::string& method, const std::string& path) {
+    return notebridge::testing::httpRequest(s.port, method, path, {},
+                                            {{"Authorization", narrowed}});
+  };
+  auto search = call("GET", "/fhir/Observation");
+  BOOST_REQUIRE_MESSAGE(search.status == 200, search.body);
+  BOOST_TEST(json(search)->getValue<int>("total") == 1);
+  BOOST_TEST(json(call("GET", "/fhir/Observation?code=44261-6"))->getValue<int>("total") == 1);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + survey).status == 200);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + labId).status == 403);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + labId + "/_history/1").status == 403);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + survey + "/_history").status == 403);
+  BOOST_TEST(call("GET", "/fhir/Patient").status == 403);
+  // A narrowed scope that names an unknown parameter shows nothing.
+  auto unknown = notebridge::testing::httpRequest(
+      s.port, "GET", "/fhir/Observation", {},
+      {{"Authorization", s.token("system/Observation.rs?colour=red")}});
+  BOOST_TEST(unknown.status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(the_capability_statement_lists_batch_and_transaction) {
+  NotesServer s;
+  auto metadata = s.fhir("GET", "/fhir/metadata").body;
+  BOOST_TEST(metadata.find(R"("code":"transaction")") != std::string::npos);
+  BOOST_TEST(metadata.find(R"("code":"batch")") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_bundle_with_a_document_reference_becomes_a_note) {
+  NotesServer s;
+  const std::string document = readFile(testDataDir() / "mappers" / "foreign-birp.fhir.json");
+  const std::string entry = R"({"fullUrl":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000009",)"
+                            R"("resource":)" +
+                            document + R"(,"request":{"method":"POST","url":"DocumentReference"}})";
+  auto answered = s.fhir("POST", "/fhir", bundleOf("transaction", {entry}));
+  BOOST_REQUIRE_MESSAGE(answered.status == 200, answered.body);
+  BOOST_TEST(answered.body.find("source inbound") != std::string::npos);
+  BOOST_TEST(json(s.call("GET", "/notes?source=inbound"))->getArray("notes")->size() == 1u);
+  // The same Bundle again gives no second note.
+  BOOST_TEST(s.fhir("POST", "/fhir", bundleOf("transaction", {entry})).status == 200);
+  BOOST_TEST(json(s.call("GET", "/notes?source=inbound"))->getArray("notes")->size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

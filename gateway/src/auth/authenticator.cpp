@@ -64,7 +64,8 @@ Result<Principal> Authenticator::authorize(const Route& route, std::string_view 
   for (const conformance::RestInteraction& interaction : route.interactions) {
     if (interaction.resourceType.empty()) continue;  // system level: the handler checks entries
     if (!resourceType.empty() && interaction.resourceType != resourceType) continue;
-    if (!scopes.allows(interaction.resourceType, interaction.code)) {
+    // A narrowed grant lets the request through; the FHIR handler applies its query.
+    if (!scopes.mayAllow(interaction.resourceType, interaction.code)) {
       return refuse("forbidden", "the token's scopes do not allow " + interaction.code + " on " +
                                      interaction.resourceType);
     }

@@ -44,8 +44,20 @@ SmartScopes SmartScopes::parse(std::string_view text) {
     const std::size_t dot = rest.find('.');
     if (dot == std::string_view::npos || dot == 0) continue;
     const std::string_view type = rest.substr(0, dot);
-    const std::string_view permission = rest.substr(dot + 1);
-    if (permission.find('?') != std::string_view::npos) continue;  // narrowed: see header
+    std::string_view permission = rest.substr(dot + 1);
+    std::string query;
+    if (const std::size_t question = permission.find('?'); question != std::string_view::npos) {
+      // Narrowed (SMART v2 only): read and search of matching resources; see the header.
+      query = std::string(permission.substr(question + 1));
+      permission = permission.substr(0, question);
+      if (query.empty() || !validLetters(permission)) continue;
+      std::string letters;
+      for (char c : permission) {
+        if (c == 'r' || c == 's') letters += c;
+      }
+      if (!letters.empty()) scopes.grants_.push_back({std::string(type), letters, query});
+      continue;
+    }
     std::string letters;
     if (permission == "read") {
       letters = "rs";
@@ -58,7 +70,7 @@ SmartScopes SmartScopes::parse(std::string_view text) {
     } else {
       continue;
     }
-    scopes.grants_.push_back({std::string(type), std::move(letters)});
+    scopes.grants_.push_back({std::string(type), std::move(letters), {}});
   }
   return scopes;
 }
@@ -67,12 +79,30 @@ bool SmartScopes::allows(std::string_view resourceType, std::string_view interac
   const char letter = letterFor(interaction);
   if (letter == 0) return false;
   for (const Grant& grant : grants_) {
-    if ((grant.resourceType == "*" || grant.resourceType == resourceType) &&
+    if (grant.query.empty() && (grant.resourceType == "*" || grant.resourceType == resourceType) &&
         grant.letters.find(letter) != std::string::npos) {
       return true;
     }
   }
   return false;
+}
+
+std::vector<std::string> SmartScopes::narrowingQueries(std::string_view resourceType,
+                                                       std::string_view interaction) const {
+  std::vector<std::string> queries;
+  if (interaction != "read" && interaction != "vread" && interaction != "search-type") {
+    return queries;
+  }
+  if (allows(resourceType, interaction)) return queries;
+  const char letter = letterFor(interaction);
+  for (const Grant& grant : grants_) {
+    // A query names search parameters of one type, so `*` cannot be narrowed meaningfully.
+    if (!grant.query.empty() && grant.resourceType == resourceType &&
+        grant.letters.find(letter) != std::string::npos) {
+      queries.push_back(grant.query);
+    }
+  }
+  return queries;
 }
 
 }  // namespace notebridge::gateway

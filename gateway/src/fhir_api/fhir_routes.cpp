@@ -17,6 +17,7 @@
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/xml_format.h"
+#include "notebridge/gateway/smart_scopes.h"
 #include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
@@ -179,7 +180,8 @@ bool servedType(HttpExchange& exchange) {
 }
 
 // Parses a request body into a resource of the route's type.
-Result<Element::Ptr> readResourceBody(HttpExchange& exchange, const FhirApi& api) {
+Result<Element::Ptr> readResourceBody(HttpExchange& exchange, const FhirApi& api,
+                                      std::string_view expectedType = {}) {
   auto format = requestFormat(exchange);
   if (!format) {
     exchange.sendOutcome(415, format.outcome());
@@ -204,7 +206,7 @@ Result<Element::Ptr> readResourceBody(HttpExchange& exchange, const FhirApi& api
     exchange.sendOutcome(httpStatusFor(outcome) == 422 ? 400 : httpStatusFor(outcome), outcome);
     return parsed;
   }
-  const std::string_view type = exchange.pathParam("type");
+  const std::string_view type = expectedType.empty() ? exchange.pathParam("type") : expectedType;
   if ((*parsed)->type() != type) {
     Outcome outcome =
         single(Severity::kError, "invalid",
@@ -366,6 +368,47 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
               noteIssues);
 }
 
+// What narrowed SMART scopes (v2 finer-grained scopes: http://hl7.org/fhir/smart-app-launch/
+// scopes-and-launch-context.html#finer-grained-resource-constraints-using-search-parameters)
+// leave of a read or search: nothing (nullopt) when an unnarrowed grant allows it or the caller
+// is not a token holder; otherwise one criteria list per narrowed scope, a resource being
+// visible when it matches one of them (an empty list of lists: nothing is visible).
+std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
+    HttpExchange& exchange, const std::string& type, std::string_view interaction) {
+  const Principal& principal = exchange.principal();
+  if (principal.kind != "jwt") return std::nullopt;
+  const SmartScopes scopes = SmartScopes::parse(principal.scope);
+  if (scopes.allows(type, interaction)) return std::nullopt;
+  std::vector<std::vector<SearchCriterion>> narrowing;
+  for (const std::string& query : scopes.narrowingQueries(type, interaction)) {
+    std::vector<std::pair<std::string, std::string>> params;
+    try {
+      params = Poco::URI("?" + query).getQueryParameters();
+    } catch (const Poco::Exception&) {
+      continue;  // a query that cannot be read grants nothing
+    }
+    auto parsed = parseSearch(type, params, true);
+    if (!parsed || parsed->query.criteria.empty()) continue;
+    narrowing.push_back(parsed->query.criteria);
+  }
+  return narrowing;
+}
+
+// Whether a stored resource matches one of the narrowing scopes' queries.
+bool visibleUnder(const std::vector<std::vector<SearchCriterion>>& narrowing, const FhirApi& api,
+                  const std::string& type, const std::string& id) {
+  for (const auto& criteria : narrowing) {
+    SearchQuery query;
+    query.type = type;
+    query.criteria = criteria;
+    query.criteria.push_back({"_id", "id", {{"", "", false, id, ""}}});
+    query.count = 1;
+    auto page = api.store->search(query);
+    if (page && page->total > 0) return true;
+  }
+  return false;
+}
+
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   if (!servedType(exchange)) return;
   const auto params = queryParameters(exchange);
@@ -385,6 +428,14 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   auto found = api.store->readResource(std::string(exchange.pathParam("type")),
                                        std::string(exchange.pathParam("id")), version);
   if (!found) return exchange.sendOutcome(found.outcome());
+  if (auto narrowing = scopeNarrowing(exchange, found->type, byVersion ? "vread" : "read")) {
+    // A version is judged by the resource as it is now (the index holds current versions).
+    if (!visibleUnder(*narrowing, api, found->type, found->id)) {
+      return exchange.sendOutcome(
+          403, single(Severity::kError, "forbidden",
+                      "the token's narrowed scopes do not cover " + found->type + "/" + found->id));
+    }
+  }
   exchange.setHeader("ETag", etag(found->version));
   exchange.setHeader("Last-Modified", httpDate(found->lastUpdated));
   sendBody(exchange, 200, found->body, *format, api, queryValue(params, "_pretty") == "true");
@@ -511,6 +562,30 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string type(exchange.pathParam("type"));
   auto parsed = parseSearch(type, params, strict);
   if (!parsed) return exchange.sendOutcome(400, parsed.outcome());
+  if (auto narrowing = scopeNarrowing(exchange, type, "search-type")) {
+    // The scope's query is added to the client's: one scope's criteria as they are; several
+    // scopes only when each is one parameter, the same one (its values become alternatives).
+    const auto& n = *narrowing;
+    const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
+      return criteria.size() == 1 && criteria.front().param == n.front().front().param;
+    });
+    if (n.size() == 1) {
+      for (const SearchCriterion& c : n.front()) parsed->query.criteria.push_back(c);
+    } else if (mergeable) {
+      SearchCriterion merged = n.front().front();
+      for (std::size_t i = 1; i < n.size(); ++i) {
+        for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
+      }
+      parsed->query.criteria.push_back(std::move(merged));
+    } else {
+      return exchange.sendOutcome(403,
+                                  single(Severity::kError, "forbidden",
+                                         n.empty() ? "the token's narrowed scopes for " + type +
+                                                         " have no query this server can apply"
+                                                   : "the token's narrowed scopes for " + type +
+                                                         " cannot be combined in one search"));
+    }
+  }
   auto page = api.store->search(parsed->query);
   if (!page) return exchange.sendOutcome(page.outcome());
 
@@ -583,6 +658,441 @@ void validateOperation(HttpExchange& exchange, const FhirApi& api, bool typeLeve
   exchange.sendOutcome(unreadable ? 400 : 200, outcome);
 }
 
+// ---- batch and transaction (https://hl7.org/fhir/R4/http.html#transaction) ----
+
+// One Bundle.entry of a batch or transaction, as planned and then as answered.
+struct BundleEntry {
+  std::size_t index = 0;
+  Element* resource = nullptr;  // owned by the request tree
+  std::string fullUrl;
+  std::string method;
+  std::string type;
+  std::string id;
+  std::string query;        // conditional update: the search after '?'
+  std::string interaction;  // restful-interaction code, for the scope check
+  std::optional<int> ifMatch;
+  std::optional<std::vector<SearchCriterion>> ifNoneExist;
+  // The answer.
+  int status = 0;
+  ResourceVersion version;
+  bool hasVersion = false;
+  Outcome outcome;
+};
+
+std::string statusText(int status) {
+  switch (status) {
+    case 200:
+      return "200 OK";
+    case 201:
+      return "201 Created";
+    case 400:
+      return "400 Bad Request";
+    case 403:
+      return "403 Forbidden";
+    case 404:
+      return "404 Not Found";
+    case 405:
+      return "405 Method Not Allowed";
+    case 409:
+      return "409 Conflict";
+    case 412:
+      return "412 Precondition Failed";
+    case 422:
+      return "422 Unprocessable Entity";
+    default:
+      return std::to_string(status);
+  }
+}
+
+// Reads entry.request into `e`; the problems are entry-level errors (400).
+void planEntry(const Element& entry, BundleEntry& e, const SmartScopes& scopes, bool checkScopes) {
+  const std::string at = "Bundle.entry[" + std::to_string(e.index) + "]";
+  auto fail = [&](int status, const char* code, const std::string& message,
+                  const std::string& where) {
+    e.status = status;
+    e.outcome.add(Severity::kError, code, message, at + where);
+  };
+  e.fullUrl = std::string(entry.childValue("fullUrl"));
+  const Element* request = entry.child("request");
+  if (!request) return fail(400, "required", "entry.request is required", "");
+  e.method = std::string(request->childValue("method"));
+  std::string url(request->childValue("url"));
+  const std::size_t question = url.find('?');
+  if (question != std::string::npos) {
+    e.query = url.substr(question + 1);
+    url = url.substr(0, question);
+  }
+  const std::size_t slash = url.find('/');
+  e.type = url.substr(0, slash);
+  if (slash != std::string::npos) e.id = url.substr(slash + 1);
+  const auto& types = servedResourceTypes();
+  if (std::find(types.begin(), types.end(), e.type) == types.end()) {
+    return fail(404, "not-found", "resource type '" + e.type + "' is not served here",
+                ".request.url");
+  }
+  if (e.id.find('/') != std::string::npos) {
+    return fail(400, "not-supported", "only [type], [type]/[id] and [type]?[query] URLs are served",
+                ".request.url");
+  }
+  if (e.method == "POST") {
+    e.interaction = "create";
+    if (!e.id.empty() || !e.query.empty()) {
+      return fail(400, "invalid", "a POST entry's url is the resource type", ".request.url");
+    }
+    if (const std::string_view condition = request->childValue("ifNoneExist"); !condition.empty()) {
+      std::vector<std::pair<std::string, std::string>> criteria;
+      try {
+        criteria = Poco::URI("?" + std::string(condition)).getQueryParameters();
+      } catch (const Poco::Exception&) {
+      }
+      auto search = parseSearch(e.type, criteria, true);
+      if (!search || search->query.criteria.empty()) {
+        return fail(400, "invalid", "ifNoneExist is not a search this server understands",
+                    ".request.ifNoneExist");
+      }
+      e.ifNoneExist = search->query.criteria;
+    }
+  } else if (e.method == "PUT") {
+    e.interaction = "update";
+    if (e.id.empty() == e.query.empty()) {
+      return fail(400, "invalid", "a PUT entry's url is [type]/[id] or [type]?[query]",
+                  ".request.url");
+    }
+    if (const std::string_view match = request->childValue("ifMatch"); !match.empty()) {
+      std::string digits(match);
+      digits.erase(
+          std::remove_if(digits.begin(), digits.end(), [](char c) { return c < '0' || c > '9'; }),
+          digits.end());
+      int v = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+        return fail(400, "invalid", "ifMatch must be W/\"<version>\"", ".request.ifMatch");
+      }
+      e.ifMatch = v;
+    }
+  } else if (e.method == "GET") {
+    e.interaction = e.id.empty() ? "search-type" : "read";
+  } else {
+    return fail(405, "not-supported", "method " + e.method + " is not served in a Bundle",
+                ".request.method");
+  }
+  if (checkScopes && !scopes.allows(e.type, e.interaction)) {
+    return fail(403, "forbidden",
+                "the token's scopes do not allow " + e.interaction + " on " + e.type, "");
+  }
+  if (e.method != "GET") {
+    const Element* resource = entry.child("resource");
+    if (!resource) return fail(400, "required", "a " + e.method + " entry needs a resource", "");
+    e.resource = const_cast<Element*>(resource);
+    if (e.resource->type() != e.type) {
+      return fail(400, "invalid",
+                  "the entry's resource is a " + e.resource->type() + ", its url names " + e.type,
+                  ".resource");
+    }
+    if (e.method == "PUT" && !e.id.empty() && e.resource->childValue("id") != e.id) {
+      return fail(400, "invalid", "the resource's id is not the id of the entry's url",
+                  ".resource.id");
+    }
+  }
+}
+
+// Runs the validator over an entry's resource; errors make the entry 422.
+void validateEntry(BundleEntry& e, const FhirApi& api) {
+  if (!api.validator || !e.resource || e.status != 0) return;
+  Outcome checked = api.validator->validate(*e.resource);
+  if (!checked.hasErrors()) return;
+  const std::string at = "Bundle.entry[" + std::to_string(e.index) + "].resource";
+  for (fhir::Issue& issue : checked.issues()) {
+    const std::size_t dot = issue.expression.find('.');
+    issue.expression = at + (dot == std::string::npos ? "" : issue.expression.substr(dot));
+  }
+  e.status = 422;
+  e.outcome = std::move(checked);
+}
+
+ResourceWrite entryWrite(BundleEntry& e) {
+  ResourceWrite write;
+  write.type = e.type;
+  write.id = e.id;
+  write.ifMatch = e.ifMatch;
+  write.mustNotExist = e.method == "POST";
+  write.index = indexResource(*e.resource);
+  Element* tree = e.resource;
+  write.render = [tree](const ResourceVersion& v) {
+    stamp(*tree, v);
+    return fhir::writeJson(*tree);
+  };
+  return write;
+}
+
+int writeFailureStatus(const Outcome& outcome) {
+  const std::string& code = outcome.issues().front().code;
+  return code == "conflict" || code == "duplicate" ? 412 : httpStatusFor(outcome);
+}
+
+std::string newId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
+
+// Resolves where a write goes inside the transaction: a conditional create's match, a
+// conditional update's target, or a new id. Returns false (with the entry answered) when the
+// conditions fail.
+bool resolveTarget(BundleEntry& e, ResourceTransaction& tx) {
+  std::optional<std::vector<SearchCriterion>> criteria = e.ifNoneExist;
+  if (e.method == "PUT" && !e.query.empty()) {
+    std::vector<std::pair<std::string, std::string>> params;
+    try {
+      params = Poco::URI("?" + e.query).getQueryParameters();
+    } catch (const Poco::Exception&) {
+    }
+    auto search = parseSearch(e.type, params, true);
+    if (!search || search->query.criteria.empty()) {
+      e.status = 400;
+      e.outcome.add(Severity::kError, "invalid", "the conditional update's search is not valid",
+                    "Bundle.entry[" + std::to_string(e.index) + "].request.url");
+      return false;
+    }
+    criteria = search->query.criteria;
+  }
+  if (criteria) {
+    auto ids = tx.matchingIds(e.type, *criteria, 2);
+    if (!ids) {
+      e.status = 500;
+      e.outcome = ids.outcome();
+      return false;
+    }
+    if (ids->size() > 1) {
+      e.status = 412;
+      e.outcome.add(Severity::kError, "duplicate",
+                    "the entry's conditions match more than one " + e.type);
+      return false;
+    }
+    if (ids->size() == 1) {
+      e.id = ids->front();
+      if (e.method == "POST") e.status = 200;  // matched: nothing created
+      return true;
+    }
+  }
+  if (e.id.empty()) e.id = newId();
+  return true;
+}
+
+// fullUrl -> "Type/id" for every entry with a resource, so references inside the Bundle
+// point at what was stored.
+std::map<std::string, std::string> referenceTargets(const std::vector<BundleEntry>& entries) {
+  std::map<std::string, std::string> targets;
+  for (const BundleEntry& e : entries) {
+    if (!e.resource || e.fullUrl.empty() || e.id.empty()) continue;
+    targets[e.fullUrl] = e.type + "/" + e.id;
+  }
+  return targets;
+}
+
+void performRead(BundleEntry& e, const FhirApi& api) {
+  if (!e.id.empty()) {
+    auto found = api.store->readResource(e.type, e.id, std::nullopt);
+    if (!found) {
+      e.status = httpStatusFor(found.outcome());
+      e.outcome = found.outcome();
+      return;
+    }
+    e.status = 200;
+    e.version = *found;
+    e.hasVersion = true;
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> params;
+  try {
+    params = Poco::URI("?" + e.query).getQueryParameters();
+  } catch (const Poco::Exception&) {
+  }
+  auto parsed = parseSearch(e.type, params, false);
+  if (!parsed) {
+    e.status = 400;
+    e.outcome = parsed.outcome();
+    return;
+  }
+  auto page = api.store->search(parsed->query);
+  if (!page) {
+    e.status = 500;
+    e.outcome = page.outcome();
+    return;
+  }
+  BundleWriter bundle("searchset", page->total);
+  bundle.startEntries();
+  for (const ResourceVersion& v : page->resources) {
+    bundle.entry(v.type + "/" + v.id, v.body, [](auto&) {});
+  }
+  e.status = 200;
+  e.version.body = bundle.finish();
+  e.hasVersion = true;
+}
+
+std::string answerBundle(const char* type, const std::vector<BundleEntry>& entries,
+                         const std::string& base) {
+  BundleWriter bundle(type, std::nullopt);
+  bundle.startEntries();
+  for (const BundleEntry& e : entries) {
+    const std::string body = e.hasVersion ? e.version.body : std::string();
+    bundle.entry("", body, [&](auto& w) {
+      w.Key("response");
+      w.StartObject();
+      w.Key("status");
+      w.String(statusText(e.status).c_str());
+      if (e.hasVersion && !e.version.id.empty()) {
+        const std::string location = base + "/" + e.version.type + "/" + e.version.id +
+                                     "/_history/" + std::to_string(e.version.version);
+        w.Key("location");
+        w.String(location.c_str());
+        w.Key("etag");
+        w.String(etag(e.version.version).c_str());
+        w.Key("lastModified");
+        w.String(e.version.lastUpdated.c_str());
+      }
+      if (!e.outcome.empty()) {
+        w.Key("outcome");
+        const std::string oo = e.outcome.toOperationOutcomeJson();
+        w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
+      }
+      w.EndObject();
+    });
+  }
+  return bundle.finish();
+}
+
+// The inbound note of a Bundle holding a DocumentReference, its issues on that entry.
+void inboundNoteFromBundle(const Element& bundle, std::vector<BundleEntry>& entries,
+                           const FhirApi& api) {
+  for (BundleEntry& e : entries) {
+    if (e.type != "DocumentReference" || !e.resource || e.status >= 300) continue;
+    e.outcome.append(inboundNoteIssues(*api.store, bundle));
+    return;
+  }
+}
+
+void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
+  const auto params = queryParameters(exchange);
+  const auto format = negotiate(exchange, params, api);
+  if (!format) return;
+  const bool pretty = queryValue(params, "_pretty") == "true";
+  auto bundle = readResourceBody(exchange, api, "Bundle");
+  if (!bundle) return;
+  const std::string_view kind = (*bundle)->childValue("type");
+  if (kind != "batch" && kind != "transaction") {
+    return exchange.sendOutcome(
+        400, single(Severity::kError, "invalid",
+                    "POST [base] takes a Bundle of type batch or transaction, not '" +
+                        std::string(kind) + "'"));
+  }
+  const bool transaction = kind == "transaction";
+  const Principal& principal = exchange.principal();
+  const bool checkScopes = principal.kind == "jwt";
+  const SmartScopes scopes = SmartScopes::parse(principal.scope);
+
+  std::vector<BundleEntry> entries;
+  const auto items = (*bundle)->childrenNamed("entry");
+  entries.resize(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    entries[i].index = i;
+    planEntry(*items[i], entries[i], scopes, checkScopes);
+    validateEntry(entries[i], api);
+  }
+  const std::string base = baseUrl(exchange, api);
+
+  if (transaction) {
+    // All or nothing: one failing entry fails the whole Bundle with its outcome.
+    auto firstFailure = [&]() -> const BundleEntry* {
+      for (const BundleEntry& e : entries) {
+        if (e.status >= 300) return &e;
+      }
+      return nullptr;
+    };
+    if (const BundleEntry* failed = firstFailure()) {
+      return exchange.sendOutcome(failed->status, failed->outcome);
+    }
+    // https://hl7.org/fhir/R4/http.html#trules: writes first, then reads.
+    Outcome outcome = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+      for (BundleEntry& e : entries) {
+        if (e.method == "GET") continue;
+        if (!resolveTarget(e, tx)) return e.outcome;
+      }
+      rewriteReferences(**bundle, referenceTargets(entries));
+      for (BundleEntry& e : entries) {
+        if (e.method == "GET") continue;
+        if (e.status == 200 && e.method == "POST") continue;  // matched an existing one
+        ResourceWrite write = entryWrite(e);
+        write.mustNotExist = false;  // ids were resolved above, inside this transaction
+        auto written = tx.write(write);
+        if (!written) {
+          e.status = writeFailureStatus(written.outcome());
+          e.outcome = written.outcome();
+          return e.outcome;
+        }
+        e.status = written->created ? 201 : 200;
+        e.version = written->written;
+        e.hasVersion = true;
+      }
+      return {};
+    });
+    if (outcome.hasErrors()) {
+      int status = httpStatusFor(outcome);
+      for (const BundleEntry& e : entries) {
+        if (e.status >= 300) status = e.status;
+      }
+      return exchange.sendOutcome(status, outcome);
+    }
+    for (BundleEntry& e : entries) {
+      if (e.method == "POST" && e.status == 200 && !e.hasVersion) {
+        auto found = api.store->readResource(e.type, e.id, std::nullopt);
+        if (found) {
+          e.version = *found;
+          e.hasVersion = true;
+        }
+      }
+      if (e.method == "GET") performRead(e, api);
+    }
+    inboundNoteFromBundle(**bundle, entries, api);
+    return sendBody(exchange, 200, answerBundle("transaction-response", entries, base), *format,
+                    api, pretty);
+  }
+
+  // Batch: every entry on its own; failures are answered in their entry.
+  for (BundleEntry& e : entries) {
+    if (e.status != 0) continue;
+    if (e.method == "GET") {
+      performRead(e, api);
+      continue;
+    }
+    if (e.method == "POST" && !e.ifNoneExist) e.id = newId();
+    if (e.method == "PUT" && !e.query.empty()) {
+      Outcome resolved = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+        return resolveTarget(e, tx) ? Outcome() : e.outcome;
+      });
+      if (resolved.hasErrors() && e.status == 0) {
+        e.status = httpStatusFor(resolved);
+        e.outcome = resolved;
+      }
+      if (e.status >= 300) continue;
+    }
+    ResourceWrite write = entryWrite(e);
+    if (e.method == "POST") {
+      if (e.id.empty()) e.id = newId();
+      write.id = e.id;
+      write.ifNoneExist = e.ifNoneExist;
+    }
+    write.id = e.id;
+    auto written = api.store->writeResource(write);
+    if (!written) {
+      e.status = writeFailureStatus(written.outcome());
+      e.outcome = written.outcome();
+      continue;
+    }
+    e.status = written->matchedExisting ? 200 : (written->created ? 201 : 200);
+    e.version = written->written;
+    e.hasVersion = true;
+  }
+  inboundNoteFromBundle(**bundle, entries, api);
+  sendBody(exchange, 200, answerBundle("batch-response", entries, base), *format, api, pretty);
+}
+
 }  // namespace
 
 void stampVersion(Element& resource, const ResourceVersion& version) { stamp(resource, version); }
@@ -629,6 +1139,12 @@ void addFhirRoutes(Router& router, std::shared_ptr<Store> store,
         [api](HttpExchange& e) { history(e, *api, false); });
   route("GET", "/fhir/{type}", "search-type", [api](HttpExchange& e) { search(e, *api); });
   route("POST", "/fhir/{type}/_search", "search-type", [api](HttpExchange& e) { search(e, *api); });
+  router.add({"POST",
+              "/fhir",
+              [api](HttpExchange& e) { transactionOrBatch(e, *api); },
+              {{"", "transaction"}, {"", "batch"}},
+              {},
+              Access::kFhir});
   if (api->validator) {
     const std::string definition = "http://hl7.org/fhir/OperationDefinition/Resource-validate";
     std::vector<conformance::RestOperation> typeOperations;

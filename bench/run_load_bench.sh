@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Load benchmark of `notebridge serve` on loopback with wrk: POST /notes (parse, map, validate,
+# store in one transaction), a FHIR read, a FHIR search, and /healthz as the ceiling of the same
+# server. Prints one JSON line per run: requests/s, p50 and p99 latency (ms), errors.
+# Usage: bench/run_load_bench.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+# Needs: wrk (installed with apt-get when missing), openssl, python3, curl.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="$(cd "${1:-$here/../build}" && pwd)"
+seconds="${2:-10}"
+connections="${3:-16}"
+port="${NB_BENCH_PORT:-18573}"
+
+if ! command -v wrk >/dev/null; then
+  apt-get install -y wrk >/dev/null
+fi
+cmake --build "$build" --target notebridge >/dev/null
+notebridge="$build/gateway/notebridge"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A JWT signing key for the FHIR runs.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.key" 2>/dev/null
+openssl pkey -in "$work/jwt.key" -pubout -out "$work/jwt.pub.pem"
+cat > "$work/gateway.properties" <<PROPS
+server.host = 127.0.0.1
+server.port = $port
+server.threads = ${NB_BENCH_THREADS:-16}
+server.queue = 1024
+data.dir = $work/data
+log.level = warning
+auth.jwt.keyFiles = $work/jwt.pub.pem
+PROPS
+key="$("$notebridge" keys add bench --config "$work/gateway.properties" | head -n 1)"
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+header="$(printf '{"alg":"RS256","typ":"JWT"}' | b64url)"
+payload="$(printf '{"sub":"bench","exp":%d,"scope":"system/*.rs"}' "$(( $(date +%s) + 3600 ))" | b64url)"
+signature="$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign "$work/jwt.key" | b64url)"
+token="$header.$payload.$signature"
+
+# The note: the SOAP fixture (two scores: PHQ-9, GAD-7) with its subjective section grown to
+# make a ~4 KB document.
+python3 - "$here/../tests/data/mappers/soap.note.json" "$work/note.json" <<'PY'
+import json, sys
+note = json.load(open(sys.argv[1]))
+note["noteId"] = "__NOTE_ID__"
+extra = " Client described the week in detail, including sleep, appetite and work stress."
+while len(json.dumps(note)) < 4096:
+    note["sections"]["subjective"] += extra
+json.dump(note, open(sys.argv[2], "w"))
+PY
+
+"$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.1
+done
+
+# One note for the read and search runs.
+sed 's/__NOTE_ID__/bench-seed/' "$work/note.json" > "$work/seed.json"
+seed="$(curl -sf -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+          --data-binary @"$work/seed.json" "http://127.0.0.1:$port/notes")"
+document="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["DocumentReference"])' "$seed")"
+patient="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["Patient"])' "$seed")"
+
+# run NAME wrk-arguments...: prints {"bench":"load","run":NAME,...} from wrk's report.
+run() {
+  local name="$1"; shift
+  local out
+  out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@")"
+  python3 - "$name" "$connections" "$seconds" "$out" <<'PY'
+import json, re, sys
+name, connections, seconds, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 3)
+rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+sockets = re.search(r"Socket errors:.*", out)
+print(json.dumps({"bench": "load", "run": name, "connections": connections, "seconds": seconds,
+                  "requests_per_second": round(rate, 1), "p50_ms": p50, "p99_ms": p99,
+                  "non_2xx": int(errors.group(1)) if errors else 0,
+                  "socket_errors": sockets.group(0) if sockets else ""}))
+PY
+}
+
+base="http://127.0.0.1:$port"
+NB_NOTE_FILE="$work/note.json" NB_KEY="$key" run post_notes -s "$here/load/post_notes.lua" "$base/notes"
+run fhir_read -H "Authorization: Bearer $token" "$base/fhir/$document"
+run fhir_search -H "Authorization: Bearer $token" "$base/fhir/Observation?patient=$patient"
+run healthz "$base/healthz"
