@@ -3,6 +3,7 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <Poco/Process.h>
 #include <Poco/Util/ServerApplication.h>
 
 #include <csignal>
@@ -10,10 +11,14 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "delivery_api/delivery_routes.h"
 #include "notebridge/fhir/definitions.h"
 #include "notebridge/gateway/cli.h"
+#include "notebridge/gateway/configured_note_routing.h"
+#include "notebridge/gateway/forwarder.h"
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/gateway_server.h"
+#include "notebridge/gateway/outbox_worker.h"
 #include "notebridge/gateway/sqlite_store.h"
 #include "notebridge/validation/standard_definitions.h"
 #include "notebridge/validation/validator.h"
@@ -79,23 +84,91 @@ class ServeApplication final : public Poco::Util::ServerApplication {
       }
     }
     auto validator = std::make_shared<const validation::Validator>(*standard);
-    GatewayServer server(config_, *store, *registry, validator);
+
+    auto worker = startDelivery(*store, *registry, validator, log);
+    if (!worker) {
+      (*store)->close();
+      return kExitFailed;
+    }
+    std::shared_ptr<const NoteRouting> routing;
+    if (!config_.destinations.empty()) {
+      routing = std::make_shared<ConfiguredNoteRouting>(config_.destinations);
+    }
+    GatewayServer server(config_, *store, *registry, validator, routing,
+                         deliveryRoutes(*store, [w = worker.get()] { w->wake(); }));
     fhir::Outcome started = server.start();
     if (started.hasErrors()) {
       for (const auto& issue : started.issues()) log.fatal(issue.diagnostics);
       (*store)->close();
       return kExitFailed;
     }
+    worker->start();
     log.information("listening on http://%s:%hu", config_.host, server.port());
     waitForTerminationRequest();
     log.information("stopping: finishing in-flight requests");
     server.stop();
+    log.information("stopping: finishing deliveries under way");
+    worker->stop();
     (*store)->close();
     log.information("stopped");
     return kExitOk;
   }
 
  private:
+  // The forwarders and the outbox worker for the configured destinations (not started yet), or
+  // null after logging why a destination cannot be served.
+  std::shared_ptr<OutboxWorker> startDelivery(
+      const std::shared_ptr<Store>& store,
+      const std::shared_ptr<const fhir::DefinitionRegistry>& registry,
+      const std::shared_ptr<const validation::Validator>& validator, Poco::Logger& log) {
+    auto transform = std::make_shared<const OutboundTransform>(registry, validator);
+    std::vector<std::shared_ptr<Forwarder>> forwarders;
+    bool ok = true;
+    for (const DestinationConfig& d : config_.destinations) {
+      if (d.insecureSkipVerify) {
+        log.warning(
+            "destination %s: insecure_skip_verify is on: the receiver's certificate and "
+            "host name are NOT checked",
+            d.name);
+      }
+      if (d.interaction == DeliveryInteraction::kSubmitAttachment) {
+        log.warning(
+            "destination %s: submit-attachment has no Parameters builder in this build; "
+            "its deliveries go to dead-letter",
+            d.name);
+      }
+      for (const std::string& url : d.profiles) {
+        if (!validator->store().structureDefinition(url)) {
+          log.fatal(
+              "destination %s: profile %s is not loaded (add its package to "
+              "definitions.packages)",
+              d.name, url);
+          ok = false;
+        }
+      }
+      auto forwarder = Forwarder::create(d, transform);
+      if (!forwarder) {
+        for (const auto& issue : forwarder.outcome().issues()) {
+          log.fatal("destination %s: %s", d.name, issue.diagnostics);
+        }
+        ok = false;
+        continue;
+      }
+      log.information("destination %s: %s %s to %s, %d worker(s)", d.name,
+                      std::string(toString(d.kind)), std::string(toString(d.interaction)),
+                      d.baseUrl, d.concurrency);
+      forwarders.push_back(std::move(*forwarder));
+    }
+    if (!ok) return nullptr;
+    OutboxWorkerOptions options;
+    options.instanceId = "pid" + std::to_string(Poco::Process::id()) + "-" +
+                         formatInstant(std::chrono::system_clock::now());
+    options.leaseSeconds = config_.deliveryLeaseSeconds;
+    options.pollMs = config_.deliveryPollMs;
+    options.batch = config_.deliveryBatch;
+    return std::make_shared<OutboxWorker>(store, std::move(forwarders), options);
+  }
+
   GatewayConfig config_;
 };
 

@@ -177,6 +177,8 @@ DeliveryAttempt Forwarder::deliver(std::string_view bundleJson) const {
   for (OutboundResource& resource : plan->resources) {
     if (plan->interaction == DeliveryInteraction::kConditionalCreate) {
       OutboundTransform::rewriteReferences(*resource.resource, assigned);
+      fhir::Outcome dropped;
+      OutboundTransform::dropUnresolvedReferences(*resource.resource, dropped);
     }
     UpstreamRequest request;
     request.method = resource.method;

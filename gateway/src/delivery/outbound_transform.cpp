@@ -118,6 +118,31 @@ std::string OutboundTransform::render(const Element& resource, DestinationFormat
   return format == DestinationFormat::kXml ? fhir::writeXml(resource) : fhir::writeJson(resource);
 }
 
+void OutboundTransform::dropUnresolvedReferences(Element& resource, fhir::Outcome& dropped) {
+  // Collect first: removing while walking would invalidate the walk.
+  std::vector<const Element*> doomed;
+  visit(resource, [&](Element& node) {
+    if (node.name() != "reference" || !node.hasValue() || node.value().rfind("urn:uuid:", 0) != 0) {
+      return;
+    }
+    // The whole repeating backbone entry (Encounter.diagnosis[n]) when there is one, since it
+    // may be meaningless without its reference; otherwise the Reference itself.
+    const Element* target = node.parent();
+    const Element* top = target;
+    while (top && top->parent() && top->parent() != &resource) top = top->parent();
+    if (top && top->parent() == &resource && top->type() == "BackboneElement") target = top;
+    doomed.push_back(target);
+  });
+  for (const Element* target : doomed) {
+    Element* parent = target->parent();
+    if (!parent) continue;
+    dropped.add(Severity::kInformation, "informational",
+                "a reference cycle cannot be sent with conditional creates; left out",
+                target->path());
+    parent->removeChild(childPosition(*parent, target));
+  }
+}
+
 void OutboundTransform::rewriteReferences(
     Element& resource, const std::vector<std::pair<std::string, std::string>>& map) {
   visit(resource, [&](Element& node) {
@@ -155,6 +180,10 @@ Outcome OutboundTransform::validate(const Element& resource, const DestinationCo
   for (fhir::Issue issue : found.issues()) {
     if (issue.severity < Severity::kError) continue;
     if (!where.empty()) issue.diagnostics = where + ": " + issue.diagnostics;
+    // A Bundle entry's resource is named "resource" in the tree; name it by its type.
+    if (issue.expression.rfind("resource", 0) == 0) {
+      issue.expression = resource.type() + issue.expression.substr(8);
+    }
     outcome.add(std::move(issue));
   }
   return outcome;
@@ -237,11 +266,21 @@ fhir::Result<OutboundPlan> OutboundTransform::plan(std::string_view bundleJson,
       }
     }
     if (!progressed) {
-      // A cycle cannot be sent one resource at a time with server-assigned ids; PUT with our
-      // ids would work, but keep one rule for both.
-      return R::failure(Severity::kError, "not-supported",
-                        "the note's resources reference each other in a cycle; use "
-                        "interaction = transaction for this destination");
+      // A reference cycle (Encounter.diagnosis <-> Condition.encounter): send first the
+      // resource waiting on the fewest others. With PUT its references resolve once the rest
+      // arrive; with conditional creates the sender drops the references it cannot resolve yet.
+      std::size_t best = entries.size(), fewest = entries.size() + 1;
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (placed[i]) continue;
+        const std::size_t waiting = static_cast<std::size_t>(std::count_if(
+            needs[i].begin(), needs[i].end(), [&](std::size_t n) { return !placed[n]; }));
+        if (waiting < fewest) {
+          fewest = waiting;
+          best = i;
+        }
+      }
+      placed[best] = true;
+      order.push_back(best);
     }
   }
 

@@ -72,6 +72,11 @@ class OutboundTransform {
   static void rewriteReferences(fhir::Element& resource,
                                 const std::vector<std::pair<std::string, std::string>>& map);
 
+  // Removes references still of the urn:uuid form (a cycle the receiver cannot resolve yet):
+  // the repeating backbone element holding one (Encounter.diagnosis[n]) or the Reference
+  // itself. Each removal is an information issue in `dropped`.
+  static void dropUnresolvedReferences(fhir::Element& resource, fhir::Outcome& dropped);
+
   const fhir::DefinitionRegistry& registry() const { return *registry_; }
 
  private:

@@ -63,6 +63,17 @@ class SqliteStore final : public Store {
   fhir::Outcome writeResources(
       const std::function<fhir::Outcome(ResourceTransaction&)>& work) override;
 
+  fhir::Result<std::vector<OutboxClaim>> claimDeliveries(const std::string& destination,
+                                                         const std::string& worker, int limit,
+                                                         const std::string& now,
+                                                         const std::string& leaseUntil) override;
+  fhir::Result<int> finishDeliveries(const std::string& worker,
+                                     const std::vector<OutboxFinish>& results,
+                                     const std::string& now) override;
+  fhir::Result<std::vector<OutboxRow>> listDeliveries(const OutboxQuery& query) override;
+  fhir::Result<OutboxRow> readDelivery(std::int64_t id) override;
+  fhir::Result<OutboxRow> retryDelivery(std::int64_t id, const std::string& now) override;
+
   const std::filesystem::path& file() const { return file_; }
 
  private:

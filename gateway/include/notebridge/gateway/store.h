@@ -158,6 +158,50 @@ class ResourceTransaction {
       const std::string& type, const std::vector<SearchCriterion>& criteria, int limit) = 0;
 };
 
+// One outbox row: a note version's delivery to one destination (table `outbox`).
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string noteId;
+  int noteVersion = 0;
+  std::string destination;
+  std::string state;  // pending | in-flight | delivered | dead-letter | held
+  int attempts = 0;   // counted when claimed, so a crash mid-attempt counts too
+  std::string nextAttemptAt;
+  std::string claimedBy;     // in-flight: the worker holding it
+  std::string claimedUntil;  // in-flight: the lease end; claimable again after it
+  std::string lastError;
+  std::string receipt;  // JSON: what the receiver answered (delivered, dead-letter)
+  std::string createdAt;
+  std::string updatedAt;
+};
+
+// A claimed delivery and what to send.
+struct OutboxClaim {
+  OutboxRow row;
+  std::string bundleJson;  // notes.bundle_json of the note version
+};
+
+// How a claimed delivery ended: state "delivered", "pending" (retry at nextAttemptAt) or
+// "dead-letter".
+struct OutboxFinish {
+  std::int64_t id = 0;
+  std::string state;
+  std::string nextAttemptAt;  // pending only
+  std::string lastError;
+  std::string receipt;
+};
+
+// GET /deliveries filters; set fields must match. Oldest first by id, `count` at most, ids
+// above `afterId` (paging).
+struct OutboxQuery {
+  std::string state;
+  std::string destination;
+  std::string noteId;
+  std::optional<int> noteVersion;
+  int count = 100;
+  std::int64_t afterId = 0;
+};
+
 // Where the gateway keeps everything it has accepted. Two implementations are planned:
 // SqliteStore (the embedded default) and a PostgreSQL one for several instances sharing a
 // database; callers depend only on this interface. Implementations are thread-safe and catch
@@ -216,6 +260,29 @@ class Store {
 
   // Releases connections; later calls fail with an issue. Safe to call twice.
   virtual void close() = 0;
+
+  // Outbox
+
+  // Claims up to `limit` due deliveries to `destination` in one transaction: pending rows due
+  // at `now`, and in-flight rows whose lease ended (a crashed worker's). They become in-flight,
+  // held by `worker` until `leaseUntil`, attempts + 1. Oldest due first.
+  virtual fhir::Result<std::vector<OutboxClaim>> claimDeliveries(const std::string& destination,
+                                                                 const std::string& worker,
+                                                                 int limit, const std::string& now,
+                                                                 const std::string& leaseUntil) = 0;
+  // Records how claimed deliveries ended (complete, reschedule or dead-letter), all in one
+  // transaction. A row no longer held by `worker` (its lease ended and another worker took it)
+  // is left alone: the other worker's result counts. Returns how many rows were updated.
+  virtual fhir::Result<int> finishDeliveries(const std::string& worker,
+                                             const std::vector<OutboxFinish>& results,
+                                             const std::string& now) = 0;
+  // Outbox rows matching the query.
+  virtual fhir::Result<std::vector<OutboxRow>> listDeliveries(const OutboxQuery& query) = 0;
+  // One row; "not-found" when absent.
+  virtual fhir::Result<OutboxRow> readDelivery(std::int64_t id) = 0;
+  // Puts a dead-letter row back to pending, due `now`, attempts reset to 0. "not-found" when
+  // absent, "conflict" (409) when the row is not in dead-letter.
+  virtual fhir::Result<OutboxRow> retryDelivery(std::int64_t id, const std::string& now) = 0;
 };
 
 }  // namespace notebridge::gateway
