@@ -15,7 +15,10 @@
 #include <regex>
 
 #include "http_client.h"
+#include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/jwt.h"
+#include "notebridge/mappers/note_json.h"
+#include "notebridge/mappers/transfer_summary.h"
 #include "process_runner.h"
 #include "scripted_receiver.h"
 #include "temp_dir.h"
@@ -198,6 +201,21 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_REQUIRE_MESSAGE(again.status == 200, again.body);
   BOOST_TEST(contains(again.body, "\"receiver\":{\"status\":200"), again.body);
   BOOST_TEST(notesOf(harbor, "C-1001") == 2);
+  // The same record POSTed at the FHIR base as a document Bundle: known already, nothing added.
+  {
+    auto early = notebridge::mappers::parseNote(dataFile("transfer-early.note.json"));
+    auto latest = notebridge::mappers::parseNote(dataFile("soap.note.json"));
+    BOOST_REQUIRE(early.ok() && latest.ok());
+    notebridge::mappers::TransferOptions options;
+    options.now = "2026-01-02T03:04:05Z";
+    auto document = notebridge::mappers::buildTransferSummary({*early, *latest}, options);
+    BOOST_REQUIRE(document.ok());
+    auto atBase = httpRequest(harbor.port, "POST", "/fhir", notebridge::fhir::writeJson(**document),
+                              {{"Authorization", "Bearer " + Practice::token()}});
+    BOOST_TEST(atBase.status == 200, atBase.body);
+    BOOST_TEST(contains(atBase.body, "note already here: N-2025-0412"), atBase.body);
+    BOOST_TEST(notesOf(harbor, "C-1001") == 2);
+  }
   auto imported = harbor.internal("GET", "/notes/N-2025-0412");
   BOOST_TEST(imported.status == 200);
   BOOST_TEST(contains(imported.body, "\"source\":\"inbound\""), imported.body);
@@ -210,7 +228,7 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(contains(disclosures.body, "IHE.BasicAudit.PrivacyDisclosure.Source"));
   auto imports = harbor.fhir("/fhir/AuditEvent?patient=" + patient);
   BOOST_TEST(imports.status == 200);
-  BOOST_TEST(contains(imports.body, "\"total\":2"), imports.body);
+  BOOST_TEST(contains(imports.body, "\"total\":3"), imports.body);
   BOOST_TEST(contains(imports.body, "\"code\":\"110107\""), imports.body);
   // AuditEvent and Consent are served, and the CapabilityStatement says so.
   auto metadata = httpRequest(riverside.port, "GET", "/fhir/metadata");

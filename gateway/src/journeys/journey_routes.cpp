@@ -15,6 +15,7 @@
 #include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/forwarder.h"
 #include "notebridge/gateway/journeys.h"
+#include "notebridge/gateway/smart_scopes.h"
 #include "notebridge/mappers/audit_event.h"
 #include "notebridge/mappers/consent.h"
 #include "notebridge/mappers/fhir_to_note.h"
@@ -525,7 +526,7 @@ void postSubmit(HttpExchange& exchange, const JourneyContext& ctx) {
 
 // ---- receiving a transfer ----
 
-void importDocument(HttpExchange& exchange, const JourneyContext& ctx, bool atBase) {
+void importDocument(HttpExchange& exchange, const JourneyContext& ctx) {
   auto body = exchange.body();
   if (!body) return exchange.sendOutcome(body.outcome());
   const std::string contentType = exchange.request().getContentType();
@@ -537,11 +538,24 @@ void importDocument(HttpExchange& exchange, const JourneyContext& ctx, bool atBa
   const Element& bundle = **parsed;
   if (bundle.type() != "Bundle" || bundle.childValue("type") != "document") {
     return exchange.sendOutcome(
-        atBase ? 400 : 422,
+        422,
         single(Severity::kError, "not-supported",
                "only a document Bundle (a transferred record) is accepted here; this is a " +
                    (bundle.type() == "Bundle" ? std::string(bundle.childValue("type")) + " Bundle"
                                               : bundle.type())));
+  }
+  importTransferDocument(exchange, ctx, bundle);
+}
+
+}  // namespace
+
+void importTransferDocument(HttpExchange& exchange, const JourneyContext& ctx,
+                            const Element& bundle) {
+  if (exchange.principal().kind == "jwt" &&
+      !SmartScopes::parse(exchange.principal().scope).allows("Bundle", "create")) {
+    return exchange.sendOutcome(
+        403, single(Severity::kError, "forbidden",
+                    "the token's scopes do not allow create on Bundle (a transfer import)"));
   }
   if (ctx.validator) {
     Outcome checked = ctx.validator->validate(bundle);
@@ -612,8 +626,6 @@ void importDocument(HttpExchange& exchange, const JourneyContext& ctx, bool atBa
   exchange.sendOutcome(added > 0 ? 201 : 200, outcome);
 }
 
-}  // namespace
-
 void addJourneyRoutes(Router& router, std::shared_ptr<const JourneyContext> context) {
   router.add({"POST",
               "/clients/{id}/transfer",
@@ -629,13 +641,7 @@ void addJourneyRoutes(Router& router, std::shared_ptr<const JourneyContext> cont
               Access::kInternal});
   router.add({"POST",
               "/fhir/Bundle",
-              [context](HttpExchange& e) { importDocument(e, *context, false); },
-              {{"Bundle", "create"}},
-              {},
-              Access::kFhir});
-  router.add({"POST",
-              "/fhir",
-              [context](HttpExchange& e) { importDocument(e, *context, true); },
+              [context](HttpExchange& e) { importDocument(e, *context); },
               {{"Bundle", "create"}},
               {},
               Access::kFhir});

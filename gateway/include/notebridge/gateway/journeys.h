@@ -8,6 +8,7 @@
 #include "notebridge/fhir/element.h"
 #include "notebridge/fhir/outcome.h"
 #include "notebridge/gateway/gateway_config.h"
+#include "notebridge/gateway/http_exchange.h"
 #include "notebridge/gateway/outbound_transform.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
@@ -42,13 +43,19 @@ struct JourneyContext {
 //        cdex-parameters-submit-attachment, POSTed to {base_url}/$submit-attachment. Checklist
 //        or validation errors are 422; a payer's 4xx (413: too large) is a 502 whose outcome
 //        says the submission is dead-lettered and why.
-// and the FHIR (bearer JWT) routes that receive a transfer:
-//   POST /fhir/Bundle and POST /fhir with a document Bundle: imported as notes of the client
-//        (source inbound), no duplicates when the same document arrives again (201 when a note
-//        was added, 200 when everything was known).
+// and the FHIR (bearer JWT) route that receives a transfer:
+//   POST /fhir/Bundle with a document Bundle: imported as notes of the client (source inbound),
+//        no duplicates when the same document arrives again (201 when a note was added, 200 when
+//        everything was known). POST /fhir hands document Bundles to importTransferDocument.
 // Every disclosure and import stores an AuditEvent (IHE BALP), searchable at
 // GET /fhir/AuditEvent?patient=. Thread-safe.
 void addJourneyRoutes(Router& router, std::shared_ptr<const JourneyContext> context);
+
+// Imports a received document Bundle (already parsed) and answers the exchange: validation
+// errors 422, notes stored with source inbound (201 when one was new, 200 otherwise), an import
+// AuditEvent stored. A JWT principal needs a scope allowing create on Bundle (403 otherwise).
+void importTransferDocument(HttpExchange& exchange, const JourneyContext& context,
+                            const fhir::Element& bundle);
 
 // The CDex Parameters for a stored note Bundle (noteToFhir's output) going to a payer
 // destination through the outbox, with the note key as TrackingId: the SubmitAttachmentBuilder
