@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <thread>
 
 #include "http_client.h"
 #include "notebridge/fhir/json_format.h"
@@ -153,6 +154,7 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   const auto tokenFile = riversideDir / "harbor.token";
   std::ofstream(tokenFile) << Practice::token();
   ScriptedReceiver payer;
+  ScriptedReceiver outboxPayer;  // takes every note of C-1001 through the outbox
   Practice riverside(riversideDir,
                      "destinations.harbor.kind = practice\n"
                      "destinations.harbor.base_url = " +
@@ -168,7 +170,13 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
                          payer.baseUrl() +
                          "\n"
                          "destinations.payer.interaction = submit-attachment\n"
-                         "destinations.payer.route.default = false\n");
+                         "destinations.payer.route.default = false\n"
+                         "destinations.payer-outbox.kind = payer\n"
+                         "destinations.payer-outbox.base_url = " +
+                         outboxPayer.baseUrl() +
+                         "\n"
+                         "destinations.payer-outbox.interaction = submit-attachment\n"
+                         "destinations.payer-outbox.route.clients = C-1001\n");
 
   auto early = riverside.internal("POST", "/notes", dataFile("transfer-early.note.json"));
   BOOST_REQUIRE_MESSAGE(early.status == 201, early.body);
@@ -306,6 +314,17 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(refused.status == 422);
   BOOST_TEST(contains(refused.body, "MemberId"), refused.body);
   BOOST_TEST(payer.requestCount() == before);
+  // Through the outbox, a payer destination gets CDex Parameters for each routed note.
+  for (int i = 0; i < 100 && outboxPayer.requestCount() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto viaOutbox = outboxPayer.received();
+  BOOST_REQUIRE(viaOutbox.size() >= 2u);
+  for (const ReceivedRequest& r : viaOutbox) {
+    BOOST_TEST(contains(r.path, "submit-attachment"), r.path);
+    BOOST_TEST(contains(r.body, "\"name\":\"TrackingId\""), r.body.substr(0, 300));
+    BOOST_TEST(contains(r.body, "XK-99120-03"));
+  }
   auto payments = riverside.fhir("/fhir/AuditEvent?patient=" + patient + "&type=110106");
   BOOST_TEST(contains(payments.body, "\"total\":4"), payments.body);  // 2 transfers, 2 submits
   BOOST_TEST(contains(payments.body, "HPAYMT"));
