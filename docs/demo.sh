@@ -152,6 +152,12 @@ done
 
 sleep 1
 echo
+echo "== Riverside's delivery states (outbox)"
+for id in N-2025-0301 N-2025-0412; do
+  riverside "http://127.0.0.1:$riverside_port/notes/$id" |
+    python3 -c 'import json,sys; a=json.load(sys.stdin); print("  note", a["id"], [(d["destination"], d["state"]) for d in a.get("deliveries", [])])'
+done
+echo
 echo "== What arrived at the scripted EHR and payer"
 if [[ -s "$work/arrived.log" ]]; then sed 's/^/  /' "$work/arrived.log"; else echo "  (nothing)"; fi
 echo

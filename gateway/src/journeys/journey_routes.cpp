@@ -477,8 +477,9 @@ void postSubmit(HttpExchange& exchange, const JourneyContext& ctx) {
         if (r && r->type() == "DocumentReference" && audit.dataReferences.empty()) {
           audit.dataReferences.push_back(
               storedReference("DocumentReference", entry->childValue("fullUrl")));
-          audit.patientReference =
-              storedReference("Patient", r->child("subject")->childValue("reference"));
+          if (const Element* subject = r->child("subject")) {
+            audit.patientReference = storedReference("Patient", subject->childValue("reference"));
+          }
         }
       }
     }
