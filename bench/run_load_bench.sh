@@ -51,6 +51,7 @@ python3 - "$here/../tests/data/mappers/soap.note.json" "$work/note.json" <<'PY'
 import json, sys
 note = json.load(open(sys.argv[1]))
 note["noteId"] = "__NOTE_ID__"
+note["client"]["id"] = "__CLIENT_ID__"
 extra = " Client described the week in detail, including sleep, appetite and work stress."
 while len(json.dumps(note)) < 4096:
     note["sections"]["subjective"] += extra
@@ -65,7 +66,7 @@ for _ in $(seq 1 100); do
 done
 
 # One note for the read and search runs.
-sed 's/__NOTE_ID__/bench-seed/' "$work/note.json" > "$work/seed.json"
+sed 's/__NOTE_ID__/bench-seed/; s/__CLIENT_ID__/bench-seed-client/' "$work/note.json" > "$work/seed.json"
 seed="$(curl -sf -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \
           --data-binary @"$work/seed.json" "http://127.0.0.1:$port/notes")"
 document="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["DocumentReference"])' "$seed")"
@@ -73,9 +74,15 @@ patient="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["P
 
 # run NAME wrk-arguments...: prints {"bench":"load","run":NAME,...} from wrk's report.
 run() {
+  if [ -n "${NB_BENCH_ONLY:-}" ] && [ "$NB_BENCH_ONLY" != "$1" ]; then return; fi
   local name="$1"; shift
   local out
+  local cpu_before cpu_after
+  cpu_before="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
   out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@")"
+  cpu_after="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
+  out="$out
+server_cpu_ticks: $(( cpu_after - cpu_before ))"
   python3 - "$name" "$connections" "$seconds" "$out" <<'PY'
 import json, re, sys
 name, connections, seconds, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -87,15 +94,24 @@ p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
 p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
 errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
 sockets = re.search(r"Socket errors:.*", out)
+ticks = int(re.search(r"server_cpu_ticks: (\d+)", out).group(1))
+requests = int(re.search(r"(\d+) requests in", out).group(1))
 print(json.dumps({"bench": "load", "run": name, "connections": connections, "seconds": seconds,
                   "requests_per_second": round(rate, 1), "p50_ms": p50, "p99_ms": p99,
                   "non_2xx": int(errors.group(1)) if errors else 0,
+                  "server_cpu_ms_per_request": round(ticks * 10.0 / max(requests, 1), 3),
                   "socket_errors": sockets.group(0) if sockets else ""}))
 PY
 }
 
 base="http://127.0.0.1:$port"
+if [ -n "${NB_BENCH_PERF:-}" ]; then
+  # Profile the server during the runs: perf report -i $NB_BENCH_PERF afterwards.
+  perf record -g -o "$NB_BENCH_PERF" -p "$server_pid" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 NB_NOTE_FILE="$work/note.json" NB_KEY="$key" run post_notes -s "$here/load/post_notes.lua" "$base/notes"
 run fhir_read -H "Authorization: Bearer $token" "$base/fhir/$document"
 run fhir_search -H "Authorization: Bearer $token" "$base/fhir/Observation?patient=$patient"
 run healthz "$base/healthz"
+if [ -n "${NB_BENCH_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi

@@ -110,6 +110,18 @@ BOOST_AUTO_TEST_CASE(a_transaction_posts_the_bundle_with_the_rules_applied) {
   BOOST_TEST(xml.find("<Bundle xmlns=\"http://hl7.org/fhir\">") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_transaction_with_nothing_to_change_sends_the_stored_text) {
+  const std::string stored = sampleBundleJson("N-T2");
+  auto plan = transform().plan(stored, destination(DeliveryInteraction::kTransaction));
+  BOOST_REQUIRE(plan.ok());
+  BOOST_TEST(!plan->body);
+  BOOST_TEST(plan->verbatimBody == stored);
+  // XML needs a rewrite.
+  DestinationConfig xml = destination(DeliveryInteraction::kTransaction);
+  xml.format = DestinationFormat::kXml;
+  BOOST_TEST(transform().plan(stored, xml)->body != nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(put_uses_ids_from_the_note_and_rewrites_references_to_them) {
   const std::string bundleJson = sampleBundleJson("N-P1");
   auto plan = transform().plan(bundleJson, destination(DeliveryInteraction::kPut));

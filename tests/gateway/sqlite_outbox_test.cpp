@@ -76,8 +76,8 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_makes_a_row_claimable_again_and_the_late_w
   // The first worker comes back late: its result no longer counts.
   auto late = store->finishDeliveries("crashed", {{id, "pending", kT3, "late", ""}}, kT1);
   BOOST_TEST(*late == 0);
-  auto done = store->finishDeliveries(
-      "w2", {{id, "delivered", "", "HTTP 201", R"({"status":201})"}}, kT2);
+  auto done =
+      store->finishDeliveries("w2", {{id, "delivered", "", "HTTP 201", R"({"status":201})"}}, kT2);
   BOOST_TEST(*done == 1);
   auto row = store->readDelivery(id);
   BOOST_TEST(row->state == "delivered");

@@ -187,10 +187,21 @@ BOOST_AUTO_TEST_CASE(a_new_version_updates_the_same_resources) {
   auto v2 = json(v2post);
   const std::string patient = v1->getObject("fhir")->getValue<std::string>("Patient");
   BOOST_TEST(v2->getObject("fhir")->getValue<std::string>("Patient") == patient);
-  auto history = s.fhir("GET", "/fhir/" + patient + "/_history");
-  BOOST_TEST(json(history)->getValue<int>("total") == 2);  // two versions, one Patient
+  // The client did not change: the Patient keeps its version instead of gaining a copy.
+  BOOST_TEST(json(s.fhir("GET", "/fhir/" + patient + "/_history"))->getValue<int>("total") == 1);
+  // A changed client (a new family name) is a new version of the same Patient.
+  std::string renamed = soapNote("N-2", 3);
+  replaceOnce(renamed, R"("family": "Rivera")", R"("family": "Rivera-Lopez")");
+  BOOST_REQUIRE(s.call("POST", "/notes", renamed).status == 201);
+  auto history = json(s.fhir("GET", "/fhir/" + patient + "/_history"));
+  BOOST_TEST(history->getValue<int>("total") == 2);
   BOOST_TEST(json(s.fhir("GET", "/fhir/Patient"))->getValue<int>("total") == 1);
-  BOOST_TEST(json(s.call("GET", "/notes/N-2"))->getValue<int>("version") == 2);
+  BOOST_TEST(json(s.fhir("GET", "/fhir/" + patient))
+                 ->getArray("name")
+                 ->getObject(0)
+                 ->getValue<std::string>("family") == "Rivera-Lopez");
+  BOOST_TEST(json(s.call("GET", "/notes/N-2"))->getValue<int>("version") == 3);
+  BOOST_TEST(json(s.fhir("GET", "/fhir/DocumentReference"))->getValue<int>("total") == 3);
 }
 
 BOOST_AUTO_TEST_CASE(same_content_replays_and_different_content_conflicts) {

@@ -160,7 +160,8 @@ DeliveryAttempt Forwarder::deliver(std::string_view bundleJson) const {
       request.url += "/$submit-attachment";
     }
     request.contentType = contentType;
-    request.body = transform_->render(*plan->body, destination_.format);
+    request.body = plan->body ? transform_->render(*plan->body, destination_.format)
+                              : std::move(plan->verbatimBody);
     attempt.result = send(std::move(request));
     if (attempt.result.response) {
       attempt.receipt =

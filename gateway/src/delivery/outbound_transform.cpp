@@ -192,6 +192,18 @@ Outcome OutboundTransform::validate(const Element& resource, const DestinationCo
 fhir::Result<OutboundPlan> OutboundTransform::plan(std::string_view bundleJson,
                                                    const DestinationConfig& destination) const {
   using R = fhir::Result<OutboundPlan>;
+  const VendorRules& rules = destination.rules;
+  if (destination.interaction == DeliveryInteraction::kTransaction &&
+      destination.format == DestinationFormat::kJson && destination.profiles.empty() &&
+      !rules.singleContent && !rules.requireCharset && !rules.requirePeriodEnd &&
+      !rules.requireTimeOnDates) {
+    // The stored Bundle was validated and written by the gateway itself when the note was
+    // accepted; with nothing to change it goes as it is.
+    OutboundPlan plan;
+    plan.interaction = DeliveryInteraction::kTransaction;
+    plan.verbatimBody = std::string(bundleJson);
+    return plan;
+  }
   auto parsed = fhir::parseJson(bundleJson, *registry_);
   if (!parsed) return R(std::move(parsed.outcome()));
   Element::Ptr bundle = std::move(*parsed);

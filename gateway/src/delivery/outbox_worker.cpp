@@ -205,6 +205,7 @@ void OutboxWorker::run(Lane& lane, unsigned seed) {
         switch (decision.action) {
           case DeliveryAction::kDelivered:
             finish.state = "delivered";
+            finish.lastError.clear();
             log.debug("delivery %s of note %s v%d to %s: delivered", std::to_string(claim.row.id),
                       claim.row.noteId, claim.row.noteVersion, destination.name);
             break;

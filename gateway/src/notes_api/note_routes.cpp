@@ -212,6 +212,7 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
     write.type = copy->type();
     write.id = url.substr(9);
     write.index = indexResource(*copy);
+    write.skipUnchanged = true;
     write.render = [copy](const ResourceVersion& v) {
       stampVersion(*copy, v);
       return fhir::writeJson(*copy);

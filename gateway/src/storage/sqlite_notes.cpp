@@ -3,8 +3,10 @@
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
+#include <optional>
 
 #include "notebridge/gateway/sqlite_store.h"
 #include "storage/sqlite_session.h"
@@ -102,61 +104,116 @@ std::optional<Cursor> parseCursor(const std::string& text) {
 
 }  // namespace
 
-Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
+namespace {
+
+// One note inside the batch's transaction: nothing when it must not be stored (the reason in
+// `issues`; the caller rolls back to its savepoint).
+std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
+                                            sqlite::StatementCache& statements,
+                                            const NoteWrite& write, fhir::Outcome& issues) {
   NoteWriteResult result;
-  bool ok = false;
+  std::vector<NoteRecord> existing = selectNote(session, write.note.id, write.note.version);
+  if (!existing.empty()) {
+    if (existing.front().contentHash != write.note.contentHash) {
+      issues.add(Severity::kError, "conflict",
+                 "note " + write.note.id + " version " + std::to_string(write.note.version) +
+                     " exists with different content; send a new version");
+      return std::nullopt;
+    }
+    result.note = std::move(existing.front());
+    result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
+    return result;
+  }
+  for (const ResourceWrite& resource : write.resources) {
+    if (!sqlite::writeInTransaction(session, statements, resource, issues)) return std::nullopt;
+  }
+  NoteRecord note = write.note;
+  note.receivedAt = sqlite::nowInstant();
+  session << "INSERT INTO notes (id, version, client_id, status, source, content_hash, "
+             "note_json, bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      use(note.id), use(note.version), use(note.clientId), use(note.status), use(note.source),
+      use(note.contentHash), use(note.noteJson), use(note.bundleJson), use(note.receivedAt), now;
+  for (const std::string& destination : write.destinations) {
+    std::string name = destination;
+    session << "INSERT INTO outbox (note_id, note_version, destination, state, "
+               "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+        use(note.id), use(note.version), use(name), use(note.receivedAt), use(note.receivedAt),
+        use(note.receivedAt), now;
+  }
+  result.deliveries = selectDeliveries(session, note.id, note.version);
+  result.note = std::move(note);
+  result.created = true;
+  return result;
+}
+
+// Notes per transaction at most: bounds the time a batch holds the write lock.
+constexpr std::size_t kMaxNotesPerCommit = 64;
+
+}  // namespace
+
+struct SqliteStore::PendingNote {
+  const NoteWrite* write = nullptr;
+  std::optional<Result<NoteWriteResult>> result;
+};
+
+Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
+  PendingNote mine;
+  mine.write = &write;
+  std::unique_lock lock(queueMutex_);
+  queue_.push_back(&mine);
+  for (;;) {
+    if (mine.result) return std::move(*mine.result);
+    if (!leaderActive_) {
+      // Lead: take what is queued (this note among it, unless the queue is long) and commit it.
+      leaderActive_ = true;
+      const std::size_t take = std::min(queue_.size(), kMaxNotesPerCommit);
+      std::vector<PendingNote*> batch(queue_.begin(),
+                                      queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      lock.unlock();
+      writeNoteBatch(batch);
+      lock.lock();
+      leaderActive_ = false;
+      queueChanged_.notify_all();
+      continue;
+    }
+    queueChanged_.wait(lock);
+  }
+}
+
+void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
   std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
-    // IMMEDIATE: the existence check and the insert see the same database, so parallel
+  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    // IMMEDIATE: the existence checks and the inserts see the same database, so parallel
     // identical posts give one row.
     session << "BEGIN IMMEDIATE", now;
     try {
-      std::vector<NoteRecord> existing = selectNote(session, write.note.id, write.note.version);
-      if (!existing.empty()) {
-        session << "ROLLBACK", now;
-        if (existing.front().contentHash != write.note.contentHash) {
-          issues.add(Severity::kError, "conflict",
-                     "note " + write.note.id + " version " + std::to_string(write.note.version) +
-                         " exists with different content; send a new version");
-          return;
+      sqlite::StatementCache statements(session);
+      for (PendingNote* pending : batch) {
+        session << "SAVEPOINT note", now;
+        fhir::Outcome issues;
+        std::optional<NoteWriteResult> written =
+            writeOneNote(session, statements, *pending->write, issues);
+        statements.resetAll();
+        if (written) {
+          pending->result.emplace(std::move(*written));
+        } else {
+          session << "ROLLBACK TO note", now;
+          pending->result.emplace(std::move(issues));
         }
-        result.note = std::move(existing.front());
-        result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
-        ok = true;
-        return;
+        session << "RELEASE note", now;
       }
-      for (const ResourceWrite& resource : write.resources) {
-        if (!sqlite::writeInTransaction(session, resource, issues)) {
-          session << "ROLLBACK", now;
-          return;
-        }
-      }
-      NoteRecord note = write.note;
-      note.receivedAt = sqlite::nowInstant();
-      session << "INSERT INTO notes (id, version, client_id, status, source, content_hash, "
-                 "note_json, bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          use(note.id), use(note.version), use(note.clientId), use(note.status), use(note.source),
-          use(note.contentHash), use(note.noteJson), use(note.bundleJson), use(note.receivedAt),
-          now;
-      for (const std::string& destination : write.destinations) {
-        std::string name = destination;
-        session << "INSERT INTO outbox (note_id, note_version, destination, state, "
-                   "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-            use(note.id), use(note.version), use(name), use(note.receivedAt), use(note.receivedAt),
-            use(note.receivedAt), now;
-      }
-      result.deliveries = selectDeliveries(session, note.id, note.version);
+      statements.resetAll();
       session << "COMMIT", now;
-      result.note = std::move(note);
-      result.created = true;
-      ok = true;
     } catch (...) {
       sqlite::rollbackQuietly(session);
       throw;
     }
   });
-  if (outcome.hasErrors() || !ok) return Result<NoteWriteResult>(std::move(outcome));
-  return result;
+  if (outcome.hasErrors()) {
+    // Nothing of the batch was committed: every writer gets the failure.
+    for (PendingNote* pending : batch) pending->result.emplace(outcome);
+  }
 }
 
 Result<NoteRecord> SqliteStore::readNote(const std::string& id, std::optional<int> version) {

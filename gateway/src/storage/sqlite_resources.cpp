@@ -1,5 +1,6 @@
 // SqliteStore's FHIR resource storage: versions, the current version, and the search index.
 #include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
@@ -176,7 +177,61 @@ std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::st
 
 std::string nowInstant() { return ::notebridge::gateway::nowInstant(); }
 
+StatementCache::StatementCache(Poco::Data::Session& session)
+    : db_(Poco::Data::SQLite::Utility::dbHandle(session)) {}
+
+StatementCache::~StatementCache() {
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+}
+
+sqlite3_stmt* StatementCache::get(const char* sql) {
+  for (auto& [text, statement] : statements_) {
+    if (text == sql) {
+      sqlite3_reset(statement);
+      sqlite3_clear_bindings(statement);
+      return statement;
+    }
+  }
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) != SQLITE_OK) {
+    throw Poco::Data::DataException(std::string("cannot prepare a statement: ") +
+                                    sqlite3_errmsg(db_));
+  }
+  statements_.emplace_back(sql, statement);
+  return statement;
+}
+
+bool StatementCache::step(sqlite3_stmt* statement) {
+  const int rc = sqlite3_step(statement);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw Poco::Data::DataException(std::string("statement failed: ") + sqlite3_errmsg(db_));
+}
+
+void StatementCache::bind(sqlite3_stmt* statement, int index, const std::string& text) {
+  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void StatementCache::resetAll() {
+  for (auto& [sql, statement] : statements_) sqlite3_reset(statement);
+}
+
+void StatementCache::bind(sqlite3_stmt* statement, int index, int value) {
+  sqlite3_bind_int(statement, index, value);
+}
+
+namespace {
+
+std::string columnText(sqlite3_stmt* statement, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, column)))
+              : std::string();
+}
+
+}  // namespace
+
 std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
+                                              StatementCache& statements,
                                               const ResourceWrite& write, fhir::Outcome& issues) {
   WriteResult result;
   if (write.ifNoneExist) {
@@ -198,45 +253,91 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
       return result;
     }
   }
-  std::string type = write.type, id = write.id;
-  std::vector<int> current;
-  session << "SELECT version FROM resources WHERE type = ? AND id = ?", use(type), use(id),
-      into(current), now;
-  if (!current.empty() && write.mustNotExist) {
+  std::optional<ResourceVersion> current;
+  {
+    sqlite3_stmt* select = statements.get(
+        "SELECT version, last_updated, deleted FROM resources WHERE type = ? AND id = ?");
+    statements.bind(select, 1, write.type);
+    statements.bind(select, 2, write.id);
+    if (statements.step(select)) {
+      current.emplace();
+      current->type = write.type;
+      current->id = write.id;
+      current->version = sqlite3_column_int(select, 0);
+      current->lastUpdated = columnText(select, 1);
+      current->deleted = sqlite3_column_int(select, 2) != 0;
+    }
+  }
+  if (current && write.mustNotExist) {
     issues.add(Severity::kError, "duplicate", write.type + "/" + write.id + " exists");
     return std::nullopt;
   }
-  if (write.ifMatch && (current.empty() || current.front() != *write.ifMatch)) {
+  if (write.ifMatch && (!current || current->version != *write.ifMatch)) {
     issues.add(Severity::kError, "conflict",
                "If-Match version " + std::to_string(*write.ifMatch) + " is not current (" +
-                   (current.empty() ? std::string("none") : std::to_string(current.front())) + ")");
+                   (current ? std::to_string(current->version) : std::string("none")) + ")");
     return std::nullopt;
+  }
+  if (current && !current->deleted && write.skipUnchanged) {
+    sqlite3_stmt* select = statements.get(
+        "SELECT body FROM resource_versions WHERE type = ? AND id = ? AND version = ?");
+    statements.bind(select, 1, write.type);
+    statements.bind(select, 2, write.id);
+    statements.bind(select, 3, current->version);
+    if (statements.step(select)) current->body = columnText(select, 0);
+    // Rendered as the current version would be: equal text means equal content.
+    if (!current->body.empty() && write.render(*current) == current->body) {
+      result.written = std::move(*current);
+      return result;
+    }
   }
   ResourceVersion& v = result.written;
   v.type = write.type;
   v.id = write.id;
-  v.version = current.empty() ? 1 : current.front() + 1;
+  v.version = current ? current->version + 1 : 1;
   v.lastUpdated = nowInstant();
   v.body = write.render(v);
-  int version = v.version;
-  int deleted = 0;
-  session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
-             "VALUES (?, ?, ?, ?, ?, ?)",
-      use(type), use(id), use(version), use(v.lastUpdated), use(deleted), use(v.body), now;
-  session << "INSERT INTO resources (type, id, version, last_updated, deleted) "
-             "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
-             "version = excluded.version, last_updated = excluded.last_updated, deleted = 0",
-      use(type), use(id), use(version), use(v.lastUpdated), now;
-  if (!current.empty()) {
-    session << "DELETE FROM search_index WHERE type = ? AND id = ?", use(type), use(id), now;
+  {
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
+        "VALUES (?, ?, ?, ?, 0, ?)");
+    statements.bind(insert, 1, v.type);
+    statements.bind(insert, 2, v.id);
+    statements.bind(insert, 3, v.version);
+    statements.bind(insert, 4, v.lastUpdated);
+    statements.bind(insert, 5, v.body);
+    statements.step(insert);
+  }
+  {
+    sqlite3_stmt* upsert = statements.get(
+        "INSERT INTO resources (type, id, version, last_updated, deleted) "
+        "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
+        "version = excluded.version, last_updated = excluded.last_updated, deleted = 0");
+    statements.bind(upsert, 1, v.type);
+    statements.bind(upsert, 2, v.id);
+    statements.bind(upsert, 3, v.version);
+    statements.bind(upsert, 4, v.lastUpdated);
+    statements.step(upsert);
+  }
+  if (current) {
+    sqlite3_stmt* remove = statements.get("DELETE FROM search_index WHERE type = ? AND id = ?");
+    statements.bind(remove, 1, v.type);
+    statements.bind(remove, 2, v.id);
+    statements.step(remove);
   }
   for (const IndexEntry& entry : write.index) {
-    std::string param = entry.param, system = entry.system, value = entry.value, high = entry.high;
-    session << "INSERT INTO search_index (type, id, param, system, value, high) "
-               "VALUES (?, ?, ?, ?, ?, ?)",
-        use(type), use(id), use(param), use(system), use(value), use(high), now;
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO search_index (type, id, param, system, value, high) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    statements.bind(insert, 1, v.type);
+    statements.bind(insert, 2, v.id);
+    statements.bind(insert, 3, entry.param);
+    statements.bind(insert, 4, entry.system);
+    statements.bind(insert, 5, entry.value);
+    statements.bind(insert, 6, entry.high);
+    statements.step(insert);
   }
-  result.created = current.empty();
+  result.created = !current;
   return result;
 }
 
@@ -257,7 +358,9 @@ Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
     // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
     session << "BEGIN IMMEDIATE", now;
     try {
-      result = sqlite::writeInTransaction(session, write, issues);
+      sqlite::StatementCache statements(session);
+      result = sqlite::writeInTransaction(session, statements, write, issues);
+      statements.resetAll();
       if (result) {
         session << "COMMIT", now;
       } else {
@@ -276,10 +379,11 @@ namespace {
 
 class SqliteResourceTransaction final : public ResourceTransaction {
  public:
-  explicit SqliteResourceTransaction(Poco::Data::Session& session) : session_(session) {}
+  explicit SqliteResourceTransaction(Poco::Data::Session& session)
+      : session_(session), statements_(session) {}
   Result<WriteResult> write(const ResourceWrite& write) override {
     fhir::Outcome issues;
-    auto result = sqlite::writeInTransaction(session_, write, issues);
+    auto result = sqlite::writeInTransaction(session_, statements_, write, issues);
     if (!result) return Result<WriteResult>(std::move(issues));
     return std::move(*result);
   }
@@ -288,9 +392,11 @@ class SqliteResourceTransaction final : public ResourceTransaction {
                                                int limit) override {
     return sqlite::matchingIds(session_, type, criteria, limit);
   }
+  void finish() { statements_.resetAll(); }
 
  private:
   Poco::Data::Session& session_;
+  sqlite::StatementCache statements_;
 };
 
 }  // namespace
@@ -304,6 +410,7 @@ fhir::Outcome SqliteStore::writeResources(
     try {
       SqliteResourceTransaction transaction(session);
       result = work(transaction);
+      transaction.finish();
       if (result.hasErrors()) {
         session << "ROLLBACK", now;
       } else {

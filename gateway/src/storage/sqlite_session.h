@@ -4,6 +4,7 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Exception.h>
+#include <sqlite3.h>
 
 #include <mutex>
 #include <optional>
@@ -17,9 +18,33 @@ namespace notebridge::gateway {
 // Pieces of SqliteStore shared by its files; each runs on a session that is inside a
 // transaction the caller began (BEGIN IMMEDIATE) and will end.
 namespace sqlite {
+// Prepared statements of one session, kept for one transaction (a batch of notes reuses each
+// statement instead of preparing it again per row). Driver errors throw Poco::DataException.
+class StatementCache {
+ public:
+  explicit StatementCache(Poco::Data::Session& session);
+  ~StatementCache();
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  // The statement for `sql` (a string literal: cached by address), reset and unbound.
+  sqlite3_stmt* get(const char* sql);
+  // Binds the texts in order (the strings must outlive the step) and steps once: true when a
+  // row is there.
+  bool step(sqlite3_stmt* statement);
+  void bind(sqlite3_stmt* statement, int index, const std::string& text);
+  void bind(sqlite3_stmt* statement, int index, int value);
+  // Resets every statement, so none is still reading when the transaction ends.
+  void resetAll();
+
+ private:
+  sqlite3* db_;
+  std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
+};
+
 // One resource write with its checks and index (see ResourceWrite); nothing when a check
 // failed (the reason is in `issues`). Throws Poco exceptions on driver errors.
 std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
+                                              StatementCache& statements,
                                               const ResourceWrite& write, fhir::Outcome& issues);
 std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::string& type,
                                      const std::vector<SearchCriterion>& criteria, int limit);

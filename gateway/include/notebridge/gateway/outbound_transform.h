@@ -31,6 +31,9 @@ struct OutboundPlan {
   // kTransaction: the Bundle POSTed to the base. kSubmitAttachment: the Parameters POSTed to
   // [base]/$submit-attachment.
   fhir::Element::Ptr body;
+  // kTransaction with nothing to change (JSON, no vendor rules, no profiles): the stored Bundle
+  // text as it is, sent without a parse and a write. `body` is then null.
+  std::string verbatimBody;
   // kPut / kConditionalCreate: the resources, referenced ones first. For kPut, references are
   // already "Type/id"; for kConditionalCreate, "urn:uuid:..." references are rewritten by the
   // sender from the ids the receiver returns (Location).

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -31,6 +33,8 @@ const std::vector<Migration>& sqliteMigrations();
 // Durability: journal_mode=WAL with synchronous=FULL, so a transaction that has committed
 // survives a crash of the process or of the machine; busy_timeout lets writers wait for each
 // other instead of failing; foreign_keys is on. Thread-safe: each call takes a pooled session.
+// Concurrent writeNote calls are committed together (group commit): one fsync for many notes,
+// each answered only once its transaction has committed.
 class SqliteStore final : public Store {
  public:
   // Opens (creating when missing) the database file and its directory, then brings the schema
@@ -87,6 +91,15 @@ class SqliteStore final : public Store {
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
+  // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
+  // every queued note in one transaction, a savepoint each, so that many notes share one
+  // commit and its fsync. Each writer gets its answer only after that commit.
+  struct PendingNote;
+  void writeNoteBatch(const std::vector<PendingNote*>& batch);
+  std::mutex queueMutex_;
+  std::condition_variable queueChanged_;
+  std::deque<PendingNote*> queue_;
+  bool leaderActive_ = false;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone
   std::unique_ptr<Poco::Data::SessionPool> pool_;
 };

@@ -82,6 +82,9 @@ struct ResourceWrite {
   std::optional<std::vector<SearchCriterion>> ifNoneExist;
   // Create only: fail ("duplicate") when the id exists.
   bool mustNotExist = false;
+  // When the rendered body equals the current version's (same content), keep that version
+  // instead of writing a copy (notes rewrite their Patient, Practitioner, ... every time).
+  bool skipUnchanged = false;
   // Renders the body for the version being written (sets meta.versionId and lastUpdated).
   std::function<std::string(const ResourceVersion&)> render;
   std::vector<IndexEntry> index;
