@@ -18,6 +18,7 @@
 
 #include "fhir_api/fhir_routes.h"
 #include "http/request_handler.h"
+#include "notebridge/gateway/journeys.h"
 #include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
@@ -43,6 +44,8 @@ GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
   addSystemRoutes();
   addFhirRoutes(router_, store_, registry_, validator, config_);
   addNoteRoutes(router_, store_, registry_, validator, std::move(routing), config_);
+  addJourneyRoutes(router_, std::make_shared<const JourneyContext>(JourneyContext{
+                                store_, registry_, validator, config_, [this] { return port(); }}));
   for (Route& route : extra) router_.add(std::move(route));
 
   // Generated once from the finished route table: exactly what is served, nothing more.

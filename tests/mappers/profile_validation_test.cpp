@@ -5,6 +5,7 @@
 #include "notebridge/validation/fhirpath_invariants.h"
 #include "notebridge/validation/standard_definitions.h"
 #include "notebridge/validation/validator.h"
+#include "validator_fixture.h"
 
 using namespace notebridge::mappers;
 using namespace notebridge::mappers::testing;
@@ -13,28 +14,6 @@ using notebridge::fhir::Severity;
 
 namespace {
 
-// One validator (R4 core + our profiles, FHIRPath invariants) for the whole test program.
-struct ValidatorFixture {
-  std::shared_ptr<validation::ConformanceStore> store;
-  std::unique_ptr<validation::Validator> validator;
-  std::shared_ptr<validation::FhirPathInvariants> invariants;
-
-  static ValidatorFixture& get() {
-    static ValidatorFixture fixture;
-    return fixture;
-  }
-
- private:
-  ValidatorFixture() {
-    auto loaded = validation::loadStandardDefinitions();
-    if (!loaded) return;
-    store = *loaded;
-    auto probe = std::make_unique<validation::Validator>(store);
-    invariants = std::make_shared<validation::FhirPathInvariants>(&probe->terminology());
-    validator = std::make_unique<validation::Validator>(store, invariants);
-  }
-};
-
 // Our profile for each resource type we emit (fhir-profiles/definitions).
 std::vector<std::string> ownProfiles(const std::string& type) {
   if (type == "DocumentReference")
@@ -42,15 +21,6 @@ std::vector<std::string> ownProfiles(const std::string& type) {
   if (type == "Observation")
     return {"https://notebridge.io/fhir/StructureDefinition/bh-score-observation"};
   return {};
-}
-
-// Errors only: US Core profiles named in meta.profile are not loaded here (a warning).
-std::string errorsOf(const notebridge::fhir::Outcome& outcome) {
-  std::string out;
-  for (const auto& i : outcome.issues()) {
-    if (i.severity >= Severity::kError) out += i.expression + ": " + i.diagnostics + "\n";
-  }
-  return out;
 }
 
 void validateBundle(const Element& bundle, const std::string& context) {

@@ -231,8 +231,9 @@ class Run {
     invariants(node, def);
 
     // Children come from the profile when it constrains inside this element, else from the
-    // type's own definition.
-    const PlanNode* scope = def.contentTarget ? def.contentTarget : &def;
+    // type's own definition. A contentReference element (Parameters.parameter.part) that a
+    // profile constrains inside (CDex part slices) keeps its own children.
+    const PlanNode* scope = def.contentTarget && def.children.empty() ? def.contentTarget : &def;
     if (scope->children.empty() && !type.empty() && !isResourceTypeName(type)) {
       if (const ValidationPlan* typePlan = validator_.typePlan(type)) {
         // The type's own invariants (ref-1 on Reference, qty-3 on Quantity...) live on its root.
@@ -792,7 +793,8 @@ class Run {
       std::string_view segment = rest.substr(0, dot);
       rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
       if (startsWith(segment, "extension(")) return nullptr;
-      const PlanNode* scope = node->contentTarget ? node->contentTarget : node;
+      const PlanNode* scope =
+          node->contentTarget && node->children.empty() ? node->contentTarget : node;
       const PlanNode* next = nullptr;
       for (const PlanNode* c : scope->children) {
         if (c->name == segment || (!c->choiceBase.empty() && c->choiceBase == segment)) next = c;

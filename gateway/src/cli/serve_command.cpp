@@ -18,6 +18,7 @@
 #include "notebridge/gateway/forwarder.h"
 #include "notebridge/gateway/gateway_config.h"
 #include "notebridge/gateway/gateway_server.h"
+#include "notebridge/gateway/journeys.h"
 #include "notebridge/gateway/outbox_worker.h"
 #include "notebridge/gateway/sqlite_store.h"
 #include "notebridge/validation/standard_definitions.h"
@@ -121,7 +122,9 @@ class ServeApplication final : public Poco::Util::ServerApplication {
       const std::shared_ptr<Store>& store,
       const std::shared_ptr<const fhir::DefinitionRegistry>& registry,
       const std::shared_ptr<const validation::Validator>& validator, Poco::Logger& log) {
-    auto transform = std::make_shared<const OutboundTransform>(registry, validator);
+    // Payer destinations (submit-attachment) get CDex Parameters from the journeys' builder.
+    auto transform = std::make_shared<const OutboundTransform>(registry, validator,
+                                                               cdexSubmitAttachmentBuilder());
     std::vector<std::shared_ptr<Forwarder>> forwarders;
     bool ok = true;
     for (const DestinationConfig& d : config_.destinations) {
@@ -129,12 +132,6 @@ class ServeApplication final : public Poco::Util::ServerApplication {
         log.warning(
             "destination %s: insecure_skip_verify is on: the receiver's certificate and "
             "host name are NOT checked",
-            d.name);
-      }
-      if (d.interaction == DeliveryInteraction::kSubmitAttachment) {
-        log.warning(
-            "destination %s: submit-attachment has no Parameters builder in this build; "
-            "its deliveries go to dead-letter",
             d.name);
       }
       for (const std::string& url : d.profiles) {

@@ -17,6 +17,7 @@
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/xml_format.h"
+#include "notebridge/gateway/journeys.h"
 #include "notebridge/gateway/smart_scopes.h"
 #include "notes_api/note_routes.h"
 
@@ -975,10 +976,15 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
   auto bundle = readResourceBody(exchange, api, "Bundle");
   if (!bundle) return;
   const std::string_view kind = (*bundle)->childValue("type");
+  if (kind == "document") {
+    // A transferred record (issue 9): imported as the client's notes.
+    return importTransferDocument(
+        exchange, JourneyContext{api.store, api.registry, api.validator, api.config, {}}, **bundle);
+  }
   if (kind != "batch" && kind != "transaction") {
     return exchange.sendOutcome(
         400, single(Severity::kError, "invalid",
-                    "POST [base] takes a Bundle of type batch or transaction, not '" +
+                    "POST [base] takes a Bundle of type batch, transaction or document, not '" +
                         std::string(kind) + "'"));
   }
   const bool transaction = kind == "transaction";

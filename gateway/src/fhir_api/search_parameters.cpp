@@ -72,6 +72,18 @@ const std::vector<SearchParameterDef>& searchParametersFor(std::string_view type
     add("Provenance", "target", "reference", {"target"});
     add("Provenance", "patient", "reference", {"target"}, "Patient");
     add("Provenance", "recorded", "date", {"recorded"});
+    // AuditEvent and Consent (issue 9): disclosures and imports are searched by patient.
+    add("AuditEvent", "patient", "reference", {"agent.who", "entity.what"}, "Patient");
+    add("AuditEvent", "entity", "reference", {"entity.what"});
+    add("AuditEvent", "date", "date", {"recorded"});
+    add("AuditEvent", "type", "token", {"type"});
+    add("AuditEvent", "subtype", "token", {"subtype"});
+    add("AuditEvent", "action", "token", {"action"});
+    add("AuditEvent", "outcome", "token", {"outcome"});
+    add("Consent", "patient", "reference", {"patient"}, "Patient");
+    add("Consent", "status", "token", {"status"});
+    add("Consent", "identifier", "token", {"identifier"});
+    add("Consent", "period", "date", {"provision.period"});
     return m;
   }();
   static const std::vector<SearchParameterDef> kNone;
@@ -81,9 +93,9 @@ const std::vector<SearchParameterDef>& searchParametersFor(std::string_view type
 
 const std::vector<std::string>& servedResourceTypes() {
   static const std::vector<std::string> kTypes = {
-      "Condition",        "DocumentReference", "Encounter", "Goal",
-      "Observation",      "Organization",      "Patient",   "Practitioner",
-      "PractitionerRole", "Provenance"};
+      "AuditEvent", "Condition",    "Consent",          "DocumentReference",
+      "Encounter",  "Goal",         "Observation",      "Organization",
+      "Patient",    "Practitioner", "PractitionerRole", "Provenance"};
   return kTypes;
 }
 

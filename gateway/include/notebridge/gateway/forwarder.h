@@ -39,6 +39,10 @@ class Forwarder {
   // One attempt for the stored Bundle `bundleJson`. Never throws.
   DeliveryAttempt deliver(std::string_view bundleJson) const;
 
+  // One request to this destination with its authentication (and one SMART renewal on a 401),
+  // for bodies the caller built itself (the journeys' transfer documents and CDex Parameters).
+  UpstreamResult sendRequest(UpstreamRequest request) const { return send(std::move(request)); }
+
   const DestinationConfig& destination() const { return destination_; }
   // Null unless auth = smart-backend.
   SmartBackendClient* smart() const { return smart_.get(); }

@@ -1,0 +1,92 @@
+#include "notebridge/mappers/audit_event.h"
+
+#include "tree.h"
+
+namespace notebridge::mappers {
+namespace {
+
+using fhir::Element;
+using namespace tree;
+
+constexpr std::string_view kDcm = "http://dicom.nema.org/resources/ontology/DCM";
+constexpr std::string_view kLifecycle = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle";
+constexpr std::string_view kActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+constexpr std::string_view kEntityType = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+constexpr std::string_view kObjectRole = "http://terminology.hl7.org/CodeSystem/object-role";
+constexpr std::string_view kSourceType =
+    "http://terminology.hl7.org/CodeSystem/security-source-type";
+
+void agent(Element& event, std::string_view roleCode, std::string_view roleDisplay,
+           std::string_view name, std::string_view address) {
+  Element& a = complex(event, "agent", "BackboneElement", true);
+  codeable(a, "type", kDcm, roleCode, roleDisplay, {}, false);
+  Element& who = complex(a, "who", "Reference");
+  prim(who, "display", "string", name.empty() ? std::string_view("unknown") : name);
+  prim(a, "requestor", "boolean", "false");
+  if (!address.empty()) {
+    Element& network = complex(a, "network", "BackboneElement");
+    prim(network, "address", "string", address);
+    prim(network, "type", "code", "5");  // 5 = URI
+  }
+}
+
+void entity(Element& event, std::string_view reference, std::string_view display,
+            std::string_view type, std::string_view role) {
+  Element& e = complex(event, "entity", "BackboneElement", true);
+  Element& what = complex(e, "what", "Reference");
+  prim(what, "reference", "string", reference);
+  if (!display.empty()) prim(what, "display", "string", display);
+  coding(e, "type", kEntityType, type, {}, false);
+  coding(e, "role", kObjectRole, role, {}, false);
+}
+
+Element::Ptr build(const AuditRecord& r, bool disclosure) {
+  auto event = Element::makeResource("AuditEvent");
+  if (!r.id.empty()) prim(*event, "id", "id", r.id);
+  {
+    Element& meta = complex(*event, "meta", "Meta");
+    prim(meta, "profile", "canonical",
+         disclosure ? kBalpDisclosureSource : kBalpDisclosureRecipient, true);
+    // The audit trail of behavioral-health disclosures is itself restricted (DOMAIN §6.3).
+    coding(meta, "security", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R");
+  }
+  {
+    Element& type = complex(*event, "type", "Coding");
+    prim(type, "system", "uri", kDcm);
+    prim(type, "code", "code", disclosure ? "110106" : "110107");
+    prim(type, "display", "string", disclosure ? "Export" : "Import");
+  }
+  coding(*event, "subtype", kLifecycle, "disclose", "Disclose Record Lifecycle Event");
+  prim(*event, "action", "code", disclosure ? "R" : "C");
+  prim(*event, "recorded", "instant", r.recorded);
+  prim(*event, "outcome", "code", r.success ? "0" : "8");
+  if (!r.outcomeText.empty()) prim(*event, "outcomeDesc", "string", r.outcomeText);
+  if (!r.purposeOfUse.empty()) codeable(*event, "purposeOfEvent", kActReason, r.purposeOfUse);
+  // Source Role ID (110153) is the sender, Destination Role ID (110152) the receiver.
+  if (disclosure) {
+    agent(*event, "110153", "Source Role ID", r.observerName, r.observerAddress);
+    agent(*event, "110152", "Destination Role ID", r.partnerName, r.partnerAddress);
+  } else {
+    agent(*event, "110153", "Source Role ID", r.partnerName, r.partnerAddress);
+    agent(*event, "110152", "Destination Role ID", r.observerName, r.observerAddress);
+  }
+  {
+    Element& source = complex(*event, "source", "BackboneElement");
+    prim(source, "site", "string", r.observerName);
+    Element& observer = complex(source, "observer", "Reference");
+    prim(observer, "display", "string", r.observerName.empty() ? "NoteBridge" : r.observerName);
+    coding(source, "type", kSourceType, "4", "Application Server");
+  }
+  if (!r.patientReference.empty()) entity(*event, r.patientReference, r.patientDisplay, "1", "1");
+  for (const auto& data : r.dataReferences) entity(*event, data, {}, "2", "3");
+  if (!r.consentReference.empty()) entity(*event, r.consentReference, "consent", "2", "13");
+  return event;
+}
+
+}  // namespace
+
+Element::Ptr disclosureAuditEvent(const AuditRecord& record) { return build(record, true); }
+
+Element::Ptr importAuditEvent(const AuditRecord& record) { return build(record, false); }
+
+}  // namespace notebridge::mappers

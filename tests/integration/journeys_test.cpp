@@ -1,0 +1,333 @@
+// Issue 9 journeys across real processes: two `notebridge serve` practices on loopback (Riverside
+// sends, Harbor receives a transfer) and a scripted payer.
+#include <Poco/NullStream.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/URI.h>
+#include <rapidjson/document.h>
+
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "http_client.h"
+#include "notebridge/fhir/json_format.h"
+#include "notebridge/gateway/jwt.h"
+#include "notebridge/mappers/note_json.h"
+#include "notebridge/mappers/transfer_summary.h"
+#include "process_runner.h"
+#include "scripted_receiver.h"
+#include "temp_dir.h"
+#include "test_pki.h"
+
+using namespace notebridge::testing;
+
+namespace {
+
+// `notebridge serve` with `properties` (port 0, its data in `dir`), started and waited for, with
+// an API key made by `notebridge keys add` first.
+struct Practice {
+  Practice(const TempDir& dir, const std::string& properties) {
+    config = dir / "gateway.properties";
+    std::ofstream(config) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n"
+                          << "auth.jwt.keyFiles = " << (testPki() / "rsa.pub.pem").string() << "\n"
+                          << properties;
+    auto added = runNotebridge({"keys", "add", "journeys test", "--config", config.string()});
+    BOOST_REQUIRE_MESSAGE(added.exitCode == 0, added.err);
+    apiKey = added.out.substr(0, added.out.find('\n'));
+    handle.emplace(Poco::Process::launch(notebridgeBinary().string(),
+                                         {"serve", "--config", config.string()},
+                                         dir.path().string(), nullptr, nullptr, &errPipe));
+    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::string line;
+    while (port == 0 && std::getline(err, line)) {
+      log += line + "\n";
+      std::smatch match;
+      if (std::regex_search(line, match, kListening))
+        port = static_cast<std::uint16_t>(std::stoi(match[1]));
+    }
+    BOOST_REQUIRE_MESSAGE(port != 0, "the server did not start:\n" << log);
+  }
+  ~Practice() {
+    if (!handle) return;
+    ::kill(handle->id(), SIGTERM);
+    std::string line;
+    while (std::getline(err, line)) log += line + "\n";
+    handle->wait();
+  }
+  HttpResult internal(const std::string& method, const std::string& path,
+                      const std::string& body = {}) {
+    return httpRequest(port, method, path, body, {{"X-API-Key", apiKey}}, "application/json");
+  }
+  HttpResult fhir(const std::string& path) {
+    return httpRequest(port, "GET", path, {}, {{"Authorization", "Bearer " + token()}});
+  }
+  std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port) + "/fhir"; }
+
+  static std::string token() {
+    auto signed_ = notebridge::gateway::signJwt("RS384", readFile(testPki() / "rsa.key"), "",
+                                                R"({"sub":"riverside","exp":)" +
+                                                    std::to_string(std::time(nullptr) + 3600) +
+                                                    R"(,"scope":"system/*.cruds"})");
+    return *signed_;
+  }
+
+  std::filesystem::path config;
+  std::string apiKey;
+  Poco::Pipe errPipe;
+  Poco::PipeInputStream err{errPipe};
+  std::optional<Poco::ProcessHandle> handle;
+  std::string log;
+  std::uint16_t port = 0;
+};
+
+std::string dataFile(const std::string& name) { return readFile(testDataDir() / "mappers" / name); }
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "fixture lacks " << from);
+  return text.replace(at, from.size(), to);
+}
+
+// A transfer consent of client C-1001 naming Harbor (Organization/harbor), in force until the
+// given end, covering 42 CFR Part 2 content.
+std::string consent(const std::string& end = "2099-12-31", const std::string& patient = "C-1001",
+                    const std::string& recipient = "harbor", bool part2 = true) {
+  std::string json = dataFile("transfer-part2.consent.json");
+  json = replaced(json, "\"end\": \"2025-09-30\"", "\"end\": \"" + end + "\"");
+  json = replaced(json, "Patient/C-1001", "Patient/" + patient);
+  json = replaced(json, "Organization/harbor", "Organization/" + recipient);
+  if (!part2) json = replaced(json, "42CFRPart2", "ETHUD");
+  return json;
+}
+
+std::string transferBody(const std::string& consentJson) {
+  return R"({"recipient": "harbor", "purpose": "TREAT", "consent": )" + consentJson + "}";
+}
+
+// A note of another client, from the SOAP example.
+std::string otherClientNote(const std::string& client, const std::string& noteId,
+                            const std::string& sensitivity, const std::string& extraDiagnosis) {
+  std::string note = readFile(testDataDir() / "mappers" / "soap.note.json");
+  note = replaced(note, "\"id\": \"C-1001\"", "\"id\": \"" + client + "\"");
+  note = replaced(note, "\"noteId\": \"N-2025-0412\"", "\"noteId\": \"" + noteId + "\"");
+  if (!extraDiagnosis.empty()) {
+    note = replaced(note, "\"rank\": 2}", "\"rank\": 2}, " + extraDiagnosis);
+  }
+  if (!sensitivity.empty()) {
+    note = replaced(note, "\"signature\":", "\"sensitivity\": " + sensitivity + ", \"signature\":");
+  }
+  return note;
+}
+
+int notesOf(Practice& practice, const std::string& client) {
+  auto listed = practice.internal("GET", "/notes?client=" + client);
+  rapidjson::Document doc;
+  doc.Parse(listed.body.c_str());
+  if (doc.HasParseError() || !doc.HasMember("notes")) return -1;
+  return static_cast<int>(doc["notes"].Size());
+}
+
+std::string patientOf(const HttpResult& posted) {
+  rapidjson::Document doc;
+  doc.Parse(posted.body.c_str());
+  if (doc.HasParseError() || !doc.HasMember("fhir")) return {};
+  return doc["fhir"]["Patient"].GetString();
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(journeys)
+
+BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_processes) {
+  TempDir harborDir, riversideDir;
+  Practice harbor(harborDir, "");
+  const auto tokenFile = riversideDir / "harbor.token";
+  std::ofstream(tokenFile) << Practice::token();
+  ScriptedReceiver payer;
+  ScriptedReceiver outboxPayer;  // takes every note of C-1001 through the outbox
+  Practice riverside(riversideDir,
+                     "destinations.harbor.kind = practice\n"
+                     "destinations.harbor.base_url = " +
+                         harbor.baseUrl() +
+                         "\n"
+                         "destinations.harbor.auth = bearer-file\n"
+                         "destinations.harbor.token_file = " +
+                         tokenFile.string() +
+                         "\n"
+                         "destinations.harbor.route.default = false\n"
+                         "destinations.payer.kind = payer\n"
+                         "destinations.payer.base_url = " +
+                         payer.baseUrl() +
+                         "\n"
+                         "destinations.payer.interaction = submit-attachment\n"
+                         "destinations.payer.route.default = false\n"
+                         "destinations.payer-outbox.kind = payer\n"
+                         "destinations.payer-outbox.base_url = " +
+                         outboxPayer.baseUrl() +
+                         "\n"
+                         "destinations.payer-outbox.interaction = submit-attachment\n"
+                         "destinations.payer-outbox.route.clients = C-1001\n");
+
+  auto early = riverside.internal("POST", "/notes", dataFile("transfer-early.note.json"));
+  BOOST_REQUIRE_MESSAGE(early.status == 201, early.body);
+  auto soap = riverside.internal("POST", "/notes", dataFile("soap.note.json"));
+  BOOST_REQUIRE_MESSAGE(soap.status == 201, soap.body);
+  const std::string patient = patientOf(soap);
+  BOOST_REQUIRE(!patient.empty());
+
+  // Refusals: nothing leaves without a consent that is in force and names the recipient.
+  auto none = riverside.internal("POST", "/clients/C-1001/transfer", R"({"recipient": "harbor"})");
+  BOOST_TEST(none.status == 403);
+  BOOST_TEST(contains(none.body, "no consent"), none.body);
+  auto expired =
+      riverside.internal("POST", "/clients/C-1001/transfer", transferBody(consent("2025-09-30")));
+  BOOST_TEST(expired.status == 403);
+  BOOST_TEST(contains(expired.body, "expired on 2025-09-30"), expired.body);
+  auto wrong = riverside.internal("POST", "/clients/C-1001/transfer",
+                                  transferBody(consent("2099-12-31", "C-1001", "elsewhere")));
+  BOOST_TEST(wrong.status == 403);
+  BOOST_TEST(contains(wrong.body, "recipient"), wrong.body);
+  BOOST_TEST(notesOf(harbor, "C-1001") == 0);
+
+  // The transfer: Harbor imports both notes; sending it again adds nothing.
+  auto sent = riverside.internal("POST", "/clients/C-1001/transfer", transferBody(consent()));
+  BOOST_REQUIRE_MESSAGE(sent.status == 200, sent.body);
+  BOOST_TEST(contains(sent.body, "\"status\":\"delivered\""), sent.body);
+  BOOST_TEST(contains(sent.body, "\"receiver\":{\"status\":201"), sent.body);
+  BOOST_TEST(notesOf(harbor, "C-1001") == 2);
+  auto again = riverside.internal("POST", "/clients/C-1001/transfer", transferBody(consent()));
+  BOOST_REQUIRE_MESSAGE(again.status == 200, again.body);
+  BOOST_TEST(contains(again.body, "\"receiver\":{\"status\":200"), again.body);
+  BOOST_TEST(notesOf(harbor, "C-1001") == 2);
+  // The same record POSTed at the FHIR base as a document Bundle: known already, nothing added.
+  {
+    auto early = notebridge::mappers::parseNote(dataFile("transfer-early.note.json"));
+    auto latest = notebridge::mappers::parseNote(dataFile("soap.note.json"));
+    BOOST_REQUIRE(early.ok() && latest.ok());
+    notebridge::mappers::TransferOptions options;
+    options.now = "2026-01-02T03:04:05Z";
+    auto document = notebridge::mappers::buildTransferSummary({*early, *latest}, options);
+    BOOST_REQUIRE(document.ok());
+    auto atBase = httpRequest(harbor.port, "POST", "/fhir", notebridge::fhir::writeJson(**document),
+                              {{"Authorization", "Bearer " + Practice::token()}});
+    BOOST_TEST(atBase.status == 200, atBase.body);
+    BOOST_TEST(contains(atBase.body, "note already here: N-2025-0412"), atBase.body);
+    BOOST_TEST(notesOf(harbor, "C-1001") == 2);
+  }
+  auto imported = harbor.internal("GET", "/notes/N-2025-0412");
+  BOOST_TEST(imported.status == 200);
+  BOOST_TEST(contains(imported.body, "\"source\":\"inbound\""), imported.body);
+  BOOST_TEST(contains(imported.body, "Practise worry postponement daily"));
+
+  // Every disclosure (refused ones too) and every import is audited, searchable by patient.
+  auto disclosures = riverside.fhir("/fhir/AuditEvent?patient=" + patient + "&type=110106");
+  BOOST_TEST(disclosures.status == 200);
+  BOOST_TEST(contains(disclosures.body, "\"total\":2"), disclosures.body);
+  BOOST_TEST(contains(disclosures.body, "IHE.BasicAudit.PrivacyDisclosure.Source"));
+  auto imports = harbor.fhir("/fhir/AuditEvent?patient=" + patient);
+  BOOST_TEST(imports.status == 200);
+  BOOST_TEST(contains(imports.body, "\"total\":3"), imports.body);
+  BOOST_TEST(contains(imports.body, "\"code\":\"110107\""), imports.body);
+  // AuditEvent and Consent are served, and the CapabilityStatement says so.
+  auto metadata = httpRequest(riverside.port, "GET", "/fhir/metadata");
+  BOOST_TEST(contains(metadata.body, "\"type\":\"AuditEvent\""), metadata.body);
+  BOOST_TEST(contains(metadata.body, "\"type\":\"Consent\""));
+  auto all = riverside.fhir("/fhir/AuditEvent?type=110106");
+  BOOST_TEST(contains(all.body, "\"total\":5"), all.body);  // 3 refusals (no patient) + 2 sent
+
+  // A psychotherapy note never leaves; substance-use content needs a Part 2 consent.
+  auto psy = riverside.internal(
+      "POST", "/notes",
+      otherClientNote("C-2002", "N-PSY-1",
+                      R"({"psychotherapyNote": true, "authorization": {"id": "AUTH-1",
+                          "date": "2025-03-01"}})",
+                      ""));
+  BOOST_REQUIRE_MESSAGE(psy.status == 201, psy.body);
+  auto psyTransfer = riverside.internal("POST", "/clients/C-2002/transfer",
+                                        transferBody(consent("2099-12-31", "C-2002")));
+  BOOST_TEST(psyTransfer.status == 403);
+  BOOST_TEST(contains(psyTransfer.body, "psychotherapy note"), psyTransfer.body);
+  auto sud = riverside.internal(
+      "POST", "/notes",
+      otherClientNote("C-3003", "N-SUD-1", R"({"substanceUse": true})",
+                      R"({"code": "F10.20", "display": "Alcohol dependence", "rank": 3})"));
+  BOOST_REQUIRE_MESSAGE(sud.status == 201, sud.body);
+  auto sudPlain =
+      riverside.internal("POST", "/clients/C-3003/transfer",
+                         transferBody(consent("2099-12-31", "C-3003", "harbor", false)));
+  BOOST_TEST(sudPlain.status == 403);
+  BOOST_TEST(contains(sudPlain.body, "42 CFR Part 2"), sudPlain.body);
+  BOOST_TEST(notesOf(harbor, "C-3003") == 0);
+  auto sudPart2 = riverside.internal("POST", "/clients/C-3003/transfer",
+                                     transferBody(consent("2099-12-31", "C-3003")));
+  BOOST_TEST(sudPart2.status == 200, sudPart2.body);
+  BOOST_TEST(notesOf(harbor, "C-3003") == 1);
+  // What left carries its labels.
+  auto labelled = harbor.internal("GET", "/notes/N-SUD-1");
+  BOOST_TEST(contains(labelled.body, "substanceUse"), labelled.body);
+
+  // Payer submission: CDex $submit-attachment with the checklist passed.
+  auto submitted = riverside.internal(
+      "POST", "/notes/N-2025-0412/submit",
+      R"({"destination": "payer", "claimId": "CLM-77", "trackingId": "TRK-1", "lineItems": ["1"]})");
+  BOOST_REQUIRE_MESSAGE(submitted.status == 200, submitted.body);
+  const auto received = payer.received();
+  BOOST_REQUIRE(!received.empty());
+  const ReceivedRequest& last = received.back();
+  BOOST_TEST(last.method == "POST");
+  // "$" may travel percent-encoded (%24); the receiver decodes it.
+  BOOST_TEST((contains(last.path, "/fhir/$submit-attachment") ||
+              contains(last.path, "/fhir/%24submit-attachment")),
+             last.path);
+  BOOST_TEST(contains(last.body, "\"resourceType\":\"Parameters\""));
+  BOOST_TEST(contains(last.body, "TRK-1"));
+  BOOST_TEST(contains(last.body, "XK-99120-03"));
+  BOOST_TEST(contains(last.body, "\"code\":\"42CFRPart2\"") == false);
+  BOOST_TEST(contains(last.body, "\"code\":\"R\""));  // the security labels travel along
+  // A 413 from the payer is a dead-letter with its reason.
+  payer.script({Scripted::respond(413, Scripted::outcome("too-long", "attachment too large"))});
+  auto tooLarge = riverside.internal("POST", "/notes/N-2025-0412/submit",
+                                     R"({"destination": "payer", "claimId": "CLM-78"})");
+  BOOST_TEST(tooLarge.status == 502);
+  BOOST_TEST(contains(tooLarge.body, "dead-letter"), tooLarge.body);
+  BOOST_TEST(contains(tooLarge.body, "413"), tooLarge.body);
+  // The checklist stops a note the payer cannot use.
+  std::string noMember = otherClientNote("C-4004", "N-NOMB-1", "", "");
+  noMember = replaced(noMember,
+                      R"(,
+      {"type": "MB", "system": "https://payer.example.com/member", "value": "XK-99120-03"})",
+                      "");
+  BOOST_REQUIRE(riverside.internal("POST", "/notes", noMember).status == 201);
+  const int before = payer.requestCount();
+  auto refused = riverside.internal("POST", "/notes/N-NOMB-1/submit",
+                                    R"({"destination": "payer", "claimId": "CLM-79"})");
+  BOOST_TEST(refused.status == 422);
+  BOOST_TEST(contains(refused.body, "MemberId"), refused.body);
+  BOOST_TEST(payer.requestCount() == before);
+  // Through the outbox, a payer destination gets CDex Parameters for each routed note.
+  for (int i = 0; i < 100 && outboxPayer.requestCount() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto viaOutbox = outboxPayer.received();
+  BOOST_REQUIRE(viaOutbox.size() >= 2u);
+  for (const ReceivedRequest& r : viaOutbox) {
+    BOOST_TEST(contains(r.path, "submit-attachment"), r.path);
+    BOOST_TEST(contains(r.body, "\"name\":\"TrackingId\""), r.body.substr(0, 300));
+    BOOST_TEST(contains(r.body, "XK-99120-03"));
+  }
+  auto payments = riverside.fhir("/fhir/AuditEvent?patient=" + patient + "&type=110106");
+  BOOST_TEST(contains(payments.body, "\"total\":4"), payments.body);  // 2 transfers, 2 submits
+  BOOST_TEST(contains(payments.body, "HPAYMT"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
