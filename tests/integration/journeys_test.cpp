@@ -330,4 +330,90 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(contains(payments.body, "HPAYMT"));
 }
 
+// Waits (up to 10 s) until `receiver` has seen `count` requests.
+bool waitForRequests(const ScriptedReceiver& receiver, int count) {
+  for (int i = 0; i < 100 && receiver.requestCount() < count; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return receiver.requestCount() >= count;
+}
+
+BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction) {
+  TempDir dir;
+  ScriptedReceiver ehr;
+  Practice riverside(dir,
+                     "destinations.hospital.kind = ehr\n"
+                     "destinations.hospital.base_url = " +
+                         ehr.baseUrl() + "\ndelivery.poll_ms = 50\n");
+  const std::string signedNote = dataFile("soap.note.json");
+
+  // 1. A signed note reaches the EHR as a transaction: the DocumentReference with its scores,
+  // every resource labelled restricted + mental health.
+  auto posted = riverside.internal("POST", "/notes", signedNote);
+  BOOST_REQUIRE_MESSAGE(posted.status == 201, posted.body);
+  BOOST_TEST(contains(posted.body, "\"destination\":\"hospital\""), posted.body);
+  BOOST_REQUIRE(waitForRequests(ehr, 1));
+  const ReceivedRequest first = ehr.received()[0];
+  BOOST_TEST(first.method == "POST");
+  BOOST_TEST(first.path == "/fhir");
+  BOOST_TEST(contains(first.body, "\"type\":\"transaction\""));
+  BOOST_TEST(contains(first.body, "\"resourceType\":\"DocumentReference\""));
+  BOOST_TEST(contains(first.body, "\"docStatus\":\"final\""));
+  BOOST_TEST(contains(first.body, "\"code\":\"44261-6\""));  // PHQ-9 total
+  BOOST_TEST(contains(first.body, "\"code\":\"70274-6\""));  // GAD-7 total
+  BOOST_TEST(contains(first.body, "\"code\":\"R\""));
+  BOOST_TEST(contains(first.body, "\"code\":\"PSY\""));
+  BOOST_TEST(!contains(first.body, "\"relatesTo\""));
+
+  // 2. An amendment (version 2) replaces it there.
+  std::string amendment = replaced(signedNote, "\"version\": 1", "\"version\": 2");
+  amendment = replaced(amendment, "\"status\": \"signed\"",
+                       "\"status\": \"amended\", \"replaces\": {\"noteId\": \"N-2025-0412\", "
+                       "\"version\": 1}");
+  amendment = replaced(amendment, "Reassess GAD-7 in 4 weeks.", "Reassess GAD-7 in 2 weeks.");
+  auto amended = riverside.internal("POST", "/notes", amendment);
+  BOOST_REQUIRE_MESSAGE(amended.status == 201, amended.body);
+  BOOST_REQUIRE(waitForRequests(ehr, 2));
+  const ReceivedRequest second = ehr.received()[1];
+  BOOST_TEST(contains(second.body, "\"docStatus\":\"amended\""));
+  BOOST_TEST(contains(second.body, "\"code\":\"replaces\""));
+  BOOST_TEST(contains(second.body, "1987654328/N-2025-0412/v1"));  // the replaced version
+  BOOST_TEST(contains(second.body, "2 weeks"));
+
+  // 3. Marking version 2 entered-in-error retracts what it sent, by conditional updates on
+  // its identifiers; the same retraction again changes nothing.
+  const std::string retraction =
+      replaced(amendment, "\"status\": \"amended\"", "\"status\": \"entered-in-error\"");
+  auto retracted = riverside.internal("POST", "/notes", retraction);
+  BOOST_REQUIRE_MESSAGE(retracted.status == 200, retracted.body);
+  BOOST_TEST(contains(retracted.body, "\"status\":\"entered-in-error\""), retracted.body);
+  BOOST_TEST(riverside.internal("POST", "/notes", retraction).status == 200);
+  BOOST_TEST(riverside.internal("POST", "/notes", amendment).status == 409);
+  BOOST_REQUIRE(waitForRequests(ehr, 3));
+  const ReceivedRequest third = ehr.received()[2];
+  BOOST_TEST(contains(third.body, "\"status\":\"entered-in-error\""));
+  BOOST_TEST(contains(third.body, "\"method\":\"PUT\""));
+  BOOST_TEST(contains(third.body, "\"url\":\"DocumentReference?identifier="), third.body);
+  BOOST_TEST(contains(third.body, "N-2025-0412/v2"));
+  BOOST_TEST(contains(third.body, "NULLIFY"));
+  auto stored = riverside.fhir(
+      "/fhir/DocumentReference?identifier=https://notebridge.io/fhir/sid/"
+      "note%7C1987654328/N-2025-0412/v2");
+  BOOST_TEST(contains(stored.body, "\"status\":\"entered-in-error\""), stored.body);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  BOOST_TEST(ehr.requestCount() == 3);  // nothing sent twice
+  auto deliveries = riverside.internal("GET", "/notes/N-2025-0412/deliveries");
+  BOOST_TEST(deliveries.status == 200);
+  BOOST_TEST(!contains(deliveries.body, "pending"), deliveries.body);
+
+  // 4. A note the EHR posts (a psychiatrist's DocumentReference) becomes a note of the practice.
+  auto inbound = httpRequest(riverside.port, "POST", "/fhir/DocumentReference",
+                             dataFile("foreign-birp.fhir.json"),
+                             {{"Authorization", "Bearer " + Practice::token()}});
+  BOOST_TEST(inbound.status == 201, inbound.body);
+  auto notes = riverside.internal("GET", "/notes?source=inbound");
+  BOOST_TEST(contains(notes.body, "\"source\":\"inbound\""), notes.body);
+  BOOST_TEST(contains(notes.body, "\"format\":\"BIRP\""), notes.body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

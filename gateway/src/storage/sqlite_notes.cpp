@@ -112,22 +112,30 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
                                             sqlite::StatementCache& statements,
                                             const NoteWrite& write, fhir::Outcome& issues) {
   NoteWriteResult result;
+  bool retraction = false;
   {
     sqlite3_stmt* select =
-        statements.get("SELECT content_hash FROM notes WHERE id = ? AND version = ?");
+        statements.get("SELECT content_hash, status FROM notes WHERE id = ? AND version = ?");
     statements.bind(select, 1, write.note.id);
     statements.bind(select, 2, write.note.version);
     if (statements.step(select)) {
-      if (sqlite::columnText(select, 0) != write.note.contentHash) {
+      // Marking a stored version entered-in-error is the one change allowed under the same
+      // version: the retraction's conditional updates target that version's identifiers
+      // (https://hl7.org/fhir/R4/documentreference-definitions.html#DocumentReference.status).
+      retraction = write.note.status == "entered-in-error" &&
+                   sqlite::columnText(select, 1) != "entered-in-error";
+      if (!retraction && sqlite::columnText(select, 0) != write.note.contentHash) {
         issues.add(Severity::kError, "conflict",
                    "note " + write.note.id + " version " + std::to_string(write.note.version) +
                        " exists with different content; send a new version");
         return std::nullopt;
       }
-      // A replay: the stored row and its deliveries, as they are now.
-      result.note = selectNote(session, write.note.id, write.note.version).front();
-      result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
-      return result;
+      if (!retraction) {
+        // A replay: the stored row and its deliveries, as they are now.
+        result.note = selectNote(session, write.note.id, write.note.version).front();
+        result.deliveries = selectDeliveries(session, result.note.id, result.note.version);
+        return result;
+      }
     }
   }
   for (const ResourceWrite& resource : write.resources) {
@@ -136,9 +144,13 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
   NoteRecord note = write.note;
   note.receivedAt = sqlite::nowInstant();
   {
+    // A retraction replaces the stored row; received_at moves so `GET /notes?since=` shows it.
     sqlite3_stmt* insert = statements.get(
         "INSERT INTO notes (id, version, client_id, status, source, content_hash, note_json, "
-        "bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id, version) DO UPDATE SET status = excluded.status, "
+        "content_hash = excluded.content_hash, note_json = excluded.note_json, "
+        "bundle_json = excluded.bundle_json, received_at = excluded.received_at");
     statements.bind(insert, 1, note.id);
     statements.bind(insert, 2, note.version);
     statements.bind(insert, 3, note.clientId);
@@ -153,7 +165,13 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
   for (const std::string& destination : write.destinations) {
     sqlite3_stmt* insert = statements.get(
         "INSERT INTO outbox (note_id, note_version, destination, state, next_attempt_at, "
-        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) RETURNING id");
+        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) "
+        // A retraction sends the version again. A worker still holding the earlier claim
+        // cannot finish it (its finish requires its claim), so the retraction is never lost.
+        "ON CONFLICT (note_id, note_version, destination) DO UPDATE SET state = 'pending', "
+        "attempts = 0, next_attempt_at = excluded.next_attempt_at, claimed_by = NULL, "
+        "claimed_until = NULL, last_error = NULL, receipt = NULL, "
+        "updated_at = excluded.updated_at RETURNING id");
     statements.bind(insert, 1, note.id);
     statements.bind(insert, 2, note.version);
     statements.bind(insert, 3, destination);
@@ -166,7 +184,7 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
     result.deliveries.push_back({id, destination, "pending"});
   }
   result.note = std::move(note);
-  result.created = true;
+  result.created = !retraction;
   return result;
 }
 
