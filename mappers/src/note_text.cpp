@@ -88,7 +88,8 @@ std::vector<std::string> headerLines(const Note& note) {
   return lines;
 }
 
-// Appends the text escaped for XML character data and attribute values.
+}  // namespace
+
 void appendEscapedXml(std::string& out, std::string_view text, bool lineBreaks) {
   out.reserve(out.size() + text.size() + text.size() / 8);
   std::size_t plain = 0;  // start of the run of characters copied as they are
@@ -125,6 +126,8 @@ void appendEscapedXml(std::string& out, std::string_view text, bool lineBreaks) 
   }
   out.append(text.data() + plain, text.size() - plain);
 }
+
+namespace {
 
 void appendCodepoint(std::string& out, unsigned long cp) {
   if (cp < 0x80) {

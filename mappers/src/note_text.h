@@ -11,6 +11,10 @@
 namespace notebridge::mappers {
 
 // The note as plain text: a header block, then one heading line per section.
+// Appends `text` escaped for XML character data and attribute values; `lineBreaks` turns each
+// newline into <br/> (XHTML narrative) instead of a character reference.
+void appendEscapedXml(std::string& out, std::string_view text, bool lineBreaks);
+
 std::string renderPlainText(const Note& note);
 // The note as a well-formed XHTML 1.0 document (no CSS or script, DOMAIN §9.10), one
 // <div class="section" id="NAME"> with an <h2> heading per section; section text escaped with

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "note_text.h"
 #include "notebridge/mappers/consent.h"
 #include "notebridge/mappers/digest.h"
 #include "resource_keys.h"
@@ -24,27 +25,7 @@ constexpr std::string_view kSectionSystem =
 
 std::string escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\n':
-        out += "<br/>";
-        break;
-      default:
-        out += c;
-    }
-  }
+  appendEscapedXml(out, text, true);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include "notebridge/mappers/record_import.h"
 #include "notebridge/mappers/submit_attachment.h"
 #include "notebridge/mappers/transfer_summary.h"
+#include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
 namespace {
@@ -198,6 +199,37 @@ std::optional<std::pair<int, Outcome>> upstreamFailure(const UpstreamResult& res
   return std::pair{502, single(Severity::kError, code, message)};
 }
 
+// Sends one disclosure (`body` POSTed to `url` of `destination`) and stores its AuditEvent,
+// success or not. Answers the failure and returns nothing when the receiver did not take it.
+std::optional<UpstreamResult> discloseAndAudit(HttpExchange& exchange, const JourneyContext& ctx,
+                                               const DestinationConfig& destination,
+                                               const std::string& url, std::string body,
+                                               std::string_view what, bool payer,
+                                               mappers::AuditRecord& audit, Outcome& warnings) {
+  auto forwarder = forwarderFor(ctx, destination);
+  if (!forwarder) {
+    exchange.sendOutcome(500, forwarder.outcome());
+    return std::nullopt;
+  }
+  UpstreamRequest upstream;
+  upstream.method = "POST";
+  upstream.url = url;
+  upstream.contentType = "application/fhir+json";
+  upstream.body = std::move(body);
+  UpstreamResult result = (*forwarder)->sendRequest(upstream);
+  const auto failure = upstreamFailure(result, what, payer);
+  audit.success = !failure;
+  if (failure) audit.outcomeText = failure->second.issues().front().diagnostics;
+  storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), warnings);
+  if (failure) {
+    Outcome outcome = failure->second;
+    outcome.append(warnings);
+    exchange.sendOutcome(failure->first, outcome);
+    return std::nullopt;
+  }
+  return result;
+}
+
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 void key(JsonWriter& w, const char* name, const std::string& value) {
   w.Key(name);
@@ -362,23 +394,10 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
   }
   for (const auto& n : permitted) sentIds.push_back(n.noteId);
 
-  auto forwarder = forwarderFor(ctx, *destination);
-  if (!forwarder) return exchange.sendOutcome(500, forwarder.outcome());
-  UpstreamRequest upstream;
-  upstream.method = "POST";
-  upstream.url = destination->baseUrl + "/Bundle";
-  upstream.contentType = "application/fhir+json";
-  upstream.body = fhir::writeJson(**document);
-  const UpstreamResult result = (*forwarder)->sendRequest(upstream);
-  const auto failure = upstreamFailure(result, "the recipient " + destination->name, false);
-  audit.success = !failure;
-  if (failure) audit.outcomeText = failure->second.issues().front().diagnostics;
-  storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), warnings);
-  if (failure) {
-    Outcome outcome = failure->second;
-    outcome.append(warnings);
-    return exchange.sendOutcome(failure->first, outcome);
-  }
+  const auto result = discloseAndAudit(
+      exchange, ctx, *destination, destination->baseUrl + "/Bundle", fhir::writeJson(**document),
+      "the recipient " + destination->name, false, audit, warnings);
+  if (!result) return;
 
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -397,8 +416,8 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
   w.Key("receiver");
   w.StartObject();
   w.Key("status");
-  w.Int(result.response->status);
-  key(w, "location", result.response->header("location"));
+  w.Int(result->response->status);
+  key(w, "location", result->response->header("location"));
   w.EndObject();
   outcomeMember(w, warnings);
   w.EndObject();
@@ -485,23 +504,10 @@ void postSubmit(HttpExchange& exchange, const JourneyContext& ctx) {
     }
   }
 
-  auto forwarder = forwarderFor(ctx, *destination);
-  if (!forwarder) return exchange.sendOutcome(500, forwarder.outcome());
-  UpstreamRequest upstream;
-  upstream.method = "POST";
-  upstream.url = destination->baseUrl + "/$submit-attachment";
-  upstream.contentType = "application/fhir+json";
-  upstream.body = fhir::writeJson(**parameters);
-  const UpstreamResult result = (*forwarder)->sendRequest(upstream);
-  const auto failure = upstreamFailure(result, "the payer " + destination->name, true);
-  audit.success = !failure;
-  if (failure) audit.outcomeText = failure->second.issues().front().diagnostics;
-  storeAudit(*ctx.store, mappers::disclosureAuditEvent(audit), warnings);
-  if (failure) {
-    Outcome outcome = failure->second;
-    outcome.append(warnings);
-    return exchange.sendOutcome(failure->first, outcome);
-  }
+  const auto result = discloseAndAudit(
+      exchange, ctx, *destination, destination->baseUrl + "/$submit-attachment",
+      fhir::writeJson(**parameters), "the payer " + destination->name, true, audit, warnings);
+  if (!result) return;
   const Element* tracking = nullptr;
   for (const Element* p : (*parameters)->childrenNamed("parameter")) {
     if (p->childValue("name") == "TrackingId") tracking = p->child("valueIdentifier");
@@ -518,7 +524,7 @@ void postSubmit(HttpExchange& exchange, const JourneyContext& ctx) {
   w.Key("receiver");
   w.StartObject();
   w.Key("status");
-  w.Int(result.response->status);
+  w.Int(result->response->status);
   w.EndObject();
   outcomeMember(w, warnings);
   w.EndObject();
@@ -584,13 +590,7 @@ void importTransferDocument(HttpExchange& exchange, const JourneyContext& ctx,
   for (const mappers::ImportedNote& imported : record->notes) {
     const mappers::Note& note = imported.note;
     NoteWrite write;
-    write.note.id = note.noteId;
-    write.note.version = note.version;
-    write.note.clientId = note.client.id;
-    write.note.status = std::string(mappers::toString(note.status));
-    write.note.source = "inbound";
-    write.note.noteJson = mappers::writeNote(note, false);
-    write.note.contentHash = sha256Hex(write.note.noteJson);
+    write.note = noteRecordFor(note, "inbound");
     auto doc = byUrl.find(imported.documentFullUrl);
     if (doc != byUrl.end() && doc->second) write.note.bundleJson = fhir::writeJson(*doc->second);
     auto stored = ctx.store->writeNote(write);

@@ -269,13 +269,7 @@ void postNote(HttpExchange& exchange, const NotesApi& api) {
   const std::vector<std::string> requested = requestedDestinations(params);
 
   NoteWrite write;
-  write.note.id = note.noteId;
-  write.note.version = note.version;
-  write.note.clientId = note.client.id;
-  write.note.status = std::string(mappers::toString(note.status));
-  write.note.source = "internal";
-  write.note.noteJson = mappers::writeNote(note, false);
-  write.note.contentHash = sha256Hex(write.note.noteJson);
+  write.note = noteRecordFor(note, "internal");
   MappedNote mapped;
   if (note.status == mappers::NoteStatus::kDraft) {
     // DOMAIN §9.3: drafts are held until signed. Stored so the practice can read them back,
@@ -456,6 +450,18 @@ std::string storedWarnings(Store& store, const NoteRecord& note) {
 
 }  // namespace
 
+NoteRecord noteRecordFor(const mappers::Note& note, std::string source) {
+  NoteRecord record;
+  record.id = note.noteId;
+  record.version = note.version;
+  record.clientId = note.client.id;
+  record.status = std::string(mappers::toString(note.status));
+  record.source = std::move(source);
+  record.noteJson = mappers::writeNote(note, false);
+  record.contentHash = sha256Hex(record.noteJson);
+  return record;
+}
+
 Outcome storeInboundNote(Store& store, const Element& root) {
   auto read = mappers::fhirToNote(root);
   if (!read) return read.outcome();
@@ -468,13 +474,7 @@ Outcome storeInboundNote(Store& store, const Element& root) {
     note.noteId = "inbound-" + sha256Hex(canonical).substr(0, 32);
   }
   NoteWrite write;
-  write.note.id = note.noteId;
-  write.note.version = note.version;
-  write.note.clientId = note.client.id;
-  write.note.status = std::string(mappers::toString(note.status));
-  write.note.source = "inbound";
-  write.note.noteJson = mappers::writeNote(note, false);
-  write.note.contentHash = sha256Hex(write.note.noteJson);
+  write.note = noteRecordFor(note, "inbound");
   write.note.bundleJson = fhir::writeJson(root);
   auto addWarnings = [&](NoteWrite& w) {
     w.resources.clear();

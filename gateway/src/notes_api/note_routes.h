@@ -10,6 +10,7 @@
 #include "notebridge/gateway/note_routing.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
+#include "notebridge/mappers/note.h"
 #include "notebridge/validation/validator.h"
 
 namespace notebridge::gateway {
@@ -27,6 +28,10 @@ void addNoteRoutes(Router& router, std::shared_ptr<Store> store,
 // mapping's warnings are stored with the note and returned (the caller adds them to its
 // answer); errors say why no note could be stored. Thread-safe.
 fhir::Outcome storeInboundNote(Store& store, const fhir::Element& root);
+
+// The note row for `note` as stored (id, version, client, status, `source`, canonical JSON and
+// its SHA-256, which makes re-sending the same content idempotent); bundleJson left empty.
+NoteRecord noteRecordFor(const mappers::Note& note, std::string source);
 
 // Replaces every Reference.reference (and the Bundle-internal urn:uuid URIs) found in `tree`
 // that is a key of `targets` with its value. Used for fullUrl resolution.
