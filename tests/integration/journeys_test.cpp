@@ -140,6 +140,14 @@ std::string patientOf(const HttpResult& posted) {
   return doc["fhir"]["Patient"].GetString();
 }
 
+// Waits (up to 10 s) until `receiver` has seen `count` requests.
+bool waitForRequests(const ScriptedReceiver& receiver, int count) {
+  for (int i = 0; i < 100 && receiver.requestCount() < count; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return receiver.requestCount() >= count;
+}
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -184,6 +192,10 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_REQUIRE_MESSAGE(soap.status == 201, soap.body);
   const std::string patient = patientOf(soap);
   BOOST_REQUIRE(!patient.empty());
+  // Both notes also go to the outbox payer (route.clients); each delivery is a disclosure with
+  // its own AuditEvent, so let them land before counting AuditEvents below.
+  BOOST_REQUIRE(waitForRequests(outboxPayer, 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // their finish is recorded
 
   // Refusals: nothing leaves without a consent that is in force and names the recipient.
   auto none = riverside.internal("POST", "/clients/C-1001/transfer", R"({"recipient": "harbor"})");
@@ -232,7 +244,8 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   // Every disclosure (refused ones too) and every import is audited, searchable by patient.
   auto disclosures = riverside.fhir("/fhir/AuditEvent?patient=" + patient + "&type=110106");
   BOOST_TEST(disclosures.status == 200);
-  BOOST_TEST(contains(disclosures.body, "\"total\":2"), disclosures.body);
+  BOOST_TEST(contains(disclosures.body, "\"total\":4"),
+             disclosures.body);  // 2 outbox + 2 transfers
   BOOST_TEST(contains(disclosures.body, "IHE.BasicAudit.PrivacyDisclosure.Source"));
   auto imports = harbor.fhir("/fhir/AuditEvent?patient=" + patient);
   BOOST_TEST(imports.status == 200);
@@ -243,7 +256,8 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(contains(metadata.body, "\"type\":\"AuditEvent\""), metadata.body);
   BOOST_TEST(contains(metadata.body, "\"type\":\"Consent\""));
   auto all = riverside.fhir("/fhir/AuditEvent?type=110106");
-  BOOST_TEST(contains(all.body, "\"total\":5"), all.body);  // 3 refusals (no patient) + 2 sent
+  // 3 refusals (no patient) + 2 transfers + 2 outbox deliveries
+  BOOST_TEST(contains(all.body, "\"total\":7"), all.body);
 
   // A psychotherapy note never leaves; substance-use content needs a Part 2 consent.
   auto psy = riverside.internal(
@@ -315,9 +329,6 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
   BOOST_TEST(contains(refused.body, "MemberId"), refused.body);
   BOOST_TEST(payer.requestCount() == before);
   // Through the outbox, a payer destination gets CDex Parameters for each routed note.
-  for (int i = 0; i < 100 && outboxPayer.requestCount() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
   const auto viaOutbox = outboxPayer.received();
   BOOST_REQUIRE(viaOutbox.size() >= 2u);
   for (const ReceivedRequest& r : viaOutbox) {
@@ -326,16 +337,9 @@ BOOST_AUTO_TEST_CASE(transfer_to_a_new_therapist_and_payer_submission_across_pro
     BOOST_TEST(contains(r.body, "XK-99120-03"));
   }
   auto payments = riverside.fhir("/fhir/AuditEvent?patient=" + patient + "&type=110106");
-  BOOST_TEST(contains(payments.body, "\"total\":4"), payments.body);  // 2 transfers, 2 submits
+  // 2 transfers, 2 submits, 2 outbox deliveries
+  BOOST_TEST(contains(payments.body, "\"total\":6"), payments.body);
   BOOST_TEST(contains(payments.body, "HPAYMT"));
-}
-
-// Waits (up to 10 s) until `receiver` has seen `count` requests.
-bool waitForRequests(const ScriptedReceiver& receiver, int count) {
-  for (int i = 0; i < 100 && receiver.requestCount() < count; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return receiver.requestCount() >= count;
 }
 
 BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction) {
@@ -406,6 +410,11 @@ BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction
   BOOST_TEST(deliveries.status == 200);
   BOOST_TEST(!contains(deliveries.body, "pending"), deliveries.body);
 
+  // Each delivery is a disclosure: an Export AuditEvent naming the client and the EHR.
+  auto exports = riverside.fhir("/fhir/AuditEvent?type=110106&patient=" + patientOf(posted));
+  BOOST_TEST(contains(exports.body, "\"total\":3"), exports.body);
+  BOOST_TEST(contains(exports.body, "hospital"));
+
   // 4. A note the EHR posts (a psychiatrist's DocumentReference) becomes a note of the practice.
   auto inbound = httpRequest(riverside.port, "POST", "/fhir/DocumentReference",
                              dataFile("foreign-birp.fhir.json"),
@@ -414,6 +423,8 @@ BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction
   auto notes = riverside.internal("GET", "/notes?source=inbound");
   BOOST_TEST(contains(notes.body, "\"source\":\"inbound\""), notes.body);
   BOOST_TEST(contains(notes.body, "\"format\":\"BIRP\""), notes.body);
+  auto imports = riverside.fhir("/fhir/AuditEvent?type=110107");
+  BOOST_TEST(contains(imports.body, "\"total\":1"), imports.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,11 +1,14 @@
 #include "notebridge/gateway/outbox_worker.h"
 
 #include <Poco/Logger.h>
+#include <rapidjson/document.h>
 
 #include <ctime>
 #include <random>
 
+#include "notebridge/gateway/journeys.h"
 #include "notebridge/gateway/retry_decision.h"
+#include "notebridge/mappers/audit_event.h"
 
 namespace notebridge::gateway {
 
@@ -22,6 +25,43 @@ std::string formatInstant(SystemClock::time_point at) {
                 static_cast<int>(ms.count() % 1000));
   return text;
 }
+
+namespace {
+
+// The disclosure AuditEvent (IHE BALP, DOMAIN §6.6) of one delivered note: references only, read
+// from the stored Bundle's fullUrls (our resource ids), never its text.
+ResourceWrite deliveryAudit(const DestinationConfig& destination, const OutboxClaim& claim,
+                            const std::string& recorded) {
+  mappers::AuditRecord record;
+  record.recorded = recorded;
+  record.observerName = "notebridge outbox";
+  record.partnerName = destination.name;
+  record.partnerAddress = destination.baseUrl;
+  record.purposeOfUse = destination.kind == DestinationKind::kPayer ? "HPAYMT" : "TREAT";
+  record.patientDisplay = claim.row.noteId + " v" + std::to_string(claim.row.noteVersion);
+  rapidjson::Document bundle;
+  bundle.Parse(claim.bundleJson.data(), claim.bundleJson.size());
+  if (!bundle.HasParseError() && bundle.IsObject() && bundle.HasMember("entry") &&
+      bundle["entry"].IsArray()) {
+    for (const auto& entry : bundle["entry"].GetArray()) {
+      if (!entry.IsObject() || !entry.HasMember("fullUrl") || !entry["fullUrl"].IsString() ||
+          !entry.HasMember("resource") || !entry["resource"].IsObject() ||
+          !entry["resource"].HasMember("resourceType") ||
+          !entry["resource"]["resourceType"].IsString()) {
+        continue;
+      }
+      const std::string url = entry["fullUrl"].GetString();
+      if (url.rfind("urn:uuid:", 0) != 0) continue;
+      const std::string type = entry["resource"]["resourceType"].GetString();
+      const std::string reference = type + "/" + url.substr(9);
+      if (type == "Patient") record.patientReference = reference;
+      if (type == "DocumentReference") record.dataReferences.push_back(reference);
+    }
+  }
+  return auditEventWrite(mappers::disclosureAuditEvent(record));
+}
+
+}  // namespace
 
 struct OutboxWorker::Lane {
   std::shared_ptr<Forwarder> forwarder;
@@ -206,6 +246,7 @@ void OutboxWorker::run(Lane& lane, unsigned seed) {
           case DeliveryAction::kDelivered:
             finish.state = "delivered";
             finish.lastError.clear();
+            finish.record = deliveryAudit(destination, claim, formatInstant(done));
             log.debug("delivery %s of note %s v%d to %s: delivered", std::to_string(claim.row.id),
                       claim.row.noteId, claim.row.noteVersion, destination.name);
             break;

@@ -15,6 +15,7 @@
 #include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/forwarder.h"
 #include "notebridge/gateway/journeys.h"
+#include "notebridge/gateway/outbox_worker.h"
 #include "notebridge/gateway/smart_scopes.h"
 #include "notebridge/mappers/audit_event.h"
 #include "notebridge/mappers/consent.h"
@@ -43,19 +44,7 @@ Outcome single(Severity severity, std::string code, std::string diagnostics,
   return o;
 }
 
-std::string nowInstant() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis));
-  return buffer;
-}
+std::string nowInstant() { return formatInstant(std::chrono::system_clock::now()); }
 
 std::string newId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
 
@@ -96,24 +85,7 @@ std::string storedReference(std::string_view type, std::string_view fullUrl) {
 }
 
 void storeAudit(Store& store, Element::Ptr event, Outcome& warnings) {
-  std::shared_ptr<Element> shared(event.release());
-  ResourceWrite write;
-  write.type = "AuditEvent";
-  write.id = newId();
-  write.mustNotExist = true;
-  write.index = indexResource(*shared);
-  write.render = [shared](const ResourceVersion& v) {
-    // Resource.id and meta.versionId / lastUpdated, as the FHIR API stamps them.
-    Element* meta = shared->child("meta");
-    std::size_t at = 0;
-    shared->insertChild(at, Element::makePrimitive("id", "id", v.id));
-    if (meta) {
-      meta->insertChild(0, Element::makePrimitive("lastUpdated", "instant", v.lastUpdated));
-      meta->insertChild(0, Element::makePrimitive("versionId", "id", std::to_string(v.version)));
-    }
-    return fhir::writeJson(*shared);
-  };
-  auto written = store.writeResource(write);
+  auto written = store.writeResource(auditEventWrite(std::move(event)));
   if (!written) {
     // Best effort (DOMAIN §6.6): the disclosure happened; say the audit could not be stored.
     warnings.add(Severity::kWarning, "exception", "the AuditEvent could not be stored");
@@ -657,6 +629,27 @@ SubmitAttachmentBuilder cdexSubmitAttachmentBuilder() {
         note->practice.npi + "-" + note->noteId + "-v" + std::to_string(note->version);
     return mappers::buildSubmitAttachment({*note}, request);
   };
+}
+
+ResourceWrite auditEventWrite(Element::Ptr event) {
+  std::shared_ptr<Element> shared(event.release());
+  ResourceWrite write;
+  write.type = "AuditEvent";
+  write.id = newId();
+  write.mustNotExist = true;
+  write.index = indexResource(*shared);
+  write.render = [shared](const ResourceVersion& v) {
+    // Resource.id and meta.versionId / lastUpdated, as the FHIR API stamps them.
+    Element* meta = shared->child("meta");
+    std::size_t at = 0;
+    shared->insertChild(at, Element::makePrimitive("id", "id", v.id));
+    if (meta) {
+      meta->insertChild(0, Element::makePrimitive("lastUpdated", "instant", v.lastUpdated));
+      meta->insertChild(0, Element::makePrimitive("versionId", "id", std::to_string(v.version)));
+    }
+    return fhir::writeJson(*shared);
+  };
+  return write;
 }
 
 }  // namespace notebridge::gateway

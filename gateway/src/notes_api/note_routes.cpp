@@ -1,5 +1,9 @@
 #include "notes_api/note_routes.h"
 
+#include "notebridge/gateway/journeys.h"
+#include "notebridge/gateway/outbox_worker.h"
+#include "notebridge/mappers/audit_event.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/URI.h>
@@ -462,6 +466,29 @@ NoteRecord noteRecordFor(const mappers::Note& note, std::string source) {
   return record;
 }
 
+// What the import AuditEvent of an inbound document names: the sender's references as they came
+// (the DocumentReference and its subject), never the note text.
+mappers::AuditRecord inboundAudit(const Element& root) {
+  mappers::AuditRecord record;
+  record.recorded = formatInstant(std::chrono::system_clock::now());
+  record.observerName = "notebridge FHIR API";
+  record.partnerName = "FHIR client";
+  record.purposeOfUse = "TREAT";
+  const Element* document = root.type() == "DocumentReference" ? &root : nullptr;
+  for (const Element* entry : root.childrenNamed("entry")) {
+    const Element* resource = entry->child("resource");
+    if (!document && resource && resource->type() == "DocumentReference") document = resource;
+  }
+  if (document) {
+    if (const Element* subject = document->child("subject")) {
+      record.patientReference = std::string(subject->childValue("reference"));
+    }
+    const std::string_view id = document->childValue("id");
+    if (!id.empty()) record.dataReferences.push_back("DocumentReference/" + std::string(id));
+  }
+  return record;
+}
+
 Outcome storeInboundNote(Store& store, const Element& root) {
   auto read = mappers::fhirToNote(root);
   if (!read) return read.outcome();
@@ -478,6 +505,9 @@ Outcome storeInboundNote(Store& store, const Element& root) {
   write.note.bundleJson = fhir::writeJson(root);
   auto addWarnings = [&](NoteWrite& w) {
     w.resources.clear();
+    // The import's AuditEvent (IHE BALP Recipient, DOMAIN §6.6) is stored with the note, in its
+    // transaction: no note arrives unaudited.
+    w.resources.push_back(auditEventWrite(mappers::importAuditEvent(inboundAudit(root))));
     if (warnings.empty()) return;
     ResourceWrite resource;
     resource.type = kWarningsType;

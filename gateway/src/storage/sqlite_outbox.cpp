@@ -4,6 +4,8 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
+#include <optional>
+
 #include "notebridge/gateway/sqlite_store.h"
 #include "storage/sqlite_session.h"
 
@@ -108,6 +110,7 @@ Result<int> SqliteStore::finishDeliveries(const std::string& worker,
     session << "BEGIN IMMEDIATE", now;
     try {
       std::string holder = worker, at = nowText;
+      std::optional<sqlite::StatementCache> statements;
       for (const OutboxFinish& result : results) {
         if (result.state != "delivered" && result.state != "pending" &&
             result.state != "dead-letter") {
@@ -124,8 +127,17 @@ Result<int> SqliteStore::finishDeliveries(const std::string& worker,
                   "receipt = ?, claimed_by = NULL, claimed_until = NULL, updated_at = ? "
                   "WHERE id = ? AND state = 'in-flight' AND claimed_by = ?",
             use(state), use(next), use(error), use(receipt), use(at), use(id), use(holder);
-        updated += static_cast<int>(update.execute());
+        const std::size_t changed = update.execute();
+        updated += static_cast<int>(changed);
+        if (changed == 1 && result.record) {
+          if (!statements) statements.emplace(session);
+          if (!sqlite::writeInTransaction(session, *statements, *result.record, issues)) {
+            sqlite::rollbackQuietly(session);
+            return;
+          }
+        }
       }
+      statements.reset();
       session << "COMMIT", now;
     } catch (...) {
       sqlite::rollbackQuietly(session);

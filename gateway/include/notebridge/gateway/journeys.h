@@ -51,6 +51,10 @@ struct JourneyContext {
 // GET /fhir/AuditEvent?patient=. Thread-safe.
 void addJourneyRoutes(Router& router, std::shared_ptr<const JourneyContext> context);
 
+// The store write of an AuditEvent (a new random id; Resource.id and meta stamped as the FHIR
+// API stamps them; indexed for GET /fhir/AuditEvent?patient=). Takes ownership of `event`.
+ResourceWrite auditEventWrite(fhir::Element::Ptr event);
+
 // Imports a received document Bundle (already parsed) and answers the exchange: validation
 // errors 422, notes stored with source inbound (201 when one was new, 200 otherwise), an import
 // AuditEvent stored. A JWT principal needs a scope allowing create on Bundle (403 otherwise).

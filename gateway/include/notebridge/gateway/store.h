@@ -192,6 +192,9 @@ struct OutboxFinish {
   std::string nextAttemptAt;  // pending only
   std::string lastError;
   std::string receipt;
+  // A record (the disclosure's AuditEvent) written in the same transaction, only when the row
+  // was still this worker's: a delivery and its audit are stored together or not at all.
+  std::optional<ResourceWrite> record;
 };
 
 // GET /deliveries filters; set fields must match. Oldest first by id, `count` at most, ids
