@@ -74,12 +74,26 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_makes_a_row_claimable_again_and_the_late_w
   BOOST_REQUIRE(again->size() == 1u);
   BOOST_TEST(again->front().row.attempts == 2);  // the crashed attempt counts
   const std::int64_t id = again->front().row.id;
-  // The first worker comes back late: its result no longer counts.
-  auto late = store->finishDeliveries("crashed", {{id, "pending", kT3, "late", ""}}, kT1);
+  // A record travels with its finish: stored only when the finish counts.
+  const auto audit = [](const std::string& id) {
+    ResourceWrite write;
+    write.type = "AuditEvent";
+    write.id = id;
+    write.mustNotExist = true;
+    write.render = [id](const ResourceVersion&) {
+      return R"({"resourceType":"AuditEvent","id":")" + id + R"("})";
+    };
+    return write;
+  };
+  // The first worker comes back late: its result (and its record) no longer count.
+  auto late =
+      store->finishDeliveries("crashed", {{id, "delivered", "", "late", "", audit("a-late")}}, kT1);
   BOOST_TEST(*late == 0);
-  auto done =
-      store->finishDeliveries("w2", {{id, "delivered", "", "HTTP 201", R"({"status":201})"}}, kT2);
+  BOOST_TEST(!store->readResource("AuditEvent", "a-late", std::nullopt));
+  auto done = store->finishDeliveries(
+      "w2", {{id, "delivered", "", "HTTP 201", R"({"status":201})", audit("a-w2")}}, kT2);
   BOOST_TEST(*done == 1);
+  BOOST_TEST(store->readResource("AuditEvent", "a-w2", std::nullopt).ok());
   auto row = store->readDelivery(id);
   BOOST_TEST(row->state == "delivered");
   BOOST_TEST(row->receipt == R"({"status":201})");
@@ -91,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_rescheduled_row_waits_for_its_time) {
   addNote("N1", {"ehr"});
   auto claimed = store->claimDeliveries("ehr", "w", 1, kT0, kT1);
   const std::int64_t id = claimed->front().row.id;
-  store->finishDeliveries("w", {{id, "pending", kT2, "HTTP 503", ""}}, kT0);
+  store->finishDeliveries("w", {{id, "pending", kT2, "HTTP 503", "", {}}}, kT0);
   BOOST_TEST(store->claimDeliveries("ehr", "w", 1, kT1, kT2)->empty());
   auto due = store->claimDeliveries("ehr", "w", 1, kT2, kT3);
   BOOST_REQUIRE(due->size() == 1u);
@@ -105,8 +119,8 @@ BOOST_AUTO_TEST_CASE(dead_letters_are_listed_and_retried) {
   BOOST_REQUIRE(claimed->size() == 2u);
   store->finishDeliveries(
       "w",
-      {{claimed->at(0).row.id, "dead-letter", "", "HTTP 422: error required: period end", ""},
-       {claimed->at(1).row.id, "delivered", "", "HTTP 201", ""}},
+      {{claimed->at(0).row.id, "dead-letter", "", "HTTP 422: error required: period end", "", {}},
+       {claimed->at(1).row.id, "delivered", "", "HTTP 201", "", {}}},
       kT1);
   OutboxQuery dead;
   dead.state = "dead-letter";
