@@ -388,6 +388,10 @@ BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction
   // its identifiers; the same retraction again changes nothing.
   const std::string retraction =
       replaced(amendment, "\"status\": \"amended\"", "\"status\": \"entered-in-error\"");
+  // A "retraction" that also changes the text is refused: that is a new version.
+  BOOST_TEST(
+      riverside.internal("POST", "/notes", replaced(retraction, "2 weeks", "3 weeks")).status ==
+      409);
   auto retracted = riverside.internal("POST", "/notes", retraction);
   BOOST_REQUIRE_MESSAGE(retracted.status == 200, retracted.body);
   BOOST_TEST(contains(retracted.body, "\"status\":\"entered-in-error\""), retracted.body);

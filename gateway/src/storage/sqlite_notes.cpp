@@ -114,21 +114,33 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
   NoteWriteResult result;
   bool retraction = false;
   {
-    sqlite3_stmt* select =
-        statements.get("SELECT content_hash, status FROM notes WHERE id = ? AND version = ?");
+    sqlite3_stmt* select = statements.get(
+        "SELECT content_hash, status, note_json FROM notes WHERE id = ? AND version = ?");
     statements.bind(select, 1, write.note.id);
     statements.bind(select, 2, write.note.version);
     if (statements.step(select)) {
-      // Marking a stored version entered-in-error is the one change allowed under the same
-      // version: the retraction's conditional updates target that version's identifiers
-      // (https://hl7.org/fhir/R4/documentreference-definitions.html#DocumentReference.status).
-      retraction = write.note.status == "entered-in-error" &&
-                   sqlite::columnText(select, 1) != "entered-in-error";
-      if (!retraction && sqlite::columnText(select, 0) != write.note.contentHash) {
-        issues.add(Severity::kError, "conflict",
-                   "note " + write.note.id + " version " + std::to_string(write.note.version) +
-                       " exists with different content; send a new version");
-        return std::nullopt;
+      const std::string storedStatus = sqlite::columnText(select, 1);
+      if (sqlite::columnText(select, 0) != write.note.contentHash) {
+        // Marking a sent version (signed or amended) entered-in-error is the one change allowed
+        // under the same version, since the retraction's conditional updates target that
+        // version's identifiers (https://hl7.org/fhir/R4/documentreference-definitions.html
+        // #DocumentReference.status). The rest of the note must be what was stored.
+        std::string expected = sqlite::columnText(select, 2);
+        const std::string from = "\"status\":\"" + storedStatus + "\"";
+        const std::size_t at = expected.find(from);
+        if (at != std::string::npos) {
+          expected.replace(at, from.size(), "\"status\":\"entered-in-error\"");
+        }
+        retraction = write.note.status == "entered-in-error" &&
+                     (storedStatus == "signed" || storedStatus == "amended") &&
+                     expected == write.note.noteJson;
+        if (!retraction) {
+          issues.add(Severity::kError, "conflict",
+                     "note " + write.note.id + " version " + std::to_string(write.note.version) +
+                         " exists with different content; send a new version (or the same "
+                         "content with status entered-in-error to retract it)");
+          return std::nullopt;
+        }
       }
       if (!retraction) {
         // A replay: the stored row and its deliveries, as they are now.
