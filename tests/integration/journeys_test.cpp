@@ -1,9 +1,6 @@
 // Issue 9 journeys across real processes: two `notebridge serve` practices on loopback (Riverside
 // sends, Harbor receives a transfer) and a scripted payer.
 #include <Poco/NullStream.h>
-#include <Poco/Pipe.h>
-#include <Poco/PipeStream.h>
-#include <Poco/Process.h>
 #include <Poco/URI.h>
 #include <rapidjson/document.h>
 
@@ -12,7 +9,6 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <thread>
 
 #include "http_client.h"
@@ -22,6 +18,7 @@
 #include "notebridge/mappers/transfer_summary.h"
 #include "process_runner.h"
 #include "scripted_receiver.h"
+#include "serve_process.h"
 #include "temp_dir.h"
 #include "test_pki.h"
 
@@ -40,25 +37,9 @@ struct Practice {
     auto added = runNotebridge({"keys", "add", "journeys test", "--config", config.string()});
     BOOST_REQUIRE_MESSAGE(added.exitCode == 0, added.err);
     apiKey = added.out.substr(0, added.out.find('\n'));
-    handle.emplace(Poco::Process::launch(notebridgeBinary().string(),
-                                         {"serve", "--config", config.string()},
-                                         dir.path().string(), nullptr, nullptr, &errPipe));
-    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    std::string line;
-    while (port == 0 && std::getline(err, line)) {
-      log += line + "\n";
-      std::smatch match;
-      if (std::regex_search(line, match, kListening))
-        port = static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-    BOOST_REQUIRE_MESSAGE(port != 0, "the server did not start:\n" << log);
-  }
-  ~Practice() {
-    if (!handle) return;
-    ::kill(handle->id(), SIGTERM);
-    std::string line;
-    while (std::getline(err, line)) log += line + "\n";
-    handle->wait();
+    serve.emplace(config, dir.path());
+    port = serve->port;
+    BOOST_REQUIRE_MESSAGE(port != 0, "the server did not start:\n" << serve->log);
   }
   HttpResult internal(const std::string& method, const std::string& path,
                       const std::string& body = {}) {
@@ -79,10 +60,7 @@ struct Practice {
 
   std::filesystem::path config;
   std::string apiKey;
-  Poco::Pipe errPipe;
-  Poco::PipeInputStream err{errPipe};
-  std::optional<Poco::ProcessHandle> handle;
-  std::string log;
+  std::optional<ServeProcess> serve;  // stopped with SIGTERM when the practice goes
   std::uint16_t port = 0;
 };
 

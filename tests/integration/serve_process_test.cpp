@@ -4,11 +4,10 @@
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <fstream>
-#include <optional>
-#include <regex>
 
 #include "http_client.h"
 #include "process_runner.h"
+#include "serve_process.h"
 #include "temp_dir.h"
 
 using namespace notebridge::testing;
@@ -41,40 +40,16 @@ BOOST_AUTO_TEST_CASE(a_bad_configuration_stops_the_start_listing_every_problem) 
   BOOST_TEST(!std::filesystem::exists(dir / "var"));
 }
 
-// `notebridge serve` on a free port with its data in `dir`, started and waited for.
-struct ServeProcess {
-  explicit ServeProcess(const TempDir& dir) {
-    const auto file = dir / "gateway.properties";
-    std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
-    handle.emplace(Poco::Process::launch(notebridgeBinary().string(),
-                                         {"serve", "--config", file.string()}, dir.path().string(),
-                                         nullptr, nullptr, &errPipe));
-    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    std::string line;
-    while (port == 0 && std::getline(err, line)) {
-      log += line + "\n";
-      std::smatch match;
-      if (std::regex_search(line, match, kListening))
-        port = static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-  }
-  // Sends `signal`, reads the rest of the log, and returns the exit code.
-  int stop(int signal) {
-    ::kill(handle->id(), signal);
-    std::string line;
-    while (std::getline(err, line)) log += line + "\n";
-    return handle->wait();
-  }
-  Poco::Pipe errPipe;
-  Poco::PipeInputStream err{errPipe};
-  std::optional<Poco::ProcessHandle> handle;
-  std::string log;
-  std::uint16_t port = 0;
-};
+// The configuration of `notebridge serve` on a free port with its data in `dir`.
+std::filesystem::path serveConfig(const TempDir& dir) {
+  const auto file = dir / "gateway.properties";
+  std::ofstream(file) << "server.port = 0\ndata.dir = " << (dir / "data").string() << "\n";
+  return file;
+}
 
 BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigint) {
   TempDir dir;
-  ServeProcess serve(dir);
+  ServeProcess serve(serveConfig(dir), dir.path());
   BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
   auto metadata = httpRequest(serve.port, "GET", "/fhir/metadata");
   BOOST_TEST(metadata.status == 200);
@@ -89,7 +64,7 @@ BOOST_AUTO_TEST_CASE(serve_answers_then_stops_cleanly_on_sigint) {
 
 BOOST_AUTO_TEST_CASE(sigterm_also_stops_cleanly) {
   TempDir dir;
-  ServeProcess serve(dir);
+  ServeProcess serve(serveConfig(dir), dir.path());
   BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
   BOOST_TEST(serve.stop(SIGTERM) == 0);
   BOOST_TEST(serve.log.find("stopped") != std::string::npos, serve.log);
@@ -107,7 +82,7 @@ BOOST_AUTO_TEST_CASE(a_restart_finds_every_stored_note) {
   const std::string fixture = readFile(testDataDir() / "mappers" / "soap.note.json");
   std::vector<std::string> ids;
   {
-    ServeProcess serve(dir);
+    ServeProcess serve(serveConfig(dir), dir.path());
     BOOST_REQUIRE_MESSAGE(serve.port != 0, "the server did not start:\n" << serve.log);
     for (int i = 0; i < 5; ++i) {
       std::string note = fixture;
@@ -122,7 +97,7 @@ BOOST_AUTO_TEST_CASE(a_restart_finds_every_stored_note) {
     // Note text never reaches the log at the default level.
     BOOST_TEST(serve.log.find("breathing exercise") == std::string::npos);
   }
-  ServeProcess again(dir);
+  ServeProcess again(serveConfig(dir), dir.path());
   BOOST_REQUIRE_MESSAGE(again.port != 0, "the server did not restart:\n" << again.log);
   for (const std::string& id : ids) {
     BOOST_TEST(httpRequest(again.port, "GET", "/notes/" + id, {}, {{"X-API-Key", key}}).status ==
