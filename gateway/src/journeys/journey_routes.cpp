@@ -141,6 +141,21 @@ Result<std::shared_ptr<Forwarder>> forwarderFor(const JourneyContext& ctx,
   return Forwarder::create(destination, std::move(transform));
 }
 
+// The configured destination named by the request's `field`, or nothing after answering 422
+// (missing or unknown name).
+const DestinationConfig* namedDestination(HttpExchange& exchange, const JourneyContext& ctx,
+                                          const std::string& name, const std::string& field,
+                                          const std::string& what) {
+  const DestinationConfig* destination = ctx.config.destination(name);
+  if (!destination) {
+    exchange.sendOutcome(422, single(Severity::kError, "value",
+                                     name.empty() ? field + " (" + what + ") is required"
+                                                  : "unknown destination '" + name + "'",
+                                     field));
+  }
+  return destination;
+}
+
 // A receiver's answer turned into our outcome and status: nothing for a 2xx.
 std::optional<std::pair<int, Outcome>> upstreamFailure(const UpstreamResult& result,
                                                        std::string_view what, bool payer) {
@@ -268,14 +283,9 @@ void postTransfer(HttpExchange& exchange, const JourneyContext& ctx) {
   const std::string recipient = stringMember(*body, "recipient");
   std::string purpose = stringMember(*body, "purpose");
   if (purpose.empty()) purpose = "TREAT";
-  const DestinationConfig* destination = ctx.config.destination(recipient);
-  if (!destination) {
-    return exchange.sendOutcome(
-        422, single(Severity::kError, "value",
-                    recipient.empty() ? "recipient (a destination name) is required"
-                                      : "unknown destination '" + recipient + "'",
-                    "recipient"));
-  }
+  const DestinationConfig* destination =
+      namedDestination(exchange, ctx, recipient, "recipient", "a destination name");
+  if (!destination) return;
   mappers::AuditRecord audit = auditBase(ctx);
   audit.partnerName = destination->name;
   audit.partnerAddress = destination->baseUrl;
@@ -403,14 +413,9 @@ void postSubmit(HttpExchange& exchange, const JourneyContext& ctx) {
   if (!body) return;
   const std::string noteId(exchange.pathParam("id"));
   const std::string name = stringMember(*body, "destination");
-  const DestinationConfig* destination = ctx.config.destination(name);
-  if (!destination) {
-    return exchange.sendOutcome(
-        422, single(Severity::kError, "value",
-                    name.empty() ? "destination (a payer destination name) is required"
-                                 : "unknown destination '" + name + "'",
-                    "destination"));
-  }
+  const DestinationConfig* destination =
+      namedDestination(exchange, ctx, name, "destination", "a payer destination name");
+  if (!destination) return;
   auto record = ctx.store->readNote(noteId, std::nullopt);
   if (!record) return exchange.sendOutcome(record.outcome());
   auto note = mappers::parseNote(record->noteJson, mappers::ParseMode::kLenient);
