@@ -11,4 +11,11 @@ namespace notebridge::fhir {
 // parseXml). Thread-safe.
 std::string checkXhtmlDiv(std::string_view markup);
 
+// The fast path of checkXhtmlDiv: true only when the markup is certainly a well-formed div in
+// the XHTML namespace (a subset of XML without comments, CDATA, prefixes or DTDs); false means
+// "not sure", never "malformed". Exposed for tests.
+bool isCertainlyWellFormedDiv(std::string_view markup);
+// The full check through libxml2 (what checkXhtmlDiv falls back to). Exposed for tests.
+std::string checkXhtmlDivWithLibxml2(std::string_view markup);
+
 }  // namespace notebridge::fhir
