@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <unordered_map>
@@ -433,13 +434,73 @@ const PropertyInfo* TypeInfo::property(std::string_view name) const {
   return it == byName_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// Property names are short ASCII words: their first and last eight bytes and their length
+// spread them well enough, at a fraction of the cost of hashing every byte.
+std::size_t jsonNameHash(std::string_view s) {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  const std::size_t n = s.size();
+  if (n >= 8) {
+    std::memcpy(&a, s.data(), 8);
+    std::memcpy(&b, s.data() + n - 8, 8);
+  } else if (n >= 4) {
+    std::uint32_t x;
+    std::uint32_t y;
+    std::memcpy(&x, s.data(), 4);
+    std::memcpy(&y, s.data() + n - 4, 4);
+    a = x;
+    b = y;
+  } else if (n > 0) {
+    a = static_cast<unsigned char>(s[0]) | static_cast<std::uint64_t>(s[n / 2]) << 8 |
+        static_cast<std::uint64_t>(static_cast<unsigned char>(s[n - 1])) << 16;
+  }
+  std::uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + n) * 0xC2B2AE3D27D4EB4Full;
+  h ^= h >> 29;
+  return static_cast<std::size_t>(h);
+}
+
+}  // namespace
+
+void TypeInfo::buildJsonNameTable() {
+  std::size_t size = 8;
+  while (size < byJsonName_.size() * 2) size *= 2;
+  jsonNameTable_.assign(size, JsonNameSlot{});
+  for (const auto& [name, match] : byJsonName_) {
+    std::size_t i = jsonNameHash(name) & (size - 1);
+    while (jsonNameTable_[i].name) i = (i + 1) & (size - 1);
+    jsonNameTable_[i] = JsonNameSlot{&name, match};
+  }
+}
+
 PropertyMatch TypeInfo::findByJsonName(std::string_view jsonName) const {
-  auto it = byJsonName_.find(jsonName);
-  return it == byJsonName_.end() ? PropertyMatch{} : it->second;
+  if (jsonNameTable_.empty()) {
+    auto it = byJsonName_.find(jsonName);
+    return it == byJsonName_.end() ? PropertyMatch{} : it->second;
+  }
+  const std::size_t mask = jsonNameTable_.size() - 1;
+  // At most half full, so every probe sequence ends at an empty slot.
+  for (std::size_t i = jsonNameHash(jsonName) & mask;; i = (i + 1) & mask) {
+    const JsonNameSlot& slot = jsonNameTable_[i];
+    if (!slot.name) return PropertyMatch{};
+    if (*slot.name == jsonName) return slot.match;
+  }
 }
 
 const TypeInfo* PropertyInfo::resolveType(std::string_view code) const {
   if (nested_ && !isChoice_) return nested_;
+  if (resolved_) {
+    for (std::size_t i = 0; i < types_.size(); ++i) {
+      if (types_[i].code != code) continue;
+      const TypeInfo* type = resolved_[i].load(std::memory_order_acquire);
+      if (!type) {
+        type = owner_->registry().findType(code);
+        if (type) resolved_[i].store(type, std::memory_order_release);
+      }
+      return type;
+    }
+  }
   return owner_->registry().findType(code);
 }
 

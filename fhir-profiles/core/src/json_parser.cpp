@@ -9,6 +9,7 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "notebridge/fhir/json_format.h"
@@ -177,39 +178,6 @@ std::string scanResourceType(std::string_view slice) {
   return scanner.type;
 }
 
-// Property lookups by (type, JSON name) repeat all through a document ("system", "code",
-// "reference", ...): a small direct-mapped cache in front of the registry's hash map, kept for
-// one parse only (the registry's pointers are not cached beyond it).
-class PropertyCache {
- public:
-  PropertyMatch find(const TypeInfo* type, std::string_view name) {
-    if (name.size() > kMaxKey) return type->findByJsonName(name);
-    std::uint64_t h = reinterpret_cast<std::uintptr_t>(type) >> 4;
-    for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-    Entry& e = entries_[(h ^ (h >> 29)) & (kEntries - 1)];
-    if (e.type == type && e.length == name.size() &&
-        std::memcmp(e.key, name.data(), name.size()) == 0) {
-      return e.match;
-    }
-    e.type = type;
-    e.length = static_cast<std::uint8_t>(name.size());
-    std::memcpy(e.key, name.data(), name.size());
-    e.match = type->findByJsonName(name);
-    return e.match;
-  }
-
- private:
-  static constexpr std::size_t kEntries = 256;
-  static constexpr std::size_t kMaxKey = 30;
-  struct Entry {
-    const TypeInfo* type = nullptr;
-    std::uint8_t length = 0;
-    char key[kMaxKey];
-    PropertyMatch match;
-  };
-  Entry entries_[kEntries] = {};
-};
-
 enum class FrameKind : std::uint8_t { kObject, kExtension, kArray, kSkip };
 
 struct Pending {
@@ -283,6 +251,28 @@ struct Frame {
   }
 };
 
+// The frames of a parse are kept per thread between documents: a fresh frame stack allocates
+// its vectors again for every document. A parse that starts while another runs on the same
+// thread (a nested resource, a definition compiled on first use) takes the next free pool.
+struct FramePool {
+  std::vector<Frame> frames;
+  bool inUse = false;
+};
+constexpr std::size_t kFramePools = 4;
+// A frame whose vectors grew beyond this many entries gives them back after the parse.
+constexpr std::size_t kKeptFrameEntries = 1024;
+
+FramePool* acquireFramePool() {
+  thread_local std::array<FramePool, kFramePools> tPools;
+  for (FramePool& pool : tPools) {
+    if (!pool.inUse) {
+      pool.inUse = true;
+      return &pool;
+    }
+  }
+  return nullptr;
+}
+
 // Where a value goes.
 struct Target {
   Frame* owner = nullptr;
@@ -304,7 +294,25 @@ class ParseHandler {
         options_(options),
         outcome_(outcome),
         lines_(text),
-        nesting_(nesting) {}
+        nesting_(nesting),
+        pool_(acquireFramePool()),
+        frames_(pool_ ? pool_->frames : ownFrames_) {}
+  ParseHandler(const ParseHandler&) = delete;
+  ParseHandler& operator=(const ParseHandler&) = delete;
+  ~ParseHandler() {
+    if (!pool_) return;
+    for (Frame& f : frames_) {
+      f.children.clear();  // nodes of an aborted parse
+      if (f.children.capacity() > kKeptFrameEntries) std::vector<Pending>().swap(f.children);
+      if (f.valueSeen.capacity() > kKeptFrameEntries) {
+        std::vector<std::int16_t>().swap(f.valueSeen);
+        std::vector<std::uint8_t>().swap(f.extSeen);
+      }
+      if (f.slots.capacity() > kKeptFrameEntries) std::vector<PrimitiveSlot>().swap(f.slots);
+    }
+    if (frames_.size() > kKeptFrameEntries) std::vector<Frame>().swap(frames_);
+    pool_->inUse = false;
+  }
 
   // The type of the root resource when already known (deferred re-parse).
   void setRootType(std::string type, SourceLocation at) {
@@ -379,7 +387,7 @@ class ParseHandler {
     f.anyKey = true;
     const bool underscore = key.size() > 1 && key[0] == '_' && f.kind == FrameKind::kObject;
     const std::string_view name = underscore ? key.substr(1) : key;
-    PropertyMatch match = f.type ? properties_.find(f.type, name) : PropertyMatch{};
+    PropertyMatch match = f.type ? f.type->findByJsonName(name) : PropertyMatch{};
     if (match && underscore && !isPrimitiveCode(match.typeCode())) match = PropertyMatch{};
     if (!match) {
       const std::string msg = "unknown property '" + std::string(key) + "'";
@@ -836,7 +844,9 @@ class ParseHandler {
       // A nested resource must fit the property's type ("Resource" or a specific type).
       const Frame& parent = frames_[top_ - 2];
       const PropertyMatch match = parent.kind == FrameKind::kArray ? parent.match : parent.pending;
-      if (match && !registry_.isSubtypeOf(f.node->type(), match.typeCode())) {
+      // Every resource type is a Resource (the usual case: contained, Bundle.entry.resource).
+      if (match && match.typeCode() != "Resource" &&
+          !registry_.isSubtypeOf(f.node->type(), match.typeCode())) {
         error("structure",
               "a " + f.node->type() + " is not allowed here (expected " + match.typeCode() + ")",
               pathOf(f, {}), loc);
@@ -1058,9 +1068,10 @@ class ParseHandler {
   int nesting_;
   const rapidjson::MemoryStream* stream_ = nullptr;
   const rapidjson::InsituStringStream* insituStream_ = nullptr;
-  std::vector<Frame> frames_;
+  FramePool* pool_;
+  std::vector<Frame> ownFrames_;  // when every pool is taken
+  std::vector<Frame>& frames_;
   std::size_t top_ = 0;
-  PropertyCache properties_;
 
  public:
   std::size_t depthOffset_ = 0;

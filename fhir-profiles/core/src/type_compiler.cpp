@@ -236,8 +236,11 @@ std::unique_ptr<TypeInfo> TypeCompiler::compile(std::string_view json,
       container->byJsonName_.emplace(name, PropertyMatch{&p, 0});
     }
     container->byName_.emplace(name, &p);
+    p.resolved_ = std::make_unique<std::atomic<const TypeInfo*>[]>(p.types_.size());
     container->properties_.push_back(std::move(property));
   }
+  root->buildJsonNameTable();
+  for (auto& backbone : root->backbones_) backbone->buildJsonNameTable();
   return root;
 }
 

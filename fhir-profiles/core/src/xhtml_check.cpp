@@ -4,6 +4,7 @@
 #include <libxml/tree.h>
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace notebridge::fhir {
@@ -37,6 +38,11 @@ class QuickDivScanner {
     depth_ = 1;
     open_[0] = name;
     while (i_ < s_.size()) {
+      // Text runs are most of a narrative: eight plain bytes at a time.
+      if (i_ + 8 <= s_.size() && plainWord(s_.data() + i_)) {
+        i_ += 8;
+        continue;
+      }
       const char c = s_[i_];
       const auto u = static_cast<unsigned char>(c);
       if (u >= 0x20 && u < 0x80 && c != '<' && c != '&' && c != ']') {
@@ -83,6 +89,20 @@ class QuickDivScanner {
  private:
   bool startsWith(std::string_view prefix) const {
     return s_.compare(i_, prefix.size(), prefix) == 0;
+  }
+
+  // True when none of the eight bytes at p is below 0x20, at or above 0x80, '<', '&' or ']'
+  // (SWAR: a byte b is "zero" in b ^ c exactly when b == c).
+  static bool plainWord(const char* p) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    auto zeroByte = [&](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+    const std::uint64_t below = (w - kOnes * 0x20) & ~w & kHigh;
+    const std::uint64_t special =
+        zeroByte(w ^ (kOnes * '<')) | zeroByte(w ^ (kOnes * '&')) | zeroByte(w ^ (kOnes * ']'));
+    return ((w & kHigh) | below | special) == 0;
   }
 
   static bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }

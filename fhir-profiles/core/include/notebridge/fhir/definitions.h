@@ -115,6 +115,9 @@ class PropertyInfo {
   bool isSummary_ = false;
   bool xmlAttribute_ = false;
   std::vector<TypeRef> types_;
+  // resolveType's answers per entry of types_, filled on first use (the registry keeps the
+  // types alive as long as this property).
+  std::unique_ptr<std::atomic<const TypeInfo*>[]> resolved_;
   const TypeInfo* nested_ = nullptr;
   const TypeInfo* owner_ = nullptr;
   std::string contentReference_;
@@ -181,6 +184,14 @@ class TypeInfo {
   bool backbone_ = false;
   std::vector<std::unique_ptr<PropertyInfo>> properties_;
   std::unordered_map<std::string, PropertyMatch, Hash, std::equal_to<>> byJsonName_;
+  // byJsonName_ again as an open-addressing table with a cheap hash (parsers look up every
+  // key of every object): built by the compiler once byJsonName_ is complete.
+  struct JsonNameSlot {
+    const std::string* name = nullptr;  // a key of byJsonName_; null: empty slot
+    PropertyMatch match;
+  };
+  std::vector<JsonNameSlot> jsonNameTable_;
+  void buildJsonNameTable();
   std::unordered_map<std::string, const PropertyInfo*, Hash, std::equal_to<>> byName_;
   std::vector<std::unique_ptr<TypeInfo>> backbones_;
   const DefinitionRegistry* registry_ = nullptr;
