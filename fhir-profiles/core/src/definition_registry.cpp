@@ -468,9 +468,11 @@ void TypeInfo::buildJsonNameTable() {
   while (size < byJsonName_.size() * 2) size *= 2;
   jsonNameTable_.assign(size, JsonNameSlot{});
   for (const auto& [name, match] : byJsonName_) {
-    std::size_t i = jsonNameHash(name) & (size - 1);
+    const std::size_t h = jsonNameHash(name);
+    std::size_t i = h & (size - 1);
     while (jsonNameTable_[i].name) i = (i + 1) & (size - 1);
-    jsonNameTable_[i] = JsonNameSlot{&name, match};
+    jsonNameTable_[i] = JsonNameSlot{name.data(), static_cast<std::uint32_t>(name.size()),
+                                     static_cast<std::uint32_t>(h >> 32), match};
   }
 }
 
@@ -480,11 +482,16 @@ PropertyMatch TypeInfo::findByJsonName(std::string_view jsonName) const {
     return it == byJsonName_.end() ? PropertyMatch{} : it->second;
   }
   const std::size_t mask = jsonNameTable_.size() - 1;
+  const std::size_t h = jsonNameHash(jsonName);
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
   // At most half full, so every probe sequence ends at an empty slot.
-  for (std::size_t i = jsonNameHash(jsonName) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const JsonNameSlot& slot = jsonNameTable_[i];
     if (!slot.name) return PropertyMatch{};
-    if (*slot.name == jsonName) return slot.match;
+    if (slot.tag == tag && slot.length == jsonName.size() &&
+        std::memcmp(slot.name, jsonName.data(), jsonName.size()) == 0) {
+      return slot.match;
+    }
   }
 }
 

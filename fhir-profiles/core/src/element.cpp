@@ -73,6 +73,13 @@ void Element::operator delete(void* p, std::size_t size) noexcept {
 Element::Element(NodeKind kind, std::string name, std::string type)
     : kind_(kind), name_(std::move(name)), type_(std::move(type)) {}
 
+Element::Element(FromViews, NodeKind kind, std::string_view name, std::string_view type)
+    : kind_(kind), name_(name), type_(type) {}
+
+Element::Ptr Element::makeNode(NodeKind kind, std::string_view name, std::string_view type) {
+  return Ptr(new Element(FromViews{}, kind, name, type));
+}
+
 Element::Ptr Element::makeResource(std::string resourceType) {
   std::string name = resourceType;
   return std::make_unique<Element>(NodeKind::kResource, std::move(name), std::move(resourceType));

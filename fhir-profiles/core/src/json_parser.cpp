@@ -472,7 +472,7 @@ class ParseHandler {
     }
     const TypeInfo* type = t.match.property->resolveType(code);
     if (type && type->isResource()) {
-      auto node = Element::makeResource(std::string(t.name), std::string());
+      auto node = Element::makeNode(NodeKind::kResource, t.name, {});
       Element* raw = node.get();
       attach(t, std::move(node));
       Frame& f = push(FrameKind::kObject);
@@ -489,7 +489,7 @@ class ParseHandler {
             t.location);
       return skipContainer();
     }
-    auto node = Element::makeComplex(std::string(t.name), code);
+    auto node = Element::makeNode(NodeKind::kComplex, t.name, code);
     Element* raw = node.get();
     raw->setLocation(t.location);
     attach(t, std::move(node));
@@ -724,7 +724,7 @@ class ParseHandler {
       }
       return true;
     }
-    if (code == "xhtml") {
+    if (std::string_view(code) == "xhtml") {
       if (kind != Scalar::kString) {
         error("structure", "the narrative div must be a string", pathOf(owner, t.name, t.index),
               t.location);
@@ -736,8 +736,8 @@ class ParseHandler {
         error("value", std::move(problem), pathOf(owner, t.name, t.index), t.location);
         return true;
       }
-      auto node = std::make_unique<Element>(NodeKind::kXhtml, std::string(t.name), "xhtml");
-      node->setValue(std::string(text));
+      auto node = Element::makeNode(NodeKind::kXhtml, t.name, "xhtml");
+      node->assignValue(text);
       node->setLocation(t.location);
       attach(t, std::move(node));
       return true;
@@ -783,7 +783,7 @@ class ParseHandler {
               t.location);
     }
     Element* node = primitiveNode(t);
-    node->setValue(std::string(text));
+    node->assignValue(text);
     return true;
   }
 
@@ -873,7 +873,7 @@ class ParseHandler {
       }
     }
     countNode();
-    auto node = Element::makePrimitiveWithoutValue(std::string(t.name), t.match.typeCode());
+    auto node = Element::makeNode(NodeKind::kPrimitive, t.name, t.match.typeCode());
     node->setLocation(t.location);
     if (t.match.property->isChoice()) node->setChoiceBaseLength(t.match.property->name().size());
     node->setProperty(t.match.property);

@@ -187,7 +187,9 @@ class TypeInfo {
   // byJsonName_ again as an open-addressing table with a cheap hash (parsers look up every
   // key of every object): built by the compiler once byJsonName_ is complete.
   struct JsonNameSlot {
-    const std::string* name = nullptr;  // a key of byJsonName_; null: empty slot
+    const char* name = nullptr;  // a key of byJsonName_; null: empty slot
+    std::uint32_t length = 0;
+    std::uint32_t tag = 0;  // high bits of the key's hash: most mismatches end here
     PropertyMatch match;
   };
   std::vector<JsonNameSlot> jsonNameTable_;

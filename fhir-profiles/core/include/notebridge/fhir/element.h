@@ -55,6 +55,9 @@ class Element {
   static Ptr makePrimitive(std::string name, std::string type, std::string value);
   static Ptr makePrimitiveWithoutValue(std::string name, std::string type);
   static Ptr makeXhtml(std::string markup);
+  // A node of any kind whose name and type are copied straight from views (no temporary
+  // strings): for parsers and builders that hold names as views.
+  static Ptr makeNode(NodeKind kind, std::string_view name, std::string_view type);
 
   NodeKind kind() const { return kind_; }
   bool isResource() const { return kind_ == NodeKind::kResource; }
@@ -83,6 +86,11 @@ class Element {
   const std::string& value() const { return value_; }
   void setValue(std::string value) {
     value_ = std::move(value);
+    hasValue_ = true;
+  }
+  // setValue from a view, copied into the node's own storage.
+  void assignValue(std::string_view value) {
+    value_.assign(value);
     hasValue_ = true;
   }
   void clearValue() {
@@ -136,6 +144,8 @@ class Element {
   Ptr clone() const;
 
  private:
+  struct FromViews {};
+  Element(FromViews, NodeKind kind, std::string_view name, std::string_view type);
   void reindexFrom(std::size_t position);
 
   NodeKind kind_;
