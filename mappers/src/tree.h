@@ -11,37 +11,48 @@ namespace notebridge::mappers::tree {
 
 using fhir::Element;
 
+using fhir::NodeKind;
+
+// Nodes are built from the views directly (Element::makeNode): no temporary strings.
 inline Element& prim(Element& parent, std::string_view name, std::string_view type,
                      std::string_view value, bool repeating = false) {
-  return parent.addChild(
-      Element::makePrimitive(std::string(name), std::string(type), std::string(value)), repeating);
+  auto node = Element::makeNode(NodeKind::kPrimitive, name, type);
+  node->assignValue(value);
+  return parent.addChild(std::move(node), repeating);
 }
 
 // Moves a large value (attachment data) into the tree instead of copying it.
 inline Element& primMoved(Element& parent, std::string_view name, std::string_view type,
                           std::string&& value) {
-  return parent.addChild(
-      Element::makePrimitive(std::string(name), std::string(type), std::move(value)));
+  auto node = Element::makeNode(NodeKind::kPrimitive, name, type);
+  node->setValue(std::move(value));
+  return parent.addChild(std::move(node));
 }
 
 inline Element& complex(Element& parent, std::string_view name, std::string_view type,
                         bool repeating = false) {
-  return parent.addChild(Element::makeComplex(std::string(name), std::string(type)), repeating);
+  return parent.addChild(Element::makeNode(NodeKind::kComplex, name, type), repeating);
 }
 
 // A choice element ("valueQuantity" of "value[x]").
 inline Element& choice(Element& parent, std::string_view base, std::string_view typeSuffix,
                        std::string_view type) {
-  Element& e = parent.addChild(
-      Element::makeComplex(std::string(base) + std::string(typeSuffix), std::string(type)));
+  std::string name;
+  name.reserve(base.size() + typeSuffix.size());
+  name.append(base).append(typeSuffix);
+  Element& e = parent.addChild(Element::makeNode(NodeKind::kComplex, name, type));
   e.setChoiceBaseLength(base.size());
   return e;
 }
 
 inline Element& choicePrim(Element& parent, std::string_view base, std::string_view typeSuffix,
                            std::string_view type, std::string_view value) {
-  Element& e = parent.addChild(Element::makePrimitive(std::string(base) + std::string(typeSuffix),
-                                                      std::string(type), std::string(value)));
+  std::string name;
+  name.reserve(base.size() + typeSuffix.size());
+  name.append(base).append(typeSuffix);
+  auto node = Element::makeNode(NodeKind::kPrimitive, name, type);
+  node->assignValue(value);
+  Element& e = parent.addChild(std::move(node));
   e.setChoiceBaseLength(base.size());
   return e;
 }
