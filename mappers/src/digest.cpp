@@ -11,14 +11,14 @@ std::string uuidV5(const std::array<std::uint8_t, 16>& nameSpace, std::string_vi
   hash[6] = static_cast<std::uint8_t>((hash[6] & 0x0F) | 0x50);
   hash[8] = static_cast<std::uint8_t>((hash[8] & 0x3F) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  std::size_t k = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[hash[i] >> 4];
-    out += kHex[hash[i] & 15];
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[k++] = '-';
+    out[k++] = kHex[hash[i] >> 4];
+    out[k++] = kHex[hash[i] & 15];
   }
-  return out;
+  return std::string(out, sizeof out);
 }
 
 }  // namespace notebridge::mappers

@@ -1,6 +1,8 @@
 #include "note_checks.h"
 
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 
 namespace notebridge::mappers {
 namespace {
@@ -22,7 +24,20 @@ bool isAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; 
 }  // namespace
 
 bool hasControlCharacters(std::string_view text) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   for (std::size_t i = 0; i < text.size(); ++i) {
+    // Eight bytes at a time while they are all printable ASCII below DEL (0x20..0x7E); a word
+    // holding anything else, line breaks included, is looked at byte by byte.
+    while (i + 8 <= text.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, text.data() + i, sizeof w);
+      const std::uint64_t below = (w - kOnes * 0x20) & ~w;
+      const std::uint64_t del = w ^ (kOnes * 0x7F);
+      if (((below | ((del - kOnes) & ~del) | w) & kHigh) != 0) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (isControlByte(c)) return true;
     if (c == 0xC2 && i + 1 < text.size()) {

@@ -5,37 +5,46 @@
 namespace notebridge::mappers {
 namespace {
 
+bool isUnreserved(char c, bool keepSlash) {
+  const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  return alnum || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
+         (keepSlash && c == '/');
+}
+
+// Runs of characters kept as they are go in with one append.
 void percentEncode(std::string& out, std::string_view text, bool keepSlash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' ||
-        (keepSlash && c == '/')) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
+  out.reserve(out.size() + text.size() + 8);
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (isUnreserved(text[i], keepSlash)) continue;
+    const auto u = static_cast<unsigned char>(text[i]);
+    out.append(text.data() + run, i - run);
+    const char escaped[3] = {'%', kHex[u >> 4], kHex[u & 15]};
+    out.append(escaped, 3);
+    run = i + 1;
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 }  // namespace
 
 std::string joinKey(const std::vector<std::string_view>& parts) {
+  std::size_t size = parts.size();
+  for (std::string_view part : parts) size += part.size();
   std::string out;
+  out.reserve(size + 8);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i) out += '/';
-    for (char c : parts[i]) {
-      if (c == '%') {
-        out += "%25";
-      } else if (c == '/') {
-        out += "%2F";
-      } else {
-        out += c;
-      }
+    const std::string_view part = parts[i];
+    std::size_t run = 0;
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      if (part[k] != '%' && part[k] != '/') continue;
+      out.append(part.data() + run, k - run);
+      out.append(part[k] == '%' ? "%25" : "%2F", 3);
+      run = k + 1;
     }
+    out.append(part.data() + run, part.size() - run);
   }
   return out;
 }

@@ -82,14 +82,32 @@ std::size_t findInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+void appendBytes(std::string& out, const char* s, std::size_t n) { out.append(s, n); }
+
 void appendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  out.reserve(out.size() + text.size() + 2);
-  out += '"';
   const char* p = text.data();
   const std::size_t n = text.size();
-  std::size_t run = 0;  // start of the bytes copied as they are
   std::size_t i = 0;
+  while (i + 8 <= n && !needsEscape(load8(p + i))) i += 8;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++i;
+  }
+  if (i == n) {
+    // Nothing to escape (most strings): quotes and text in one step.
+    const std::size_t at = out.size();
+    out.resize(at + n + 2);
+    char* o = out.data() + at;
+    o[0] = '"';
+    std::memcpy(o + 1, p, n);
+    o[n + 1] = '"';
+    return;
+  }
+  out.reserve(out.size() + text.size() + 8);
+  out += '"';
+  std::size_t run = 0;  // start of the bytes copied as they are
   while (i < n) {
     if (i + 8 <= n && !needsEscape(load8(p + i))) {
       i += 8;

@@ -116,9 +116,10 @@ class JsonEmitter {
       w_.Null();
       return;
     }
-    const std::string& type = e.type();
-    if (type == "boolean" && (e.value() == "true" || e.value() == "false")) {
-      w_.Bool(e.value() == "true");
+    const std::string_view type = e.type();
+    const std::string_view value = e.value();
+    if (type == "boolean" && (value == "true" || value == "false")) {
+      w_.Bool(value == "true");
     } else if (isNumberType(type) && isJsonNumber(e.value())) {
       w_.RawValue(e.value().data(), e.value().size(), rapidjson::kNumberType);
     } else {

@@ -21,6 +21,10 @@ std::size_t findInvalidUtf8(std::string_view text);
 // validated: callers pass UTF-8.
 void appendJsonString(std::string& out, std::string_view text);
 
+// out.append(s, n), kept out of line: inlined where n has a small known bound, GCC copies with
+// `rep movs`, which costs more to start than these few bytes. For the writer below.
+void appendBytes(std::string& out, const char* s, std::size_t n);
+
 // A compact JSON writer (no whitespace) that appends to a string. Its method names follow
 // RapidJSON's SAX writer on purpose, so that one emitter template drives either this writer or
 // RapidJSON's PrettyWriter. The caller keeps objects and arrays balanced and gives a Key before
@@ -30,9 +34,7 @@ class JsonTextWriter {
   explicit JsonTextWriter(std::string& out) : out_(out) { first_.push_back(1); }
 
   bool StartObject() {
-    separate();
-    out_ += '{';
-    first_.push_back(1);
+    open('{');
     return true;
   }
   bool EndObject(std::size_t = 0) {
@@ -41,9 +43,7 @@ class JsonTextWriter {
     return true;
   }
   bool StartArray() {
-    separate();
-    out_ += '[';
-    first_.push_back(1);
+    open('[');
     return true;
   }
   bool EndArray(std::size_t = 0) {
@@ -52,9 +52,21 @@ class JsonTextWriter {
     return true;
   }
   bool Key(const char* s, std::size_t n) {
-    separate();
-    appendJsonString(out_, std::string_view(s, n));
-    out_ += ':';
+    // Property names are short and plain: separator, quotes, name and colon in one append.
+    char buffer[kShortKey + 4];
+    std::size_t k = 0;
+    if (needsComma()) buffer[k++] = ',';
+    buffer[k++] = '"';
+    if (n <= kShortKey && copyPlain(buffer + k, s, n)) {
+      k += n;
+      buffer[k++] = '"';
+      buffer[k++] = ':';
+      appendBytes(out_, buffer, k);
+    } else {
+      appendBytes(out_, buffer, k - 1);
+      appendJsonString(out_, std::string_view(s, n));
+      out_ += ':';
+    }
     afterKey_ = true;
     return true;
   }
@@ -96,14 +108,40 @@ class JsonTextWriter {
   }
 
  private:
-  // The comma before every value but the first of its container; none right after a key.
-  void separate() {
+  static constexpr std::size_t kShortKey = 64;
+
+  // Whether a comma goes before the next value or key: before all but the first of a
+  // container, never right after a key. Updates the state as if it was written.
+  bool needsComma() {
     if (afterKey_) {
       afterKey_ = false;
-      return;
+      return false;
     }
-    if (!first_.back()) out_ += ',';
+    const bool comma = !first_.back();
     first_.back() = 0;
+    return comma;
+  }
+  void separate() {
+    if (needsComma()) out_ += ',';
+  }
+  void open(char bracket) {
+    const char pair[2] = {',', bracket};
+    if (needsComma()) {
+      out_.append(pair, 2);
+    } else {
+      out_ += bracket;
+    }
+    first_.push_back(1);
+  }
+  // Copies a name that has no byte JSON escapes; false (copy incomplete) when it has one. Byte
+  // by byte on purpose: names are a few bytes long, where a block copy costs more to start.
+  static bool copyPlain(char* to, const char* s, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c == '"' || c == '\\') return false;
+      to[i] = static_cast<char>(c);
+    }
+    return true;
   }
 
   std::string& out_;
