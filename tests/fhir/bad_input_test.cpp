@@ -78,6 +78,13 @@ const std::vector<BadInput>& cases() {
        "structure", "must be a JSON object", "", 1, 1},
       {"json nesting 10000 deep", [] { return deepJson(5000); }, false, Severity::kFatal,
        "too-costly", "nesting deeper than 128", "", 1, 0},
+      // An unknown property is skipped, but its nesting still counts against the limit.
+      {"json nesting 100000 deep inside an unknown property",
+       [] {
+         return R"({"resourceType":"Basic","bogus":)" + std::string(100000, '[') +
+                std::string(100000, ']') + "}";
+       },
+       false, Severity::kFatal, "too-costly", "nesting deeper than 128", "", 1, 0},
       {"json 100 MB string",
        [] { return R"({"resourceType":"Patient","id":")" + std::string(100u << 20, 'a') + "\"}"; },
        false, Severity::kFatal, "too-long", "exceeds the limit", "", 0, 0},

@@ -159,6 +159,30 @@ BOOST_AUTO_TEST_CASE(size_and_depth_limits_are_configurable) {
   BOOST_TEST(shallow.outcome().issues()[0].code == "too-costly");
   auto fits = parseJson(R"({"resourceType":"Patient","name":[{"family":"a"}]})", r4(), options);
   BOOST_TEST(fits.ok());
+  // A high limit takes the other (iterative) reader: same tree, same limit checks.
+  options.maxDepth = 100000;
+  const std::string deep = R"({"resourceType":"Basic","extension":[)" + [] {
+    std::string s;
+    for (int i = 0; i < 300; ++i) s += R"({"url":"u","extension":[)";
+    s += R"({"url":"u","valueString":"x"})";
+    for (int i = 0; i < 300; ++i) s += "]}";
+    return s;
+  }() + "]}";
+  auto deepTree = parseJson(deep, r4(), options);
+  BOOST_TEST_REQUIRE(deepTree.ok());
+  const Element* e = deepTree.value().get();
+  int levels = 0;
+  while (const Element* next = e->child("extension")) {
+    e = next;
+    ++levels;
+  }
+  BOOST_TEST(levels == 301);
+  BOOST_TEST(e->childValue("valueString") == "x");
+  BOOST_TEST(e->location().column > 1u);
+  options.maxDepth = 300;
+  auto tooDeep = parseJson(deep, r4(), options);
+  BOOST_TEST(!tooDeep.ok());
+  BOOST_TEST(tooDeep.outcome().issues()[0].code == "too-costly");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -436,30 +436,34 @@ const PropertyInfo* TypeInfo::property(std::string_view name) const {
 
 namespace {
 
-// Property names are short ASCII words: their first and last eight bytes and their length
-// spread them well enough, at a fraction of the cost of hashing every byte.
-std::size_t jsonNameHash(std::string_view s) {
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  const std::size_t n = s.size();
-  if (n >= 8) {
-    std::memcpy(&a, s.data(), 8);
-    std::memcpy(&b, s.data() + n - 8, 8);
-  } else if (n >= 4) {
-    std::uint32_t x;
-    std::uint32_t y;
-    std::memcpy(&x, s.data(), 4);
-    std::memcpy(&y, s.data() + n - 4, 4);
-    a = x;
-    b = y;
-  } else if (n > 0) {
-    a = static_cast<unsigned char>(s[0]) | static_cast<std::uint64_t>(s[n / 2]) << 8 |
-        static_cast<std::uint64_t>(static_cast<unsigned char>(s[n - 1])) << 16;
+// Property names are short ASCII words: their first and last eight bytes (fewer when shorter)
+// and their length tell them apart, and keys of up to 16 bytes compare by these words alone.
+struct NameWords {
+  std::uint64_t head = 0;
+  std::uint64_t tail = 0;
+  explicit NameWords(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n >= 8) {
+      std::memcpy(&head, s.data(), 8);
+      std::memcpy(&tail, s.data() + n - 8, 8);
+    } else if (n >= 4) {
+      std::uint32_t x;
+      std::uint32_t y;
+      std::memcpy(&x, s.data(), 4);
+      std::memcpy(&y, s.data() + n - 4, 4);
+      head = x;
+      tail = y;
+    } else if (n > 0) {
+      head = static_cast<unsigned char>(s[0]) |
+             static_cast<std::uint64_t>(static_cast<unsigned char>(s[n / 2])) << 8 |
+             static_cast<std::uint64_t>(static_cast<unsigned char>(s[n - 1])) << 16;
+    }
   }
-  std::uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + n) * 0xC2B2AE3D27D4EB4Full;
-  h ^= h >> 29;
-  return static_cast<std::size_t>(h);
-}
+  std::size_t hash(std::size_t n) const {
+    std::uint64_t h = (head * 0x9E3779B97F4A7C15ull) ^ (tail + n) * 0xC2B2AE3D27D4EB4Full;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
 
 }  // namespace
 
@@ -468,11 +472,10 @@ void TypeInfo::buildJsonNameTable() {
   while (size < byJsonName_.size() * 2) size *= 2;
   jsonNameTable_.assign(size, JsonNameSlot{});
   for (const auto& [name, match] : byJsonName_) {
-    const std::size_t h = jsonNameHash(name);
-    std::size_t i = h & (size - 1);
+    const NameWords words(name);
+    std::size_t i = words.hash(name.size()) & (size - 1);
     while (jsonNameTable_[i].name) i = (i + 1) & (size - 1);
-    jsonNameTable_[i] = JsonNameSlot{name.data(), static_cast<std::uint32_t>(name.size()),
-                                     static_cast<std::uint32_t>(h >> 32), match};
+    jsonNameTable_[i] = JsonNameSlot{words.head, words.tail, name.data(), name.size(), match};
   }
 }
 
@@ -482,14 +485,14 @@ PropertyMatch TypeInfo::findByJsonName(std::string_view jsonName) const {
     return it == byJsonName_.end() ? PropertyMatch{} : it->second;
   }
   const std::size_t mask = jsonNameTable_.size() - 1;
-  const std::size_t h = jsonNameHash(jsonName);
-  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  const std::size_t n = jsonName.size();
+  const NameWords words(jsonName);
   // At most half full, so every probe sequence ends at an empty slot.
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = words.hash(n) & mask;; i = (i + 1) & mask) {
     const JsonNameSlot& slot = jsonNameTable_[i];
     if (!slot.name) return PropertyMatch{};
-    if (slot.tag == tag && slot.length == jsonName.size() &&
-        std::memcmp(slot.name, jsonName.data(), jsonName.size()) == 0) {
+    if (slot.head == words.head && slot.tail == words.tail && slot.length == n &&
+        (n <= 16 || std::memcmp(slot.name, jsonName.data(), n) == 0)) {
       return slot.match;
     }
   }

@@ -24,6 +24,9 @@ namespace {
 // UTF-8 is checked over the whole input before parsing (findInvalidUtf8), many times faster
 // than RapidJSON's byte-by-byte kParseValidateEncodingFlag.
 constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned kRecursiveFlags = rapidjson::kParseNumbersAsStringsFlag;
+// Nesting limits up to this take the recursive reader (a few hundred bytes of stack a level).
+constexpr std::size_t kMaxRecursiveDepth = 256;
 
 // Resources whose resourceType is not their first property are re-parsed from their byte range
 // once the type is known; this bounds how often that may nest.
@@ -321,6 +324,8 @@ class ParseHandler {
   }
   void setStream(const rapidjson::MemoryStream* stream) { stream_ = stream; }
   void setStream(const rapidjson::InsituStringStream* stream) { insituStream_ = stream; }
+  // The recursive reader drives this handler (see offset()).
+  void setRecursive(bool recursive) { recursive_ = recursive; }
 
   Element::Ptr takeRoot() { return std::move(root_); }
   bool needRootType() const { return needRootType_; }
@@ -429,7 +434,7 @@ class ParseHandler {
 
   bool StartObject() {
     if (aborted_) return false;
-    // The iterative reader reports a container before consuming its bracket.
+    const ContainerStart at(*this);
     const std::size_t begin = offset();
     if (depth_ == 0 && !root_) {
       const SourceLocation loc = lines_.at(base_ + begin);
@@ -525,6 +530,7 @@ class ParseHandler {
 
   bool StartArray() {
     if (aborted_) return false;
+    const ContainerStart at(*this);
     if (depth_ == 0) {
       fatal("structure", "a FHIR resource must be a JSON object, found an array", {},
             lines_.at(base_ + offset()));
@@ -595,10 +601,23 @@ class ParseHandler {
  private:
   enum class Scalar { kNull, kBool, kNumber, kString };
 
+  // Where the reader stands. The iterative reader reports a container before consuming its
+  // bracket, the recursive one after it: during StartObject/StartArray (see ContainerStart)
+  // this is the bracket's offset either way.
   std::size_t offset() const {
-    if (insituStream_) return static_cast<std::size_t>(insituStream_->src_ - insituStream_->head_);
-    return stream_->Tell();
+    const std::size_t back = containerStart_ && recursive_ ? 1 : 0;
+    if (insituStream_) {
+      return static_cast<std::size_t>(insituStream_->src_ - insituStream_->head_) - back;
+    }
+    return stream_->Tell() - back;
   }
+  struct ContainerStart {
+    explicit ContainerStart(ParseHandler& h) : handler(h) { handler.containerStart_ = true; }
+    ~ContainerStart() { handler.containerStart_ = false; }
+    ContainerStart(const ContainerStart&) = delete;
+    ContainerStart& operator=(const ContainerStart&) = delete;
+    ParseHandler& handler;
+  };
 
   Frame& top() { return frames_[top_ - 1]; }
   Frame& push(FrameKind kind) {
@@ -620,7 +639,10 @@ class ParseHandler {
   }
 
   bool checkDepth() {
-    if (depth_ + depthOffset_ + 1 > options_.maxDepth) {
+    // Containers inside a skipped subtree count too: the recursive reader nests a call per
+    // level, so the limit bounds its stack.
+    const std::size_t skipped = top_ > 0 && top().kind == FrameKind::kSkip ? top().skipDepth : 0;
+    if (depth_ + depthOffset_ + skipped + 1 > options_.maxDepth) {
       fatal("too-costly",
             "JSON nesting deeper than " + std::to_string(options_.maxDepth) + " levels", {},
             lines_.at(base_ + offset()));
@@ -949,7 +971,7 @@ class ParseHandler {
   bool finishDeferred() {
     Frame& f = top();
     const std::size_t begin = f.beginOffset;
-    const std::size_t end = offset() + 1;
+    const std::size_t end = recursive_ ? offset() : offset() + 1;
     const std::string_view slice = text_.substr(base_ + begin, end - begin);
     const std::string type = scanResourceType(slice);
     Element* node = f.node;
@@ -1082,6 +1104,8 @@ class ParseHandler {
   Element::Ptr root_;
   bool needRootType_ = false;
   bool aborted_ = false;
+  bool recursive_ = false;
+  bool containerStart_ = false;
   std::size_t nodes_ = 0;
 };
 
@@ -1140,7 +1164,14 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     rapidjson::InsituStringStream ss(buffer.data());
     handler.setStream(&ss);
     rapidjson::Reader reader;
-    reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+    // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
+    // handler stops deeper input), so it is used while that bound is modest.
+    if (options.maxDepth <= kMaxRecursiveDepth) {
+      handler.setRecursive(true);
+      reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
+    } else {
+      reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+    }
     if (handler.needRootType() && rootType.empty()) {
       rootType = scanResourceType(body);
       if (rootType.empty()) {

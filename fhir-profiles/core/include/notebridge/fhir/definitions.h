@@ -187,9 +187,12 @@ class TypeInfo {
   // byJsonName_ again as an open-addressing table with a cheap hash (parsers look up every
   // key of every object): built by the compiler once byJsonName_ is complete.
   struct JsonNameSlot {
+    // The key's first and last eight bytes (fewer for short keys): keys of up to 16 bytes
+    // compare by these words and the length alone.
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
     const char* name = nullptr;  // a key of byJsonName_; null: empty slot
-    std::uint32_t length = 0;
-    std::uint32_t tag = 0;  // high bits of the key's hash: most mismatches end here
+    std::size_t length = 0;
     PropertyMatch match;
   };
   std::vector<JsonNameSlot> jsonNameTable_;
