@@ -356,6 +356,27 @@ std::string renderNarrativeDiv(const Note& note) {
   return out;
 }
 
+XhtmlRenderings renderXhtmlAndNarrativeDiv(const Note& note) {
+  std::string body;
+  body.reserve(1024 + sectionsSize(note) * 9 / 8);
+  appendXhtmlBody(body, note);
+  XhtmlRenderings out;
+  out.div.reserve(body.size() + 64);
+  out.div += "<div xmlns=\"http://www.w3.org/1999/xhtml\">\n";
+  out.div += body;
+  out.div += "</div>";
+  const std::string heading = title(note);
+  out.document.reserve(body.size() + heading.size() * 2 + 200);
+  out.document +=
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>";
+  appendEscapedXml(out.document, heading, false);
+  out.document += "</title></head><body>\n";
+  out.document += body;
+  out.document += "</body></html>\n";
+  return out;
+}
+
 std::optional<std::vector<Section>> sectionsFromOwnXhtml(std::string_view xhtml) {
   static constexpr std::string_view kOpen = "<div class=\"section\" id=\"";
   static constexpr std::string_view kClose = "</p></div>\n";

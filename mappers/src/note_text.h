@@ -30,6 +30,12 @@ struct RecoveredSections {
 // The same body as a FHIR narrative div (https://hl7.org/fhir/R4/narrative.html): no head or
 // body element, only basic formatting.
 std::string renderNarrativeDiv(const Note& note);
+// renderXhtml and renderNarrativeDiv of one note, the shared body rendered once.
+struct XhtmlRenderings {
+  std::string document;  // renderXhtml
+  std::string div;       // renderNarrativeDiv
+};
+XhtmlRenderings renderXhtmlAndNarrativeDiv(const Note& note);
 
 // Exact inverse of renderXhtml and renderNarrativeDiv; nullopt when the markup is not our
 // rendering.

@@ -163,7 +163,13 @@ class Mapper {
   }
   // urn:uuid fullUrl of a resource: UUID v5 of its kind and key (deterministic, DESIGN §6).
   std::string url(std::string_view kind, std::vector<std::string_view> parts) const {
-    return "urn:uuid:" + uuidV5(kNoteBridgeNamespace, std::string(kind) + "|" + key(parts));
+    std::string name;
+    name.reserve(64);
+    name.append(kind).append("|").append(key(std::move(parts)));
+    std::string out;
+    out.reserve(45);
+    out.append("urn:uuid:").append(uuidV5(kNoteBridgeNamespace, name));
+    return out;
   }
 
   Element::Ptr resource(std::string_view type, std::string_view profile) {
@@ -400,7 +406,13 @@ class Mapper {
     // The XHTML rendering as the resource narrative; FHIR -> note reads the sections back from it.
     Element& narrative = complex(*r, "text", "Narrative");
     prim(narrative, "status", "code", "generated");
-    narrative.addChild(Element::makeXhtml(renderNarrativeDiv(note_)));
+    XhtmlRenderings xhtml;
+    if (options_.includeXhtmlAttachment) {
+      xhtml = renderXhtmlAndNarrativeDiv(note_);
+    } else {
+      xhtml.div = renderNarrativeDiv(note_);
+    }
+    narrative.addChild(Element::makeXhtml(std::move(xhtml.div)));
     const std::string noteKey = joinKey({npi_, note_.noteId, version_});
     identifier(*r, vocab::kNoteIdSystem, noteKey);
     const std::string condition = identifierQuery(vocab::kNoteIdSystem, noteKey);
@@ -437,7 +449,7 @@ class Mapper {
     for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
     attachment(*r, "text/plain; charset=utf-8", renderPlainText(note_), "Progress note");
     if (options_.includeXhtmlAttachment) {
-      attachment(*r, "application/xhtml+xml; charset=utf-8", renderXhtml(note_),
+      attachment(*r, "application/xhtml+xml; charset=utf-8", std::move(xhtml.document),
                  "Progress note (XHTML)");
     }
     Element& context = complex(*r, "context", "BackboneElement");

@@ -129,8 +129,9 @@ Element& Element::addChild(Ptr child, bool repeating) {
 Element& Element::appendChild(Ptr child, int index) {
   child->parent_ = this;
   child->index_ = index;
-  // Most nodes have a few children: one allocation instead of growing 1, 2, 4.
-  if (children_.capacity() == 0) children_.reserve(4);
+  // Most nodes have a few children, resources a dozen or more: one allocation instead of
+  // growing 1, 2, 4, ...
+  if (children_.capacity() == 0) children_.reserve(kind_ == NodeKind::kResource ? 16 : 4);
   children_.push_back(std::move(child));
   return *children_.back();
 }
