@@ -193,6 +193,7 @@ struct Pending {
 // `_name` (in either order) meet on the same nodes.
 struct PrimitiveSlot {
   std::string_view name;
+  const PropertyInfo* property;  // compared first: cheaper than the name
   std::size_t first;
   int count;        // nodes stored contiguously from `first`
   int total;        // all nodes of this name (more than count when `_name` was the longer array)
@@ -223,7 +224,10 @@ struct Frame {
   bool pendingSkip = false;
   PropertyMatch pending;
   bool pendingUnderscore = false;
-  std::string pendingName;
+  // The key: a view into the in-situ buffer, or into pendingStorage when the reader's own
+  // buffer holds it only during the call (deferred re-parse).
+  std::string_view pendingName;
+  std::string pendingStorage;
   SourceLocation keyLocation;
   // array frames: the property the items belong to
   PropertyMatch match;
@@ -358,7 +362,12 @@ class ParseHandler {
     const SourceLocation loc = lines_.at(base_ + keyStart);
     f.hasPending = true;
     f.pendingSkip = false;
-    f.pendingName.assign(key);
+    if (insituStream_) {
+      f.pendingName = key;
+    } else {
+      f.pendingStorage.assign(key);
+      f.pendingName = f.pendingStorage;
+    }
     f.keyLocation = loc;
     if (f.isResource) {
       if (key == "resourceType") {
@@ -554,7 +563,7 @@ class ParseHandler {
       return skipContainer();
     }
     const bool underscore = owner.pendingUnderscore;
-    std::string name = owner.pendingName.substr(underscore ? 1 : 0);
+    std::string name(owner.pendingName.substr(underscore ? 1 : 0));
     Frame& a = push(FrameKind::kArray);
     a.match = match;
     a.underscore = underscore;
@@ -582,7 +591,7 @@ class ParseHandler {
       return true;
     }
     if (isPrimitiveCode(match.typeCode())) {
-      PrimitiveSlot* slot = findSlot(owner, name);
+      PrimitiveSlot* slot = findSlot(owner, name, match.property);
       if (slot) {
         (underscore ? slot->extLength : slot->valueLength) = count;
         if (slot->extLength >= 0 && slot->valueLength >= 0 &&
@@ -685,7 +694,7 @@ class ParseHandler {
     t.owner = &f;
     t.match = f.pending;
     t.underscore = f.pendingUnderscore;
-    t.name = std::string_view(f.pendingName).substr(t.underscore ? 1 : 0);
+    t.name = f.pendingName.substr(t.underscore ? 1 : 0);
     t.location = f.keyLocation;
     if (t.match.property->isArray()) {
       error("structure", "a single value was given where an array belongs",
@@ -881,7 +890,7 @@ class ParseHandler {
   // The primitive node for a target, shared by `name` and `_name`.
   Element* primitiveNode(const Target& t) {
     Frame& owner = *t.owner;
-    PrimitiveSlot* slot = findSlot(owner, t.name);
+    PrimitiveSlot* slot = findSlot(owner, t.name, t.match.property);
     const int index = t.inArray ? t.index : 0;
     if (slot && index < slot->count) {
       Element* node = owner.children[slot->first + static_cast<std::size_t>(index)].node.get();
@@ -904,7 +913,8 @@ class ParseHandler {
     owner.children.push_back(
         Pending{std::move(node), t.inArray ? t.index : -1, t.match.property->order()});
     if (!slot) {
-      owner.slots.push_back(PrimitiveSlot{raw->name(), position, 1, 1, -1, -1});
+      owner.slots.push_back(
+          PrimitiveSlot{raw->name(), t.match.property, position, 1, 1, -1, -1});
     } else {
       if (slot->count == slot->total &&
           slot->first + static_cast<std::size_t>(slot->count) == position) {
@@ -915,9 +925,9 @@ class ParseHandler {
     return raw;
   }
 
-  PrimitiveSlot* findSlot(Frame& owner, std::string_view name) {
+  PrimitiveSlot* findSlot(Frame& owner, std::string_view name, const PropertyInfo* property) {
     for (PrimitiveSlot& s : owner.slots) {
-      if (s.name == name) return &s;
+      if (s.property == property && s.name == name) return &s;
     }
     return nullptr;
   }
