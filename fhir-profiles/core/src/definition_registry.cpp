@@ -465,6 +465,17 @@ struct NameWords {
   }
 };
 
+PropertyMatch withDetails(PropertyMatch m) {
+  if (!m.property) return m;
+  const PropertyInfo& p = *m.property;
+  m.code = &p.types()[static_cast<std::size_t>(m.typeIndex)].code;
+  m.order = p.order();
+  m.isArray = p.isArray();
+  m.isChoice = p.isChoice();
+  m.baseNameLength = static_cast<std::uint16_t>(p.name().size());
+  return m;
+}
+
 }  // namespace
 
 void TypeInfo::buildJsonNameTable() {
@@ -475,14 +486,15 @@ void TypeInfo::buildJsonNameTable() {
     const NameWords words(name);
     std::size_t i = words.hash(name.size()) & (size - 1);
     while (jsonNameTable_[i].name) i = (i + 1) & (size - 1);
-    jsonNameTable_[i] = JsonNameSlot{words.head, words.tail, name.data(), name.size(), match};
+    jsonNameTable_[i] =
+        JsonNameSlot{words.head, words.tail, name.data(), name.size(), withDetails(match)};
   }
 }
 
 PropertyMatch TypeInfo::findByJsonName(std::string_view jsonName) const {
   if (jsonNameTable_.empty()) {
     auto it = byJsonName_.find(jsonName);
-    return it == byJsonName_.end() ? PropertyMatch{} : it->second;
+    return it == byJsonName_.end() ? PropertyMatch{} : withDetails(it->second);
   }
   const std::size_t mask = jsonNameTable_.size() - 1;
   const std::size_t n = jsonName.size();

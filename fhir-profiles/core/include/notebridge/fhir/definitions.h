@@ -131,8 +131,17 @@ struct PropertyMatch {
   const PropertyInfo* property = nullptr;
   // Index into property->types() of the type the name selects (0 for non-choice).
   int typeIndex = 0;
+  // Copies of what parsers ask for every value, filled by TypeInfo::findByJsonName (so a
+  // parse does not reach into each PropertyInfo): the selected type code (null when not
+  // filled: typeCode() then asks the property), order(), isArray(), isChoice() and the
+  // length of name().
+  const std::string* code = nullptr;
+  int order = 0;
+  bool isArray = false;
+  bool isChoice = false;
+  std::uint16_t baseNameLength = 0;
   explicit operator bool() const { return property != nullptr; }
-  const std::string& typeCode() const { return property->types()[typeIndex].code; }
+  const std::string& typeCode() const { return code ? *code : property->types()[typeIndex].code; }
 };
 
 // A compiled type: a datatype, primitive, resource, logical model, or an anonymous backbone
