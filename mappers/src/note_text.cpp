@@ -209,6 +209,17 @@ std::size_t decodeEntity(std::string_view text, std::size_t pos, std::string& ou
   return 0;
 }
 
+// True when one of the eight bytes at p is '<' or '&' (SWAR zero-byte test of p ^ c).
+bool hasMarkupByte(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  const std::uint64_t lt = w ^ (kOnes * '<');
+  const std::uint64_t amp = w ^ (kOnes * '&');
+  return (((lt - kOnes) & ~lt) | ((amp - kOnes) & ~amp)) & kHigh;
+}
+
 std::string unescapeOwn(std::string_view body) {
   std::string out;
   out.reserve(body.size());
@@ -216,6 +227,7 @@ std::string unescapeOwn(std::string_view body) {
   while (i < body.size()) {
     // Copy the run up to the next markup character in one go: this runs over every note read.
     std::size_t runEnd = i;
+    while (runEnd + 8 <= body.size() && !hasMarkupByte(body.data() + runEnd)) runEnd += 8;
     while (runEnd < body.size() && body[runEnd] != '<' && body[runEnd] != '&') ++runEnd;
     out.append(body.data() + i, runEnd - i);
     i = runEnd;

@@ -169,16 +169,26 @@ void Element::reindexFrom(std::size_t position) {
   }
 }
 
+namespace {
+
+// Lookups by name run over every child: length and first letter settle most comparisons
+// without a call to memcmp.
+bool sameName(const std::string& a, std::string_view b) {
+  return a.size() == b.size() && (b.empty() || a[0] == b[0]) && std::string_view(a) == b;
+}
+
+}  // namespace
+
 const Element* Element::child(std::string_view name) const {
   for (const auto& c : children_) {
-    if (c->name_ == name) return c.get();
+    if (sameName(c->name_, name)) return c.get();
   }
   return nullptr;
 }
 
 Element* Element::child(std::string_view name) {
   for (auto& c : children_) {
-    if (c->name_ == name) return c.get();
+    if (sameName(c->name_, name)) return c.get();
   }
   return nullptr;
 }
@@ -186,7 +196,7 @@ Element* Element::child(std::string_view name) {
 std::vector<const Element*> Element::childrenNamed(std::string_view name) const {
   std::vector<const Element*> out;
   for (const auto& c : children_) {
-    if (c->name_ == name) out.push_back(c.get());
+    if (sameName(c->name_, name)) out.push_back(c.get());
   }
   return out;
 }
