@@ -177,17 +177,24 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
     targets[url] = resource->type() + "/" + url.substr(9);
     mapped.refs.emplace_back(resource->type(), url.substr(9));
   }
-  const auto entries = (*bundle)->childrenNamed("entry");
-  for (std::size_t index = 0; index < entries.size(); ++index) {
-    const Element* entry = entries[index];
-    const Element* resource = entry->child("resource");
-    const std::string url(entry->childValue("fullUrl"));
-    if (!resource || url.rfind("urn:uuid:", 0) != 0) continue;
-    std::shared_ptr<Element> copy(resource->clone().release());
+  std::size_t index = 0;
+  for (const Element::Ptr& child : (*bundle)->children()) {
+    if (child->name() != "entry") continue;
+    Element& entry = *child;
+    const std::size_t entryIndex = index++;
+    const std::string url(entry.childValue("fullUrl"));
+    if (url.rfind("urn:uuid:", 0) != 0) continue;
+    const auto& parts = entry.children();
+    const auto found = std::find_if(parts.begin(), parts.end(),
+                                    [](const Element::Ptr& e) { return e->name() == "resource"; });
+    if (found == parts.end()) continue;
+    // Taken out of the Bundle, which is dropped after this: no copy of the tree.
+    std::shared_ptr<Element> copy(
+        entry.removeChild(static_cast<std::size_t>(found - parts.begin())).release());
     rewriteReferences(*copy, targets);
     if (api.validator) {
       Outcome checked = api.validationCache->validate(*copy);
-      const std::string at = "Bundle.entry[" + std::to_string(index) + "].resource";
+      const std::string at = "Bundle.entry[" + std::to_string(entryIndex) + "].resource";
       for (fhir::Issue& issue : checked.issues()) {
         // Keep what a sender must act on. dom-6 (no narrative) is by design: the mapper
         // writes narrative for the document only (DOMAIN §1.6).
