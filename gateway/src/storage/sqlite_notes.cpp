@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 
@@ -242,7 +243,16 @@ Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
                                   queue_.begin() + static_cast<std::ptrdiff_t>(take));
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
   lock.unlock();
-  writeNoteBatch(batch);
+  try {
+    writeNoteBatch(batch);
+  } catch (const std::exception& e) {
+    // Not a driver error (those come back as issues) and the transaction was rolled back:
+    // every writer of the batch must still get an answer, and the leadership pass on.
+    for (PendingNote* pending : batch) {
+      pending->result.emplace(Result<NoteWriteResult>::failure(
+          Severity::kFatal, "exception", std::string("the note was not stored: ") + e.what()));
+    }
+  }
   lock.lock();
   // Notified under the lock: a waiter returns (and destroys its PendingNote) only after it has
   // the lock again, so none is woken through a dangling reference.
