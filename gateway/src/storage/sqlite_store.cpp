@@ -234,11 +234,13 @@ fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
 std::optional<std::string> SqliteStore::activeApiKeyHash(const std::string& id) {
   std::optional<std::string> hash;
   withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    std::string key = id;
-    std::vector<std::string> hashes;
-    session << "SELECT secret_sha256 FROM api_keys WHERE id = ? AND revoked_at IS NULL", use(key),
-        into(hashes), now;
-    if (!hashes.empty()) hash = hashes.front();
+    // Every internal request asks this: SQLite directly, without Poco::Data's per-statement
+    // machinery (as the resource reads do).
+    sqlite::StatementCache statements(session);
+    sqlite3_stmt* select =
+        statements.get("SELECT secret_sha256 FROM api_keys WHERE id = ? AND revoked_at IS NULL");
+    statements.bind(select, 1, id);
+    if (statements.step(select)) hash = sqlite::columnText(select, 0);
   });
   return hash;
 }
