@@ -186,7 +186,9 @@ struct OutboxRow {
 // A claimed delivery and what to send.
 struct OutboxClaim {
   OutboxRow row;
-  std::string bundleJson;  // notes.bundle_json of the note version
+  // The note version's Bundle: notes.bundle_json, or rebuilt from the note (bundleFromNote;
+  // empty when the mapper refuses the stored note, which the forwarder reports as a failure).
+  std::string bundleJson;
 };
 
 // How a claimed delivery ended: state "delivered", "pending" (retry at nextAttemptAt) or
