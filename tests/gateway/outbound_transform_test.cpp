@@ -122,6 +122,16 @@ BOOST_AUTO_TEST_CASE(a_transaction_with_nothing_to_change_sends_the_stored_text)
   BOOST_TEST(transform().plan(stored, xml)->body != nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(a_note_without_a_bundle_is_refused_not_sent_empty) {
+  // What a claim holds when the store could not rebuild the note's Bundle: even the verbatim
+  // path (plain JSON transaction) refuses it instead of posting an empty body.
+  for (DeliveryInteraction interaction :
+       {DeliveryInteraction::kTransaction, DeliveryInteraction::kPut}) {
+    auto plan = transform().plan("", destination(interaction));
+    BOOST_TEST(!plan.ok());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(put_uses_ids_from_the_note_and_rewrites_references_to_them) {
   const std::string bundleJson = sampleBundleJson("N-P1");
   auto plan = transform().plan(bundleJson, destination(DeliveryInteraction::kPut));

@@ -88,6 +88,38 @@ BOOST_AUTO_TEST_CASE(notes_committed_together_stand_or_fall_alone) {
   store->close();
 }
 
+BOOST_AUTO_TEST_CASE(every_writer_gets_its_own_answer_when_leaders_hand_over) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir.path() / "n.db");
+  // More writers than one commit takes, each writing several notes in a row: commits hand the
+  // leadership on to a queued writer, and each writer must get the answer for its own note
+  // (a lost wake-up would hang here, a mixed-up one fails the id check).
+  constexpr int kWriters = 80;
+  constexpr int kNotesEach = 5;
+  std::vector<std::future<int>> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.push_back(std::async(std::launch::async, [&store, w] {
+      int right = 0;
+      for (int n = 0; n < kNotesEach; ++n) {
+        const std::string id = "H-" + std::to_string(w) + "-" + std::to_string(n);
+        auto written = store->writeNote(noteWrite(id, 1, "x"));
+        if (written.ok() && written->created && written->note.id == id &&
+            written->deliveries.size() == 1u) {
+          ++right;
+        }
+      }
+      return right;
+    }));
+  }
+  int right = 0;
+  for (auto& writer : writers) right += writer.get();
+  BOOST_TEST(right == kWriters * kNotesEach);
+  NoteQuery query;
+  query.count = 1000;
+  BOOST_TEST(store->listNotes(query)->notes.size() == std::size_t{kWriters * kNotesEach});
+  store->close();
+}
+
 BOOST_AUTO_TEST_CASE(pages_follow_the_cursor_without_gaps_or_repeats) {
   TempDir dir;
   auto store = *SqliteStore::open(dir.path() / "n.db");

@@ -12,10 +12,13 @@
 #include <set>
 
 #include "http_client.h"
+#include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/jwt.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "notebridge/mappers/note_json.h"
+#include "notebridge/mappers/note_to_fhir.h"
 #include "shared_registry.h"
 #include "temp_dir.h"
 #include "test_paths.h"
@@ -177,6 +180,27 @@ BOOST_AUTO_TEST_CASE(post_stores_the_note_its_fhir_and_its_deliveries) {
   BOOST_TEST(xml.status == 200);
   BOOST_TEST(xml.contentType.find("fhir+xml") != std::string::npos);
   BOOST_TEST(xml.body.rfind("<Bundle xmlns=\"http://hl7.org/fhir\">", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_fhir_bundle_is_the_one_mapped_at_post_byte_for_byte) {
+  // Only the note is stored; GET /notes/{id}/fhir rebuilds its Bundle, which must be exactly
+  // what the mapper made of the posted note (what forwarding sends).
+  NotesServer s;
+  for (const char* name : {"soap", "dap", "birp", "girp", "narrative"}) {
+    BOOST_TEST_CONTEXT(name) {
+      const std::string text =
+          readFile(testDataDir() / "mappers" / (std::string(name) + ".note.json"));
+      auto note = notebridge::mappers::parseNote(text);
+      BOOST_REQUIRE(note.ok());
+      auto mapped = notebridge::mappers::noteToFhir(*note);
+      BOOST_REQUIRE(mapped.ok());
+      auto posted = s.call("POST", "/notes?destination=ehr-a", text);
+      BOOST_REQUIRE_MESSAGE(posted.status == 201, posted.body);
+      auto bundle = s.call("GET", "/notes/" + note->noteId + "/fhir");
+      BOOST_REQUIRE(bundle.status == 200);
+      BOOST_TEST(bundle.body == notebridge::fhir::writeJson(**mapped));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_new_version_updates_the_same_resources) {

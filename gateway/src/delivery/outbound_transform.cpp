@@ -192,6 +192,10 @@ Outcome OutboundTransform::validate(const Element& resource, const DestinationCo
 fhir::Result<OutboundPlan> OutboundTransform::plan(std::string_view bundleJson,
                                                    const DestinationConfig& destination) const {
   using R = fhir::Result<OutboundPlan>;
+  if (bundleJson.empty()) {
+    // The store could not rebuild the note's Bundle (see OutboxClaim): nothing to send.
+    return R::failure(Severity::kError, "not-found", "the note has no FHIR Bundle to send");
+  }
   const VendorRules& rules = destination.rules;
   if (destination.interaction == DeliveryInteraction::kTransaction &&
       destination.format == DestinationFormat::kJson && destination.profiles.empty() &&

@@ -19,6 +19,7 @@
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/api_keys.h"
+#include "notebridge/gateway/validation_cache.h"
 #include "notebridge/mappers/fhir_to_note.h"
 #include "notebridge/mappers/note_json.h"
 #include "notebridge/mappers/note_to_fhir.h"
@@ -53,6 +54,8 @@ struct NotesApi {
   std::shared_ptr<const validation::Validator> validator;
   std::shared_ptr<const NoteRouting> routing;
   GatewayConfig config;
+  // Set with the validator: most notes repeat their client's and practice's resources.
+  std::shared_ptr<ValidationCache> validationCache;
 };
 
 using Params = std::vector<std::pair<std::string, std::string>>;
@@ -153,11 +156,9 @@ std::vector<std::pair<std::string, std::string>> bundleRefs(const Element& bundl
   return refs;
 }
 
-// The note's FHIR form ready to store: the mapper's Bundle as JSON (kept as the mapper made
-// it, for forwarding) and one write per resource with ids from the fullUrls and references
-// resolved to them.
+// The note's FHIR form ready to store: one write per resource with ids from the fullUrls and
+// references resolved to them. (The Bundle itself is not kept: see noteBundleJson.)
 struct MappedNote {
-  std::string bundleJson;
   std::vector<std::pair<std::string, std::string>> refs;  // type, id, in Bundle order
   std::vector<std::shared_ptr<Element>> resources;
   std::vector<ResourceWrite> writes;
@@ -168,7 +169,6 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
   if (!bundle) return Result<MappedNote>(std::move(bundle.outcome()));
   Outcome outcome = std::move(bundle.outcome());
   MappedNote mapped;
-  mapped.bundleJson = fhir::writeJson(**bundle);
   std::map<std::string, std::string> targets;
   for (const Element* entry : (*bundle)->childrenNamed("entry")) {
     const Element* resource = entry->child("resource");
@@ -177,17 +177,24 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
     targets[url] = resource->type() + "/" + url.substr(9);
     mapped.refs.emplace_back(resource->type(), url.substr(9));
   }
-  const auto entries = (*bundle)->childrenNamed("entry");
-  for (std::size_t index = 0; index < entries.size(); ++index) {
-    const Element* entry = entries[index];
-    const Element* resource = entry->child("resource");
-    const std::string url(entry->childValue("fullUrl"));
-    if (!resource || url.rfind("urn:uuid:", 0) != 0) continue;
-    std::shared_ptr<Element> copy(resource->clone().release());
+  std::size_t index = 0;
+  for (const Element::Ptr& child : (*bundle)->children()) {
+    if (child->name() != "entry") continue;
+    Element& entry = *child;
+    const std::size_t entryIndex = index++;
+    const std::string url(entry.childValue("fullUrl"));
+    if (url.rfind("urn:uuid:", 0) != 0) continue;
+    const auto& parts = entry.children();
+    const auto found = std::find_if(parts.begin(), parts.end(),
+                                    [](const Element::Ptr& e) { return e->name() == "resource"; });
+    if (found == parts.end()) continue;
+    // Taken out of the Bundle, which is dropped after this: no copy of the tree.
+    std::shared_ptr<Element> copy(
+        entry.removeChild(static_cast<std::size_t>(found - parts.begin())).release());
     rewriteReferences(*copy, targets);
     if (api.validator) {
-      Outcome checked = api.validator->validate(*copy);
-      const std::string at = "Bundle.entry[" + std::to_string(index) + "].resource";
+      Outcome checked = api.validationCache->validate(*copy);
+      const std::string at = "Bundle.entry[" + std::to_string(entryIndex) + "].resource";
       for (fhir::Issue& issue : checked.issues()) {
         // Keep what a sender must act on. dom-6 (no narrative) is by design: the mapper
         // writes narrative for the document only (DOMAIN §1.6).
@@ -298,8 +305,9 @@ void postNote(HttpExchange& exchange, const NotesApi& api) {
         write.destinations.push_back(name);
       }
     }
-    write.note.bundleJson = mapped.bundleJson;
-    write.resources = mapped.writes;
+    // The store keeps the note only; the Bundle is rebuilt from it where it is read.
+    write.note.bundleFromNote = true;
+    write.resources = std::move(mapped.writes);
   }
   auto stored = api.store->writeNote(write);
   if (!stored) return exchange.sendOutcome(stored.outcome());
@@ -547,8 +555,13 @@ void addNoteRoutes(Router& router, std::shared_ptr<Store> store,
                    std::shared_ptr<const validation::Validator> validator,
                    std::shared_ptr<const NoteRouting> routing, const GatewayConfig& config) {
   if (!routing) routing = std::make_shared<NoDestinationsRouting>();
+  std::shared_ptr<ValidationCache> cache;
+  if (validator) {
+    cache = std::make_shared<ValidationCache>(validator, ValidationCache::noteSharedTypes());
+  }
   auto api = std::make_shared<NotesApi>(NotesApi{std::move(store), std::move(registry),
-                                                 std::move(validator), std::move(routing), config});
+                                                 std::move(validator), std::move(routing), config,
+                                                 std::move(cache)});
   auto route = [&](const char* method, const char* pattern,
                    std::function<void(HttpExchange&)> handler) {
     router.add({method, pattern, std::move(handler), {}, {}, Access::kInternal});

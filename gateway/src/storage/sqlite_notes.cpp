@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 
+#include "notebridge/gateway/note_bundle.h"
 #include "notebridge/gateway/sqlite_store.h"
 #include "storage/sqlite_session.h"
 
@@ -21,7 +24,8 @@ using fhir::Severity;
 namespace {
 
 constexpr const char* kNoteColumns =
-    "id, version, client_id, status, source, content_hash, note_json, bundle_json, received_at";
+    "id, version, client_id, status, source, content_hash, note_json, bundle_json, received_at, "
+    "bundle_form";
 
 std::vector<NoteRecord> readNotes(Poco::Data::Statement& select) {
   Poco::Data::RecordSet rows(select);
@@ -37,6 +41,7 @@ std::vector<NoteRecord> readNotes(Poco::Data::Statement& select) {
     n.noteJson = rows[6].convert<std::string>();
     n.bundleJson = rows[7].convert<std::string>();
     n.receivedAt = rows[8].convert<std::string>();
+    n.bundleFromNote = rows[9].convert<std::string>() == "mapped";
     out.push_back(std::move(n));
   }
   return out;
@@ -154,15 +159,20 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
     if (!sqlite::writeInTransaction(session, statements, resource, issues)) return std::nullopt;
   }
   NoteRecord note = write.note;
+  if (note.bundleFromNote) note.bundleJson.clear();
   note.receivedAt = sqlite::nowInstant();
   {
     // A retraction replaces the stored row; received_at moves so `GET /notes?since=` shows it.
     sqlite3_stmt* insert = statements.get(
         "INSERT INTO notes (id, version, client_id, status, source, content_hash, note_json, "
-        "bundle_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "bundle_json, received_at, bundle_form) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id, version) DO UPDATE SET status = excluded.status, "
         "content_hash = excluded.content_hash, note_json = excluded.note_json, "
-        "bundle_json = excluded.bundle_json, received_at = excluded.received_at");
+        "bundle_json = excluded.bundle_json, received_at = excluded.received_at, "
+        "bundle_form = excluded.bundle_form");
+    static const std::string kNoBundle;
+    static const std::string kMapped = "mapped";
+    static const std::string kStored = "stored";
     statements.bind(insert, 1, note.id);
     statements.bind(insert, 2, note.version);
     statements.bind(insert, 3, note.clientId);
@@ -170,8 +180,10 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
     statements.bind(insert, 5, note.source);
     statements.bind(insert, 6, note.contentHash);
     statements.bind(insert, 7, note.noteJson);
-    statements.bind(insert, 8, note.bundleJson);
+    // Half of what a note would write otherwise: the Bundle is rebuilt where it is read.
+    statements.bind(insert, 8, note.bundleFromNote ? kNoBundle : note.bundleJson);
     statements.bind(insert, 9, note.receivedAt);
+    statements.bind(insert, 10, note.bundleFromNote ? kMapped : kStored);
     statements.step(insert);
   }
   for (const std::string& destination : write.destinations) {
@@ -208,6 +220,10 @@ constexpr std::size_t kMaxNotesPerCommit = 64;
 struct SqliteStore::PendingNote {
   const NoteWrite* write = nullptr;
   std::optional<Result<NoteWriteResult>> result;
+  // Both set under queueMutex_; `result` is written by the leader before it sets `done`.
+  bool done = false;
+  bool lead = false;  // this writer was handed the leadership
+  std::condition_variable wake;
 };
 
 Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
@@ -215,36 +231,53 @@ Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
   mine.write = &write;
   std::unique_lock lock(queueMutex_);
   queue_.push_back(&mine);
-  for (;;) {
-    if (mine.result) return std::move(*mine.result);
-    if (!leaderActive_) {
-      // Lead: take what is queued (this note among it, unless the queue is long) and commit it.
-      leaderActive_ = true;
-      const std::size_t take = std::min(queue_.size(), kMaxNotesPerCommit);
-      std::vector<PendingNote*> batch(queue_.begin(),
-                                      queue_.begin() + static_cast<std::ptrdiff_t>(take));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-      lock.unlock();
-      writeNoteBatch(batch);
-      lock.lock();
-      leaderActive_ = false;
-      queueChanged_.notify_all();
-      continue;
-    }
-    queueChanged_.wait(lock);
+  if (leaderActive_) {
+    mine.wake.wait(lock, [&] { return mine.done || mine.lead; });
+    if (mine.done) return std::move(*mine.result);
   }
+  // Lead: the queue has no writer ahead of this one (a leader hands over to the front of the
+  // queue), so this note is in the batch taken here.
+  leaderActive_ = true;
+  const std::size_t take = std::min(queue_.size(), kMaxNotesPerCommit);
+  std::vector<PendingNote*> batch(queue_.begin(),
+                                  queue_.begin() + static_cast<std::ptrdiff_t>(take));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+  lock.unlock();
+  try {
+    writeNoteBatch(batch);
+  } catch (const std::exception& e) {
+    // Not a driver error (those come back as issues) and the transaction was rolled back:
+    // every writer of the batch must still get an answer, and the leadership pass on.
+    for (PendingNote* pending : batch) {
+      pending->result.emplace(Result<NoteWriteResult>::failure(
+          Severity::kFatal, "exception", std::string("the note was not stored: ") + e.what()));
+    }
+  }
+  lock.lock();
+  // Notified under the lock: a waiter returns (and destroys its PendingNote) only after it has
+  // the lock again, so none is woken through a dangling reference.
+  for (PendingNote* pending : batch) {
+    pending->done = true;
+    if (pending != &mine) pending->wake.notify_one();
+  }
+  if (queue_.empty()) {
+    leaderActive_ = false;
+  } else {
+    queue_.front()->lead = true;
+    queue_.front()->wake.notify_one();
+  }
+  return std::move(*mine.result);
 }
 
 void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
-  std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+  fhir::Outcome outcome = withWriteSession([&](Poco::Data::Session& session, fhir::Outcome&) {
     // IMMEDIATE: the existence checks and the inserts see the same database, so parallel
     // identical posts give one row.
     session << "BEGIN IMMEDIATE", now;
     try {
       sqlite::StatementCache statements(session);
       for (PendingNote* pending : batch) {
-        session << "SAVEPOINT note", now;
+        statements.exec("SAVEPOINT note");
         fhir::Outcome issues;
         std::optional<NoteWriteResult> written =
             writeOneNote(session, statements, *pending->write, issues);
@@ -252,10 +285,10 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
         if (written) {
           pending->result.emplace(std::move(*written));
         } else {
-          session << "ROLLBACK TO note", now;
+          statements.exec("ROLLBACK TO note");
           pending->result.emplace(std::move(issues));
         }
-        session << "RELEASE note", now;
+        statements.exec("RELEASE note");
       }
       statements.resetAll();
       session << "COMMIT", now;
@@ -281,7 +314,19 @@ Result<NoteRecord> SqliteStore::readNote(const std::string& id, std::optional<in
         Severity::kError, "not-found",
         "note " + id + (version ? " version " + std::to_string(*version) : "") + " is not known");
   }
-  return std::move(found.front());
+  NoteRecord& note = found.front();
+  if (note.bundleFromNote) {
+    auto bundle = noteBundleJson(note.noteJson);
+    if (!bundle) {
+      fhir::Outcome failed = std::move(bundle.outcome());
+      failed.add(Severity::kFatal, "processing",
+                 "the FHIR Bundle of note " + note.id + " version " + std::to_string(note.version) +
+                     " cannot be rebuilt from the stored note");
+      return Result<NoteRecord>(std::move(failed));
+    }
+    note.bundleJson = std::move(*bundle);
+  }
+  return std::move(note);
 }
 
 Result<NotePage> SqliteStore::listNotes(const NoteQuery& query) {

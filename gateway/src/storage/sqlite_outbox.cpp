@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "notebridge/gateway/note_bundle.h"
 #include "notebridge/gateway/sqlite_store.h"
 #include "storage/sqlite_session.h"
 
@@ -58,15 +59,16 @@ Result<std::vector<OutboxClaim>> SqliteStore::claimDeliveries(const std::string&
                                                               const std::string& nowText,
                                                               const std::string& leaseUntil) {
   std::vector<OutboxClaim> claims;
-  std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+  std::vector<std::size_t> rebuild;  // claims whose bundleJson holds the note JSON for now
+  fhir::Outcome outcome = withWriteSession([&](Poco::Data::Session& session, fhir::Outcome&) {
     session << "BEGIN IMMEDIATE", now;
     try {
       std::string name = destination, at = nowText, holder = worker, until = leaseUntil;
       int n = limit;
       Poco::Data::Statement select(session);
       select << "SELECT " << kColumns
-             << ", n.bundle_json FROM outbox o JOIN notes n ON n.id = o.note_id AND "
+             << ", n.bundle_json, n.bundle_form, n.note_json FROM outbox o JOIN notes n ON "
+                "n.id = o.note_id AND "
                 "n.version = o.note_version WHERE o.destination = ? AND "
                 "((o.state = 'pending' AND o.next_attempt_at <= ?) OR "
                 "(o.state = 'in-flight' AND o.claimed_until <= ?)) "
@@ -77,6 +79,11 @@ Result<std::vector<OutboxClaim>> SqliteStore::claimDeliveries(const std::string&
         OutboxClaim claim;
         claim.row = readRow(rows);
         claim.bundleJson = rows[13].convert<std::string>();
+        if (rows[14].convert<std::string>() == "mapped") {
+          // Rebuilt after the commit, outside the write lock.
+          claim.bundleJson = rows[15].convert<std::string>();
+          rebuild.push_back(claims.size());
+        }
         claims.push_back(std::move(claim));
       }
       for (OutboxClaim& claim : claims) {
@@ -97,6 +104,13 @@ Result<std::vector<OutboxClaim>> SqliteStore::claimDeliveries(const std::string&
     }
   });
   if (outcome.hasErrors()) return Result<std::vector<OutboxClaim>>(std::move(outcome));
+  for (std::size_t index : rebuild) {
+    OutboxClaim& claim = claims[index];
+    auto bundle = noteBundleJson(claim.bundleJson);
+    // A note the mapper no longer accepts: an empty body, which the forwarder reports as a
+    // failed attempt on the row (retried, then dead-letter) rather than sending anything.
+    claim.bundleJson = bundle ? std::move(*bundle) : std::string();
+  }
   return claims;
 }
 
@@ -105,45 +119,45 @@ Result<int> SqliteStore::finishDeliveries(const std::string& worker,
                                           const std::string& nowText) {
   int updated = 0;
   if (results.empty()) return updated;
-  std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
-    session << "BEGIN IMMEDIATE", now;
-    try {
-      std::string holder = worker, at = nowText;
-      std::optional<sqlite::StatementCache> statements;
-      for (const OutboxFinish& result : results) {
-        if (result.state != "delivered" && result.state != "pending" &&
-            result.state != "dead-letter") {
-          issues.add(Severity::kError, "invalid",
-                     "an outbox row cannot finish in state '" + result.state + "'");
-          sqlite::rollbackQuietly(session);
-          return;
-        }
-        Poco::Int64 id = result.id;
-        std::string state = result.state, error = result.lastError, receipt = result.receipt;
-        std::string next = result.state == "pending" ? result.nextAttemptAt : nowText;
-        Poco::Data::Statement update(session);
-        update << "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
-                  "receipt = ?, claimed_by = NULL, claimed_until = NULL, updated_at = ? "
-                  "WHERE id = ? AND state = 'in-flight' AND claimed_by = ?",
-            use(state), use(next), use(error), use(receipt), use(at), use(id), use(holder);
-        const std::size_t changed = update.execute();
-        updated += static_cast<int>(changed);
-        if (changed == 1 && result.record) {
-          if (!statements) statements.emplace(session);
-          if (!sqlite::writeInTransaction(session, *statements, *result.record, issues)) {
-            sqlite::rollbackQuietly(session);
-            return;
+  fhir::Outcome outcome =
+      withWriteSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
+        session << "BEGIN IMMEDIATE", now;
+        try {
+          std::string holder = worker, at = nowText;
+          std::optional<sqlite::StatementCache> statements;
+          for (const OutboxFinish& result : results) {
+            if (result.state != "delivered" && result.state != "pending" &&
+                result.state != "dead-letter") {
+              issues.add(Severity::kError, "invalid",
+                         "an outbox row cannot finish in state '" + result.state + "'");
+              sqlite::rollbackQuietly(session);
+              return;
+            }
+            Poco::Int64 id = result.id;
+            std::string state = result.state, error = result.lastError, receipt = result.receipt;
+            std::string next = result.state == "pending" ? result.nextAttemptAt : nowText;
+            Poco::Data::Statement update(session);
+            update << "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
+                      "receipt = ?, claimed_by = NULL, claimed_until = NULL, updated_at = ? "
+                      "WHERE id = ? AND state = 'in-flight' AND claimed_by = ?",
+                use(state), use(next), use(error), use(receipt), use(at), use(id), use(holder);
+            const std::size_t changed = update.execute();
+            updated += static_cast<int>(changed);
+            if (changed == 1 && result.record) {
+              if (!statements) statements.emplace(session);
+              if (!sqlite::writeInTransaction(session, *statements, *result.record, issues)) {
+                sqlite::rollbackQuietly(session);
+                return;
+              }
+            }
           }
+          statements.reset();
+          session << "COMMIT", now;
+        } catch (...) {
+          sqlite::rollbackQuietly(session);
+          throw;
         }
-      }
-      statements.reset();
-      session << "COMMIT", now;
-    } catch (...) {
-      sqlite::rollbackQuietly(session);
-      throw;
-    }
-  });
+      });
   if (outcome.hasErrors()) return Result<int>(std::move(outcome));
   return updated;
 }
@@ -184,24 +198,24 @@ Result<OutboxRow> SqliteStore::readDelivery(std::int64_t id) {
 
 Result<OutboxRow> SqliteStore::retryDelivery(std::int64_t id, const std::string& nowText) {
   std::vector<OutboxRow> found;
-  std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
-    Poco::Int64 key = id;
-    std::string at = nowText;
-    Poco::Data::Statement update(session);
-    update << "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, "
-              "updated_at = ? WHERE id = ? AND state = 'dead-letter'",
-        use(at), use(at), use(key);
-    const std::size_t changed = update.execute();
-    found = selectById(session, id);
-    if (found.empty()) {
-      issues.add(Severity::kError, "not-found", "no delivery " + std::to_string(id));
-    } else if (changed == 0) {
-      issues.add(Severity::kError, "conflict",
-                 "delivery " + std::to_string(id) + " is " + found.front().state +
-                     "; only dead-letter deliveries can be retried");
-    }
-  });
+  fhir::Outcome outcome =
+      withWriteSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
+        Poco::Int64 key = id;
+        std::string at = nowText;
+        Poco::Data::Statement update(session);
+        update << "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+                  "updated_at = ? WHERE id = ? AND state = 'dead-letter'",
+            use(at), use(at), use(key);
+        const std::size_t changed = update.execute();
+        found = selectById(session, id);
+        if (found.empty()) {
+          issues.add(Severity::kError, "not-found", "no delivery " + std::to_string(id));
+        } else if (changed == 0) {
+          issues.add(Severity::kError, "conflict",
+                     "delivery " + std::to_string(id) + " is " + found.front().state +
+                         "; only dead-letter deliveries can be retried");
+        }
+      });
   if (outcome.hasErrors()) return Result<OutboxRow>(std::move(outcome));
   return std::move(found.front());
 }

@@ -217,6 +217,12 @@ void StatementCache::bind(sqlite3_stmt* statement, int index, const std::string&
   sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
+void StatementCache::exec(const char* sql) {
+  sqlite3_stmt* statement = get(sql);
+  step(statement);
+  sqlite3_reset(statement);
+}
+
 void StatementCache::resetAll() {
   for (auto& [sql, statement] : statements_) sqlite3_reset(statement);
 }
@@ -354,24 +360,24 @@ void rollbackQuietly(Poco::Data::Session& session) {
 
 Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
   std::optional<WriteResult> result;
-  std::lock_guard writer(writeMutex_);
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
-    // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
-    session << "BEGIN IMMEDIATE", now;
-    try {
-      sqlite::StatementCache statements(session);
-      result = sqlite::writeInTransaction(session, statements, write, issues);
-      statements.resetAll();
-      if (result) {
-        session << "COMMIT", now;
-      } else {
-        session << "ROLLBACK", now;
-      }
-    } catch (...) {
-      sqlite::rollbackQuietly(session);
-      throw;
-    }
-  });
+  fhir::Outcome outcome =
+      withWriteSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
+        // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
+        session << "BEGIN IMMEDIATE", now;
+        try {
+          sqlite::StatementCache statements(session);
+          result = sqlite::writeInTransaction(session, statements, write, issues);
+          statements.resetAll();
+          if (result) {
+            session << "COMMIT", now;
+          } else {
+            session << "ROLLBACK", now;
+          }
+        } catch (...) {
+          sqlite::rollbackQuietly(session);
+          throw;
+        }
+      });
   if (outcome.hasErrors() || !result) return Result<WriteResult>(std::move(outcome));
   return std::move(*result);
 }
@@ -404,9 +410,8 @@ class SqliteResourceTransaction final : public ResourceTransaction {
 
 fhir::Outcome SqliteStore::writeResources(
     const std::function<fhir::Outcome(ResourceTransaction&)>& work) {
-  std::lock_guard writer(writeMutex_);
   fhir::Outcome result;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+  fhir::Outcome outcome = withWriteSession([&](Poco::Data::Session& session, fhir::Outcome&) {
     session << "BEGIN IMMEDIATE", now;
     try {
       SqliteResourceTransaction transaction(session);

@@ -33,6 +33,8 @@ class StatementCache {
   bool step(sqlite3_stmt* statement);
   void bind(sqlite3_stmt* statement, int index, const std::string& text);
   void bind(sqlite3_stmt* statement, int index, int value);
+  // Runs a statement without results (SAVEPOINT, RELEASE, ...), prepared once.
+  void exec(const char* sql);
   // Resets every statement, so none is still reading when the transaction ends.
   void resetAll();
 
@@ -68,6 +70,26 @@ fhir::Outcome SqliteStore::withSession(Work&& work) {
     Poco::Data::Session session = pool_->get();
     work(session, outcome);
   } catch (const Poco::Exception& e) {
+    outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
+  }
+  return outcome;
+}
+
+template <typename Work>
+fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
+  fhir::Outcome outcome;
+  std::shared_lock lock(mutex_);
+  std::lock_guard writer(writeMutex_);
+  if (!pool_) {
+    outcome.add(fhir::Severity::kFatal, "transient", "the database is closed");
+    return outcome;
+  }
+  try {
+    if (!writeSession_) writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+    work(*writeSession_, outcome);
+  } catch (const Poco::Exception& e) {
+    // The next write starts from a fresh session rather than one in an unknown state.
+    writeSession_.reset();
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
   }
   return outcome;

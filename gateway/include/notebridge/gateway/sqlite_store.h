@@ -12,8 +12,9 @@
 #include "notebridge/gateway/store.h"
 
 namespace Poco::Data {
+class Session;
 class SessionPool;
-}
+}  // namespace Poco::Data
 
 namespace notebridge::gateway {
 
@@ -86,18 +87,25 @@ class SqliteStore final : public Store {
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
   fhir::Outcome withSession(Work&& work);
+  // As withSession, for the writes: holds writeMutex_ and runs `work` on the one session kept
+  // for writing, whose page cache stays valid from one write transaction to the next (SQLite
+  // drops a connection's cache whenever another connection has written).
+  template <typename Work>
+  fhir::Outcome withWriteSession(Work&& work);
 
   std::filesystem::path file_;
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
+  std::unique_ptr<Poco::Data::Session> writeSession_;  // guarded by writeMutex_
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
   // every queued note in one transaction, a savepoint each, so that many notes share one
-  // commit and its fsync. Each writer gets its answer only after that commit.
+  // commit and its fsync. Each writer gets its answer only after that commit. Waiters sleep
+  // on their own condition variable: a commit wakes only the writers it answered, and hands
+  // the leadership to the first writer still queued.
   struct PendingNote;
   void writeNoteBatch(const std::vector<PendingNote*>& batch);
   std::mutex queueMutex_;
-  std::condition_variable queueChanged_;
   std::deque<PendingNote*> queue_;
   bool leaderActive_ = false;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone

@@ -96,9 +96,11 @@ struct WriteResult {
   bool matchedExisting = false;
 };
 
-// One stored version of a note (table `notes`, migration 4). `noteJson` is the canonical note
-// JSON (mappers::writeNote, compact); `contentHash` its SHA-256 hex; `bundleJson` the mapped
-// FHIR Bundle (empty for a draft, which is never mapped).
+// One stored version of a note (table `notes`, migrations 4 and 5). `noteJson` is the canonical
+// note JSON (mappers::writeNote, compact); `contentHash` its SHA-256 hex; `bundleJson` the mapped
+// FHIR Bundle (empty for a draft, which is never mapped). With `bundleFromNote` the store keeps
+// only the note and rebuilds the Bundle (noteBundleJson in note_bundle.h) where it is read:
+// readNote and claimDeliveries fill `bundleJson`, listNotes leaves it empty.
 struct NoteRecord {
   std::string id;
   int version = 0;
@@ -109,6 +111,9 @@ struct NoteRecord {
   std::string noteJson;
   std::string bundleJson;
   std::string receivedAt;  // instant, UTC, set by the store
+  // The Bundle is mappers::noteToFhir(noteJson) (internal notes): a writer sets it and may
+  // leave bundleJson empty; nothing but the note is stored.
+  bool bundleFromNote = false;
 };
 
 // A note's delivery to one destination, as the outbox has it.
@@ -181,7 +186,9 @@ struct OutboxRow {
 // A claimed delivery and what to send.
 struct OutboxClaim {
   OutboxRow row;
-  std::string bundleJson;  // notes.bundle_json of the note version
+  // The note version's Bundle: notes.bundle_json, or rebuilt from the note (bundleFromNote;
+  // empty when the mapper refuses the stored note, which the forwarder reports as a failure).
+  std::string bundleJson;
 };
 
 // How a claimed delivery ended: state "delivered", "pending" (retry at nextAttemptAt) or

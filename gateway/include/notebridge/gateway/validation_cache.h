@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "notebridge/fhir/element.h"
+#include "notebridge/fhir/outcome.h"
+#include "notebridge/validation/validator.h"
+
+namespace notebridge::gateway {
+
+// What one validator said about resources it has seen before. Notes repeat the client's
+// Patient, the Practitioner, PractitionerRole and Organization word for word; validating them
+// again gives the same issues, so those are kept and given back. The key is the resource's
+// whole canonical JSON (fhir::writeJson), compared as text, not a hash of it: a resource that
+// differs in one byte is validated anew. Only resources of `types` are kept (the others rarely
+// repeat and would push the useful ones out). Bounded: at most `capacity` entries, each at most
+// `maxResourceBytes` of JSON (larger ones are validated, not kept); when full the oldest entry
+// goes. Thread-safe; validation runs outside the lock.
+class ValidationCache {
+ public:
+  ValidationCache(std::shared_ptr<const validation::Validator> validator,
+                  std::set<std::string, std::less<>> types, std::size_t capacity = 1024,
+                  std::size_t maxResourceBytes = 16 * 1024);
+
+  // validator->validate(resource) (default options), or the issues it gave for the same JSON.
+  fhir::Outcome validate(const fhir::Element& resource);
+
+  // Entries kept now; answers given from the cache so far.
+  std::size_t size() const;
+  std::size_t hits() const;
+
+  // The types a note repeats across notes (DESIGN: the client's and the practice's resources).
+  static std::set<std::string, std::less<>> noteSharedTypes();
+
+ private:
+  std::shared_ptr<const validation::Validator> validator_;
+  std::set<std::string, std::less<>> types_;
+  std::size_t capacity_;
+  std::size_t maxResourceBytes_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, fhir::Outcome> entries_;
+  std::deque<std::string_view> order_;  // keys of entries_, oldest first (node keys are stable)
+  std::size_t hits_ = 0;
+};
+
+}  // namespace notebridge::gateway
