@@ -242,17 +242,37 @@ void stamp(Element& resource, const ResourceVersion& v) {
   meta->insertChild(0, Element::makePrimitive("versionId", "id", std::to_string(v.version)));
 }
 
-// The inbound note made from an accepted resource: its issues as warnings at most, since the
-// resource itself was accepted whatever the note mapping says.
-Outcome inboundNoteIssues(Store& store, const Element& resource) {
-  Outcome issues = storeInboundNote(store, resource);
-  for (fhir::Issue& issue : issues.issues()) {
-    if (issue.severity >= Severity::kError) {
-      issue.severity = Severity::kWarning;
-      issue.diagnostics = "no note was stored: " + issue.diagnostics;
-    }
+// The inbound note of an accepted DocumentReference (or of a Bundle holding one), stored in the
+// write's transaction `tx`. Errors mean the note could not be written: the caller rolls back.
+Outcome storeNoteIn(ResourceTransaction& tx, const Element& root, Outcome& noteIssues) {
+  auto note = storeInboundNote(tx, root);
+  if (note) {
+    noteIssues.append(note->issues);
+    return {};
   }
-  return issues;
+  // Whatever the cause, the resource is not stored without its note: a server-side failure.
+  Outcome failed = single(Severity::kFatal, "exception",
+                          "the note made from the DocumentReference could not be stored, so "
+                          "nothing was stored");
+  failed.append(note.outcome());
+  return failed;
+}
+
+// Writes one resource. A DocumentReference is also a note for the practice (source inbound): the
+// resource, the note and its import AuditEvent are written in ONE transaction (issue 7), made
+// from `root` (the resource, or the Bundle it came in); the note's issues go to `noteIssues`.
+Result<WriteResult> writeWithNote(const FhirApi& api, const ResourceWrite& write,
+                                  const Element& root, Outcome& noteIssues) {
+  if (write.type != "DocumentReference") return api.store->writeResource(write);
+  std::optional<WriteResult> written;
+  Outcome outcome = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+    auto result = tx.write(write);
+    if (!result) return result.outcome();
+    written = std::move(*result);
+    return storeNoteIn(tx, root, noteIssues);
+  });
+  if (outcome.hasErrors() || !written) return Result<WriteResult>(std::move(outcome));
+  return std::move(*written);
 }
 
 // Prefer: return=minimal | representation | OperationOutcome
@@ -346,7 +366,8 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
     stamp(tree, v);
     return fhir::writeJson(tree);
   };
-  auto result = api.store->writeResource(write);
+  Outcome noteIssues;
+  auto result = writeWithNote(api, write, tree, noteIssues);
   if (!result) {
     Outcome outcome = result.outcome();
     const std::string& code = outcome.issues().front().code;
@@ -355,9 +376,6 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
     return exchange.sendOutcome(status, outcome);
   }
   const ResourceVersion& v = result->written;
-  // An incoming DocumentReference is also a note for the practice (source inbound).
-  const Outcome noteIssues =
-      write.type == "DocumentReference" ? inboundNoteIssues(*api.store, tree) : Outcome();
   if (result->matchedExisting) {
     return answerWrite(exchange, 200, v, *format, api, pretty,
                        "an existing " + v.type + " matched If-None-Exist; nothing was created",
@@ -369,18 +387,20 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
               noteIssues);
 }
 
+// One criteria list per query-narrowed scope; a resource is visible when it matches one.
+using Narrowing = std::vector<std::vector<SearchCriterion>>;
+
 // What narrowed SMART scopes (v2 finer-grained scopes: http://hl7.org/fhir/smart-app-launch/
 // scopes-and-launch-context.html#finer-grained-resource-constraints-using-search-parameters)
-// leave of a read or search: nothing (nullopt) when an unnarrowed grant allows it or the caller
-// is not a token holder; otherwise one criteria list per narrowed scope, a resource being
-// visible when it matches one of them (an empty list of lists: nothing is visible).
-std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
-    HttpExchange& exchange, const std::string& type, std::string_view interaction) {
-  const Principal& principal = exchange.principal();
+// leave of a read, history or search: nothing (nullopt) when an unnarrowed grant allows it or
+// the caller is not a token holder; otherwise one criteria list per narrowed scope (an empty
+// list of lists: nothing is visible).
+std::optional<Narrowing> scopeNarrowing(const Principal& principal, const std::string& type,
+                                        std::string_view interaction) {
   if (principal.kind != "jwt") return std::nullopt;
   const SmartScopes scopes = SmartScopes::parse(principal.scope);
   if (scopes.allows(type, interaction)) return std::nullopt;
-  std::vector<std::vector<SearchCriterion>> narrowing;
+  Narrowing narrowing;
   for (const std::string& query : scopes.narrowingQueries(type, interaction)) {
     std::vector<std::pair<std::string, std::string>> params;
     try {
@@ -395,19 +415,45 @@ std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
   return narrowing;
 }
 
-// Whether a stored resource matches one of the narrowing scopes' queries.
-bool visibleUnder(const std::vector<std::vector<SearchCriterion>>& narrowing, const FhirApi& api,
-                  const std::string& type, const std::string& id) {
-  for (const auto& criteria : narrowing) {
-    SearchQuery query;
-    query.type = type;
-    query.criteria = criteria;
-    query.criteria.push_back({"_id", "id", {{"", "", false, id, ""}}});
-    query.count = 1;
-    auto page = api.store->search(query);
-    if (page && page->total > 0) return true;
+// Whether one stored version matches a narrowing scope. The version's own body is indexed and
+// matched, not the search index (which holds current versions only): a vread or a history entry
+// is judged by what that version says. A deletion shows nothing, so it is never visible.
+bool visibleUnder(const Narrowing& narrowing, const FhirApi& api, const ResourceVersion& v) {
+  if (narrowing.empty() || v.deleted || v.body.empty()) return false;
+  auto tree = fhir::parseJson(v.body, *api.registry, {.maxBytes = std::size_t{1} << 32});
+  if (!tree) return false;
+  const std::vector<IndexEntry> index = indexResource(**tree);
+  return std::any_of(narrowing.begin(), narrowing.end(),
+                     [&](const auto& criteria) { return matchesCriteria(index, v, criteria); });
+}
+
+Outcome forbiddenVersion(const ResourceVersion& v) {
+  return single(Severity::kError, "forbidden",
+                "the token's narrowed scopes do not cover " + v.type + "/" + v.id);
+}
+
+// Adds a narrowing to a search: one scope's criteria as they are; several scopes only when each
+// is one parameter, the same one (its values become alternatives). Errors (403) otherwise.
+Outcome narrowSearch(SearchQuery& query, const Narrowing& n) {
+  const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
+    return criteria.size() == 1 && criteria.front().param == n.front().front().param;
+  });
+  if (n.size() == 1) {
+    for (const SearchCriterion& c : n.front()) query.criteria.push_back(c);
+  } else if (mergeable) {
+    SearchCriterion merged = n.front().front();
+    for (std::size_t i = 1; i < n.size(); ++i) {
+      for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
+    }
+    query.criteria.push_back(std::move(merged));
+  } else {
+    return single(Severity::kError, "forbidden",
+                  n.empty() ? "the token's narrowed scopes for " + query.type +
+                                  " have no query this server can apply"
+                            : "the token's narrowed scopes for " + query.type +
+                                  " cannot be combined in one search");
   }
-  return false;
+  return {};
 }
 
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
@@ -429,12 +475,10 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   auto found = api.store->readResource(std::string(exchange.pathParam("type")),
                                        std::string(exchange.pathParam("id")), version);
   if (!found) return exchange.sendOutcome(found.outcome());
-  if (auto narrowing = scopeNarrowing(exchange, found->type, byVersion ? "vread" : "read")) {
-    // A version is judged by the resource as it is now (the index holds current versions).
-    if (!visibleUnder(*narrowing, api, found->type, found->id)) {
-      return exchange.sendOutcome(
-          403, single(Severity::kError, "forbidden",
-                      "the token's narrowed scopes do not cover " + found->type + "/" + found->id));
+  if (auto narrowing =
+          scopeNarrowing(exchange.principal(), found->type, byVersion ? "vread" : "read")) {
+    if (!visibleUnder(*narrowing, api, *found)) {
+      return exchange.sendOutcome(403, forbiddenVersion(*found));
     }
   }
   exchange.setHeader("ETag", etag(found->version));
@@ -514,6 +558,19 @@ void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
   auto versions =
       api.store->history(type, instance ? std::string(exchange.pathParam("id")) : "", count);
   if (!versions) return exchange.sendOutcome(versions.outcome());
+  if (auto narrowing = scopeNarrowing(exchange.principal(), type,
+                                      instance ? "history-instance" : "history-type")) {
+    // Each version is shown only when it matches a narrowed scope itself.
+    const std::size_t before = versions->size();
+    std::erase_if(*versions,
+                  [&](const ResourceVersion& v) { return !visibleUnder(*narrowing, api, v); });
+    if (instance && before > 0 && versions->empty()) {
+      ResourceVersion v;
+      v.type = type;
+      v.id = std::string(exchange.pathParam("id"));
+      return exchange.sendOutcome(403, forbiddenVersion(v));
+    }
+  }
   const std::string base = baseUrl(exchange, api);
   BundleWriter bundle("history", static_cast<int>(versions->size()));
   bundle.startEntries();
@@ -563,29 +620,9 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string type(exchange.pathParam("type"));
   auto parsed = parseSearch(type, params, strict);
   if (!parsed) return exchange.sendOutcome(400, parsed.outcome());
-  if (auto narrowing = scopeNarrowing(exchange, type, "search-type")) {
-    // The scope's query is added to the client's: one scope's criteria as they are; several
-    // scopes only when each is one parameter, the same one (its values become alternatives).
-    const auto& n = *narrowing;
-    const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
-      return criteria.size() == 1 && criteria.front().param == n.front().front().param;
-    });
-    if (n.size() == 1) {
-      for (const SearchCriterion& c : n.front()) parsed->query.criteria.push_back(c);
-    } else if (mergeable) {
-      SearchCriterion merged = n.front().front();
-      for (std::size_t i = 1; i < n.size(); ++i) {
-        for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
-      }
-      parsed->query.criteria.push_back(std::move(merged));
-    } else {
-      return exchange.sendOutcome(403,
-                                  single(Severity::kError, "forbidden",
-                                         n.empty() ? "the token's narrowed scopes for " + type +
-                                                         " have no query this server can apply"
-                                                   : "the token's narrowed scopes for " + type +
-                                                         " cannot be combined in one search"));
-    }
+  if (auto narrowing = scopeNarrowing(exchange.principal(), type, "search-type")) {
+    Outcome refused = narrowSearch(parsed->query, *narrowing);
+    if (refused.hasErrors()) return exchange.sendOutcome(403, refused);
   }
   auto page = api.store->search(parsed->query);
   if (!page) return exchange.sendOutcome(page.outcome());
@@ -777,7 +814,9 @@ void planEntry(Element& entry, BundleEntry& e, const SmartScopes& scopes, bool c
     return fail(405, "not-supported", "method " + e.method + " is not served in a Bundle",
                 ".request.method");
   }
-  if (checkScopes && !scopes.allows(e.type, e.interaction)) {
+  // A query-narrowed grant lets a read or search through; performRead applies its query, as
+  // for the same request made alone.
+  if (checkScopes && !scopes.mayAllow(e.type, e.interaction)) {
     return fail(403, "forbidden",
                 "the token's scopes do not allow " + e.interaction + " on " + e.type, "");
   }
@@ -886,12 +925,20 @@ std::map<std::string, std::string> referenceTargets(const std::vector<BundleEntr
   return targets;
 }
 
-void performRead(BundleEntry& e, const FhirApi& api) {
+// A GET entry, authorized as the same request made alone: under query-narrowed scopes a read
+// shows only a matching resource and a search gets the scopes' criteria added.
+void performRead(BundleEntry& e, const FhirApi& api, const Principal& principal) {
+  const std::optional<Narrowing> narrowing = scopeNarrowing(principal, e.type, e.interaction);
   if (!e.id.empty()) {
     auto found = api.store->readResource(e.type, e.id, std::nullopt);
     if (!found) {
       e.status = httpStatusFor(found.outcome());
       e.outcome = found.outcome();
+      return;
+    }
+    if (narrowing && !visibleUnder(*narrowing, api, *found)) {
+      e.status = 403;
+      e.outcome = forbiddenVersion(*found);
       return;
     }
     e.status = 200;
@@ -909,6 +956,14 @@ void performRead(BundleEntry& e, const FhirApi& api) {
     e.status = 400;
     e.outcome = parsed.outcome();
     return;
+  }
+  if (narrowing) {
+    Outcome refused = narrowSearch(parsed->query, *narrowing);
+    if (refused.hasErrors()) {
+      e.status = 403;
+      e.outcome = std::move(refused);
+      return;
+    }
   }
   auto page = api.store->search(parsed->query);
   if (!page) {
@@ -958,14 +1013,14 @@ std::string answerBundle(const char* type, const std::vector<BundleEntry>& entri
   return bundle.finish();
 }
 
-// The inbound note of a Bundle holding a DocumentReference, its issues on that entry.
-void inboundNoteFromBundle(const Element& bundle, std::vector<BundleEntry>& entries,
-                           const FhirApi& api) {
+// The first written DocumentReference entry of a Bundle: the one whose note the Bundle makes.
+BundleEntry* noteEntry(std::vector<BundleEntry>& entries) {
   for (BundleEntry& e : entries) {
-    if (e.type != "DocumentReference" || !e.resource || e.status >= 300) continue;
-    e.outcome.append(inboundNoteIssues(*api.store, bundle));
-    return;
+    if (e.type == "DocumentReference" && e.resource && e.status < 300 && e.method != "GET") {
+      return &e;
+    }
   }
+  return nullptr;
 }
 
 void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
@@ -1038,6 +1093,10 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
         e.version = written->written;
         e.hasVersion = true;
       }
+      // The note made from the Bundle commits with its resources.
+      if (BundleEntry* document = noteEntry(entries)) {
+        return storeNoteIn(tx, **bundle, document->outcome);
+      }
       return {};
     });
     if (outcome.hasErrors()) {
@@ -1055,18 +1114,19 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
           e.hasVersion = true;
         }
       }
-      if (e.method == "GET") performRead(e, api);
+      if (e.method == "GET") performRead(e, api, principal);
     }
-    inboundNoteFromBundle(**bundle, entries, api);
     return sendBody(exchange, 200, answerBundle("transaction-response", entries, base), *format,
                     api, pretty);
   }
 
-  // Batch: every entry on its own; failures are answered in their entry.
+  // Batch: every entry on its own; failures are answered in their entry. The first
+  // DocumentReference written makes the Bundle's note, in that entry's transaction.
+  bool noteMade = false;
   for (BundleEntry& e : entries) {
     if (e.status != 0) continue;
     if (e.method == "GET") {
-      performRead(e, api);
+      performRead(e, api, principal);
       continue;
     }
     if (e.method == "POST" && !e.ifNoneExist) e.id = newId();
@@ -1087,17 +1147,20 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
       write.ifNoneExist = e.ifNoneExist;
     }
     write.id = e.id;
-    auto written = api.store->writeResource(write);
+    Outcome noteIssues;
+    auto written = noteMade ? api.store->writeResource(write)
+                            : writeWithNote(api, write, **bundle, noteIssues);
     if (!written) {
       e.status = writeFailureStatus(written.outcome());
       e.outcome = written.outcome();
       continue;
     }
+    noteMade = noteMade || e.type == "DocumentReference";
+    e.outcome.append(noteIssues);
     e.status = written->matchedExisting ? 200 : (written->created ? 201 : 200);
     e.version = written->written;
     e.hasVersion = true;
   }
-  inboundNoteFromBundle(**bundle, entries, api);
   sendBody(exchange, 200, answerBundle("batch-response", entries, base), *format, api, pretty);
 }
 

@@ -10,11 +10,11 @@ HttpExchange::HttpExchange(Poco::Net::HTTPServerRequest& request,
                            Poco::Net::HTTPServerResponse& response, std::string requestId)
     : request_(request), response_(response), requestId_(std::move(requestId)) {
   const std::string& uri = request_.getURI();
-  const std::string raw = uri.substr(0, uri.find_first_of("?#"));
+  rawPath_ = uri.substr(0, uri.find_first_of("?#"));
   try {
-    Poco::URI::decode(raw, path_);
+    Poco::URI::decode(rawPath_, path_);
   } catch (const Poco::Exception&) {
-    path_ = raw;  // a malformed escape: route on the raw text, which matches nothing odd
+    path_ = rawPath_;  // a malformed escape: shown as sent
   }
   response_.set("X-Request-Id", requestId_);
 }

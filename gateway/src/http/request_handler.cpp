@@ -68,7 +68,7 @@ void RequestHandler::dispatch(HttpExchange& exchange) {
     exchange.sendOutcome(outcome);
     return;
   }
-  RouteMatch match = context_.router->match(exchange.method(), exchange.path());
+  RouteMatch match = context_.router->match(exchange.method(), exchange.rawPath());
   if (!match.route) {
     fhir::Outcome outcome;
     if (!match.allowedMethods.empty()) {
@@ -138,13 +138,16 @@ void RequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                 "internal error; quote request id " + exchange.requestId());
     exchange.sendOutcome(500, outcome);
   }
+  // Looked up once and checked before formatting: at the default level nothing is formatted,
+  // and the logger registry's global lock is not taken on every request.
+  static Poco::Logger& log = Poco::Logger::get("notebridge.http");
+  if (!log.information()) return;
   const double millis =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   char duration[32];
   std::snprintf(duration, sizeof duration, "%.2fms", millis);
-  Poco::Logger::get("notebridge.http")
-      .information("%s %s %d %s id=%s", printable(exchange.method()), printable(exchange.path()),
-                   exchange.status(), std::string(duration), exchange.requestId());
+  log.information("%s %s %d %s id=%s", printable(exchange.method()), printable(exchange.path()),
+                  exchange.status(), std::string(duration), exchange.requestId());
 }
 
 }  // namespace notebridge::gateway

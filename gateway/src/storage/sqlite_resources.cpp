@@ -393,6 +393,21 @@ class SqliteResourceTransaction final : public ResourceTransaction {
                                                int limit) override {
     return sqlite::matchingIds(session_, type, criteria, limit);
   }
+  Result<NoteWriteResult> writeNote(const NoteWrite& write) override {
+    fhir::Outcome issues;
+    auto result = sqlite::writeNoteInTransaction(session_, statements_, write, issues);
+    if (!result) return Result<NoteWriteResult>(std::move(issues));
+    return std::move(*result);
+  }
+  Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) override {
+    auto found = sqlite::readNoteInTransaction(session_, id, version);
+    if (!found) {
+      return Result<NoteRecord>::failure(
+          Severity::kError, "not-found",
+          "note " + id + (version ? " version " + std::to_string(*version) : "") + " is not known");
+    }
+    return std::move(*found);
+  }
   void finish() { statements_.resetAll(); }
 
  private:
@@ -426,34 +441,39 @@ fhir::Outcome SqliteStore::writeResources(
   return outcome;
 }
 
+namespace {
+
+// A row of SELECT type, id, version, last_updated, deleted, body.
+ResourceVersion versionRow(sqlite3_stmt* select) {
+  ResourceVersion v;
+  v.type = sqlite::columnText(select, 0);
+  v.id = sqlite::columnText(select, 1);
+  v.version = sqlite3_column_int(select, 2);
+  v.lastUpdated = sqlite::columnText(select, 3);
+  v.deleted = sqlite3_column_int(select, 4) != 0;
+  v.body = sqlite::columnText(select, 5);
+  return v;
+}
+
+}  // namespace
+
 Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,
                                                   std::optional<int> version) {
+  // The hot read path: a read connection and its prepared statements.
+  static const std::string kCurrent =
+      "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.type = r.type "
+      "AND v.id = r.id AND v.version = r.version WHERE r.type = ? AND r.id = ?";
+  static const std::string kVersion =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? AND version = ?";
   std::optional<ResourceVersion> found;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    // The hot read path: SQLite directly, without Poco::Data's per-statement machinery.
-    sqlite::StatementCache statements(session);
-    sqlite3_stmt* select = version
-                               ? statements.get(
-                                     "SELECT version, last_updated, deleted, body FROM "
-                                     "resource_versions WHERE type = ? AND id = ? AND version = ?")
-                               : statements.get(
-                                     "SELECT v.version, v.last_updated, v.deleted, v.body "
-                                     "FROM resources r JOIN resource_versions v ON v.type = r.type "
-                                     "AND v.id = r.id AND v.version = r.version "
-                                     "WHERE r.type = ? AND r.id = ?");
-    statements.bind(select, 1, type);
-    statements.bind(select, 2, id);
-    if (version) statements.bind(select, 3, *version);
-    if (statements.step(select)) {
-      ResourceVersion v;
-      v.type = type;
-      v.id = id;
-      v.version = sqlite3_column_int(select, 0);
-      v.lastUpdated = sqlite::columnText(select, 1);
-      v.deleted = sqlite3_column_int(select, 2) != 0;
-      v.body = sqlite::columnText(select, 3);
-      found = std::move(v);
-    }
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    sqlite3_stmt* select = c.statement(version ? kVersion : kCurrent);
+    c.bind(select, 1, type);
+    c.bind(select, 2, id);
+    if (version) c.bind(select, 3, *version);
+    if (c.step(select)) found = versionRow(select);
   });
   if (outcome.hasErrors()) return Result<ResourceVersion>(std::move(outcome));
   if (!found) {
@@ -471,21 +491,20 @@ Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const
 
 Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
                                                           const std::string& id, int count) {
+  static const std::string kOfType =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?";
+  static const std::string kOfResource =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?";
   std::vector<ResourceVersion> found;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    std::string t = type, i = id;
-    int limit = count;
-    Poco::Data::Statement select(session);
-    if (id.empty()) {
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?",
-          use(t), use(limit), now;
-    } else {
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?",
-          use(t), use(i), use(limit), now;
-    }
-    found = readVersions(select);
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    sqlite3_stmt* select = c.statement(id.empty() ? kOfType : kOfResource);
+    int at = 1;
+    c.bind(select, at++, type);
+    if (!id.empty()) c.bind(select, at++, id);
+    c.bind(select, at, count);
+    while (c.step(select)) found.push_back(versionRow(select));
   });
   if (outcome.hasErrors()) return Result<std::vector<ResourceVersion>>(std::move(outcome));
   if (!id.empty() && found.empty()) {
@@ -496,52 +515,56 @@ Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& typ
 }
 
 Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
+  SqlBuilder where;
+  where.sql = " WHERE r.type = ";
+  where.bind(query.type);
+  where.sql += " AND r.deleted = 0";
+  addCriteria(where, query.type, query.criteria);
+  const std::string direction = query.sortDescending ? " DESC" : " ASC";
+  std::string order;
+  std::vector<std::string> values = where.values;
+  if (query.sortParam == "_id") {
+    order = " ORDER BY r.id" + direction;
+  } else if (query.sortParam.empty() || query.sortParam == "_lastUpdated") {
+    order = " ORDER BY r.last_updated" + direction + ", r.id";
+  } else {
+    order =
+        " ORDER BY (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
+        "s.id = r.id AND s.param = ?)" +
+        direction + ", r.id";
+    values.push_back(query.sortParam);
+  }
+  // With an index criterion the matching ids are few compared with the type: look them up
+  // by primary key and sort them, rather than walk every resource of the type in
+  // last_updated order (which SQLite prefers, to skip the sort).
+  const bool byIndex = std::any_of(
+      query.criteria.begin(), query.criteria.end(),
+      [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
+  const std::string selectSql =
+      std::string(
+          "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resources r ") +
+      (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
+      "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND v.version = r.version" +
+      where.sql + order + " LIMIT ? OFFSET ?";
+  const std::string countSql = "SELECT COUNT(*) FROM resources r" + where.sql;
   SearchPage page;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    SqlBuilder where;
-    where.sql = " WHERE r.type = ";
-    where.bind(query.type);
-    where.sql += " AND r.deleted = 0";
-    addCriteria(where, query.type, query.criteria);
-    {
-      Poco::Data::Statement count(session);
-      std::vector<std::string> values = where.values;
-      count << "SELECT COUNT(*) FROM resources r" + where.sql;
-      bindAll(count, values);
-      count, into(page.total), now;
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    sqlite3_stmt* select = c.statement(selectSql);
+    int at = 1;
+    for (const std::string& value : values) c.bind(select, at++, value);
+    c.bind(select, at++, query.count);
+    c.bind(select, at, query.offset);
+    while (c.step(select)) page.resources.push_back(versionRow(select));
+    const int shown = static_cast<int>(page.resources.size());
+    if (shown < query.count && (shown > 0 || query.offset == 0)) {
+      // The last page: the total is known without counting.
+      page.total = query.offset + shown;
+      return;
     }
-    const std::string direction = query.sortDescending ? " DESC" : " ASC";
-    std::string order;
-    std::vector<std::string> values = where.values;
-    if (query.sortParam == "_id") {
-      order = " ORDER BY r.id" + direction;
-    } else if (query.sortParam.empty() || query.sortParam == "_lastUpdated") {
-      order = " ORDER BY r.last_updated" + direction + ", r.id";
-    } else {
-      order =
-          " ORDER BY (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
-          "s.id = r.id AND s.param = ?)" +
-          direction + ", r.id";
-      values.push_back(query.sortParam);
-    }
-    Poco::Data::Statement select(session);
-    // With an index criterion the matching ids are few compared with the type: look them up
-    // by primary key and sort them, rather than walk every resource of the type in
-    // last_updated order (which SQLite prefers, to skip the sort).
-    const bool byIndex = std::any_of(
-        query.criteria.begin(), query.criteria.end(),
-        [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
-    select << std::string(
-                  "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                  "FROM resources r ") +
-                  (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
-                  "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
-                  "v.version = r.version" +
-                  where.sql + order + " LIMIT " + std::to_string(query.count) + " OFFSET " +
-                  std::to_string(query.offset);
-    bindAll(select, values);
-    select.execute();
-    page.resources = readVersions(select);
+    sqlite3_stmt* count = c.statement(countSql);
+    at = 1;
+    for (const std::string& value : where.values) c.bind(count, at++, value);
+    if (c.step(count)) page.total = sqlite3_column_int(count, 0);
   });
   if (outcome.hasErrors()) return Result<SearchPage>(std::move(outcome));
   return page;

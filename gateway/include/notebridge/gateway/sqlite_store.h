@@ -17,6 +17,8 @@ class SessionPool;
 
 namespace notebridge::gateway {
 
+class SqliteReadPool;
+
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
 struct Migration {
@@ -81,11 +83,15 @@ class SqliteStore final : public Store {
   const std::filesystem::path& file() const { return file_; }
 
  private:
-  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool);
+  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
+              std::unique_ptr<SqliteReadPool> reads);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
   fhir::Outcome withSession(Work&& work);
+  // Runs `work` with a read connection (reads, history, search), with the same error channel.
+  template <typename Work>
+  fhir::Outcome withReads(Work&& work);
 
   std::filesystem::path file_;
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
@@ -102,6 +108,7 @@ class SqliteStore final : public Store {
   bool leaderActive_ = false;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone
   std::unique_ptr<Poco::Data::SessionPool> pool_;
+  std::unique_ptr<SqliteReadPool> reads_;  // closed with pool_
 };
 
 }  // namespace notebridge::gateway

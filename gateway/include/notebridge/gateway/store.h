@@ -159,6 +159,13 @@ class ResourceTransaction {
   // Ids of current resources of `type` matching every criterion (conditional create).
   virtual fhir::Result<std::vector<std::string>> matchingIds(
       const std::string& type, const std::vector<SearchCriterion>& criteria, int limit) = 0;
+  // As Store::writeNote (same idempotency, "conflict" when the version exists with other
+  // content), inside the transaction: an inbound FHIR write and the note made from it commit
+  // together or not at all. A failure undoes this note's writes only; the transaction goes on
+  // unless `work` returns the errors.
+  virtual fhir::Result<NoteWriteResult> writeNote(const NoteWrite& write) = 0;
+  // As Store::readNote, seeing the transaction's own writes.
+  virtual fhir::Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) = 0;
 };
 
 // One outbox row: a note version's delivery to one destination (table `outbox`).
