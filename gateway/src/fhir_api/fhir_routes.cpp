@@ -8,14 +8,13 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/URI.h>
 #include <Poco/UUIDGenerator.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
 
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/json_text.h"
 #include "notebridge/fhir/xml_format.h"
 #include "notebridge/gateway/journeys.h"
 #include "notebridge/gateway/smart_scopes.h"
@@ -486,10 +485,12 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   sendBody(exchange, 200, found->body, *format, api, queryValue(params, "_pretty") == "true");
 }
 
-// A Bundle around stored bodies, written without re-parsing them.
+// A Bundle around stored bodies, written without re-parsing them: the stored canonical JSON
+// is spliced in as it is (one copy, no per-byte transcoding).
 class BundleWriter {
  public:
-  BundleWriter(const char* type, std::optional<int> total) {
+  BundleWriter(const char* type, std::optional<int> total, std::size_t expectedBytes = 0) {
+    out_.reserve(expectedBytes + 256);
     w_.StartObject();
     w_.Key("resourceType");
     w_.String("Bundle");
@@ -507,9 +508,9 @@ class BundleWriter {
     for (const auto& [relation, url] : links) {
       w_.StartObject();
       w_.Key("relation");
-      w_.String(relation.c_str());
+      w_.String(relation.data(), relation.size());
       w_.Key("url");
-      w_.String(url.c_str());
+      w_.String(url.data(), url.size());
       w_.EndObject();
     }
     w_.EndArray();
@@ -520,15 +521,15 @@ class BundleWriter {
   }
   // One entry; `extra` writes request/response/search members after the resource.
   template <typename Extra>
-  void entry(const std::string& fullUrl, const std::string& body, Extra&& extra) {
+  void entry(std::string_view fullUrl, const std::string& body, Extra&& extra) {
     w_.StartObject();
     if (!fullUrl.empty()) {
       w_.Key("fullUrl");
-      w_.String(fullUrl.c_str());
+      w_.String(fullUrl.data(), fullUrl.size());
     }
     if (!body.empty()) {
       w_.Key("resource");
-      w_.RawValue(body.data(), body.size(), rapidjson::kObjectType);
+      w_.RawValue(body.data(), body.size(), 0);
     }
     extra(w_);
     w_.EndObject();
@@ -536,13 +537,20 @@ class BundleWriter {
   std::string finish() {
     w_.EndArray();
     w_.EndObject();
-    return std::string(buffer_.GetString(), buffer_.GetSize());
+    return std::move(out_);
   }
 
  private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
+  std::string out_;
+  fhir::JsonTextWriter w_{out_};
 };
+
+// The bytes a Bundle of these versions takes, about (to size its buffer once).
+std::size_t bundleBytes(const std::vector<ResourceVersion>& versions, std::size_t perEntry) {
+  std::size_t bytes = 0;
+  for (const ResourceVersion& v : versions) bytes += v.body.size() + perEntry;
+  return bytes;
+}
 
 void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
   if (!servedType(exchange)) return;
@@ -572,7 +580,7 @@ void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
     }
   }
   const std::string base = baseUrl(exchange, api);
-  BundleWriter bundle("history", static_cast<int>(versions->size()));
+  BundleWriter bundle("history", static_cast<int>(versions->size()), bundleBytes(*versions, 300));
   bundle.startEntries();
   for (const ResourceVersion& v : *versions) {
     bundle.entry(base + "/" + v.type + "/" + v.id, v.deleted ? "" : v.body, [&](auto& w) {
@@ -653,7 +661,7 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   if (query.offset > 0)
     links.emplace_back("previous", pageUrl(std::max(0, query.offset - query.count)));
 
-  BundleWriter bundle("searchset", page->total);
+  BundleWriter bundle("searchset", page->total, bundleBytes(page->resources, 120 + base.size()));
   bundle.links(links);
   bundle.startEntries();
   for (const ResourceVersion& v : page->resources) {
@@ -1005,7 +1013,7 @@ std::string answerBundle(const char* type, const std::vector<BundleEntry>& entri
       if (!e.outcome.empty()) {
         w.Key("outcome");
         const std::string oo = e.outcome.toOperationOutcomeJson();
-        w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
+        w.RawValue(oo.data(), oo.size(), 0);
       }
       w.EndObject();
     });

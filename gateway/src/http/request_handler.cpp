@@ -6,13 +6,13 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <random>
 
 namespace notebridge::gateway {
 
@@ -24,7 +24,18 @@ std::string chooseRequestId(const std::string& offered) {
                                    c == '-';
                           });
   if (wellFormed) return offered;
-  return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  // A random (version 4) UUID from a per-thread generator: Poco's createRandom reads the
+  // system's random source under a global lock on every call, a cost on every request. A
+  // request id only needs to be unique, not unpredictable.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  const std::uint64_t high = (generator() & ~std::uint64_t{0xF000}) | 0x4000;
+  const std::uint64_t low = (generator() & ~(std::uint64_t{3} << 62)) | (std::uint64_t{2} << 62);
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
 }
 
 namespace {

@@ -540,24 +540,58 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
   const bool byIndex = std::any_of(
       query.criteria.begin(), query.criteria.end(),
       [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
-  const std::string selectSql =
-      std::string(
-          "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body FROM resources r ") +
-      (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
-      "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND v.version = r.version" +
-      where.sql + order + " LIMIT ? OFFSET ?";
+  // The page's keys first, sorted without their bodies (sorting rows that carry the bodies
+  // copied every body through SQLite's sorter), then each body by primary key.
+  const std::string pageSql = std::string("SELECT r.id, r.version FROM resources r ") +
+                              (byIndex ? "INDEXED BY sqlite_autoindex_resources_1" : "") +
+                              where.sql + order + " LIMIT ? OFFSET ?";
+  static const std::string kBody =
+      "SELECT last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? AND version = ?";
   const std::string countSql = "SELECT COUNT(*) FROM resources r" + where.sql;
   SearchPage page;
   fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
-    sqlite3_stmt* select = c.statement(selectSql);
+    // One row more than the page: when it is not there, this is the last page and the total
+    // is known without counting. Keys and bodies are read in one read transaction, so a
+    // concurrent update cannot show a version the page did not list.
+    c.step(c.statement("BEGIN"));
+    struct EndRead {
+      SqliteReadPool::Connection& c;
+      ~EndRead() {
+        c.resetUsed();
+        try {
+          c.step(c.statement("COMMIT"));
+        } catch (const Poco::Exception&) {
+          // Nothing was written; the connection's next BEGIN starts afresh either way.
+        }
+      }
+    } endRead{c};
+    sqlite3_stmt* keys = c.statement(pageSql);
     int at = 1;
-    for (const std::string& value : values) c.bind(select, at++, value);
-    c.bind(select, at++, query.count);
-    c.bind(select, at, query.offset);
-    while (c.step(select)) page.resources.push_back(versionRow(select));
+    for (const std::string& value : values) c.bind(keys, at++, value);
+    c.bind(keys, at++, query.count + 1);
+    c.bind(keys, at, query.offset);
+    while (c.step(keys)) {
+      ResourceVersion& v = page.resources.emplace_back();
+      v.type = query.type;
+      v.id = sqlite::columnText(keys, 0);
+      v.version = sqlite3_column_int(keys, 1);
+    }
     const int shown = static_cast<int>(page.resources.size());
-    if (shown < query.count && (shown > 0 || query.offset == 0)) {
-      // The last page: the total is known without counting.
+    if (shown > query.count) page.resources.resize(static_cast<std::size_t>(query.count));
+    sqlite3_stmt* body = c.statement(kBody);
+    for (ResourceVersion& v : page.resources) {
+      sqlite3_reset(body);
+      c.bind(body, 1, v.type);
+      c.bind(body, 2, v.id);
+      c.bind(body, 3, v.version);
+      if (c.step(body)) {
+        v.lastUpdated = sqlite::columnText(body, 0);
+        v.deleted = sqlite3_column_int(body, 1) != 0;
+        v.body = sqlite::columnText(body, 2);
+      }
+    }
+    if (shown <= query.count && (shown > 0 || query.offset == 0)) {
       page.total = query.offset + shown;
       return;
     }
