@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
@@ -62,10 +63,82 @@ std::string queryValue(const std::vector<std::pair<std::string, std::string>>& p
   return {};
 }
 
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The format an Accept header asks for (RFC 9110 §12.5.1). For each of FHIR JSON
+// (application/fhir+json, application/json) and FHIR XML (application/fhir+xml,
+// application/xml, text/xml) the most specific range that covers it gives its q-value (an
+// exact type, then application/* or text/*, then */*); the higher q wins, then the more
+// specific range, then JSON. An absent header means JSON. Nothing when neither format is
+// acceptable (q=0 or not named): the caller answers 406.
+std::optional<WireFormat> acceptedFormat(std::string_view accept) {
+  if (trimmed(accept).empty()) return WireFormat::kJson;
+  struct Grant {
+    int specificity = -1;  // -1: not covered
+    double q = 0;
+    void offer(int s, double value) {
+      if (s > specificity) {
+        specificity = s;
+        q = value;
+      } else if (s == specificity) {
+        q = std::max(q, value);
+      }
+    }
+  } json, xml;
+  while (!accept.empty()) {
+    const std::size_t comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    double q = 1;
+    const std::size_t semicolon = range.find(';');
+    for (std::string_view params =
+             semicolon == std::string_view::npos ? std::string_view() : range.substr(semicolon + 1);
+         !params.empty();) {
+      const std::size_t next = params.find(';');
+      const std::string_view param = trimmed(params.substr(0, next));
+      params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        const std::string value(param.substr(2));
+        char* end = nullptr;
+        q = std::strtod(value.c_str(), &end);
+        if (end == value.c_str() || !(q >= 0 && q <= 1)) q = 0;
+      }
+    }
+    std::string type(trimmed(range.substr(0, semicolon)));
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (type == "*/*") {
+      json.offer(0, q);
+      xml.offer(0, q);
+    } else if (type == "application/*") {
+      json.offer(1, q);
+      xml.offer(1, q);
+    } else if (type == "text/*") {
+      xml.offer(1, q);
+    } else if (type == "application/fhir+json" || type == "application/json") {
+      json.offer(2, q);
+    } else if (type == "application/fhir+xml" || type == "application/xml" || type == "text/xml") {
+      xml.offer(2, q);
+    }
+  }
+  if (json.q <= 0 && xml.q <= 0) return std::nullopt;
+  if (xml.q > json.q || (xml.q == json.q && xml.specificity > json.specificity)) {
+    return WireFormat::kXml;
+  }
+  return WireFormat::kJson;
+}
+
 // _format first, then Accept (https://hl7.org/fhir/R4/http.html#mime-type). JSON by default.
 Result<WireFormat> responseFormat(HttpExchange& exchange,
                                   const std::vector<std::pair<std::string, std::string>>& params) {
-  const std::string format = queryValue(params, "_format");
+  std::string format = queryValue(params, "_format");
+  // An unescaped '+' in a query means a space (HTML form encoding), so
+  // `_format=application/fhir+xml` arrives as "application/fhir xml".
+  std::replace(format.begin(), format.end(), ' ', '+');
   if (!format.empty()) {
     if (format == "json" || format == "application/json" || format == "application/fhir+json") {
       return WireFormat::kJson;
@@ -78,11 +151,10 @@ Result<WireFormat> responseFormat(HttpExchange& exchange,
                                        "_format '" + format + "' is not json or xml");
   }
   const std::string accept = exchange.request().get("Accept", "");
-  const std::size_t xml = accept.find("xml");
-  const std::size_t json = accept.find("json");
-  if (xml != std::string::npos && (json == std::string::npos || xml < json))
-    return WireFormat::kXml;
-  return WireFormat::kJson;
+  if (auto chosen = acceptedFormat(accept)) return *chosen;
+  return Result<WireFormat>::failure(
+      Severity::kError, "not-supported",
+      "Accept '" + accept + "' names neither FHIR JSON nor FHIR XML (nor */*)");
 }
 
 // The body's format from Content-Type; 415 for anything that is not FHIR JSON or XML.
@@ -639,7 +711,7 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string base = baseUrl(exchange, api);
   std::string applied;
   for (const auto& [name, value] : params) {
-    if (name == "_offset" || name == "_format") continue;
+    if (name == "_offset") continue;
     const bool ignored =
         std::find_if(parsed->ignored.begin(), parsed->ignored.end(), [&](const std::string& i) {
           return i == name || i == name + "=" + value;
@@ -1138,32 +1210,33 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
       continue;
     }
     if (e.method == "POST" && !e.ifNoneExist) e.id = newId();
-    if (e.method == "PUT" && !e.query.empty()) {
-      Outcome resolved = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
-        return resolveTarget(e, tx) ? Outcome() : e.outcome;
-      });
-      if (resolved.hasErrors() && e.status == 0) {
-        e.status = httpStatusFor(resolved);
-        e.outcome = resolved;
-      }
-      if (e.status >= 300) continue;
-    }
-    ResourceWrite write = entryWrite(e);
-    if (e.method == "POST") {
-      if (e.id.empty()) e.id = newId();
-      write.id = e.id;
-      write.ifNoneExist = e.ifNoneExist;
-    }
-    write.id = e.id;
+    // Everything of one entry in one transaction: a conditional update's search with its write
+    // (two concurrent ones cannot both create), and the Bundle's note with its
+    // DocumentReference.
+    const bool makesNote = !noteMade && e.type == "DocumentReference";
     Outcome noteIssues;
-    auto written = noteMade ? api.store->writeResource(write)
-                            : writeWithNote(api, write, **bundle, noteIssues);
-    if (!written) {
-      e.status = writeFailureStatus(written.outcome());
-      e.outcome = written.outcome();
+    std::optional<WriteResult> written;
+    Outcome outcome = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+      if (e.method == "PUT" && !e.query.empty() && !resolveTarget(e, tx)) return e.outcome;
+      ResourceWrite write = entryWrite(e);
+      if (e.method == "POST") {
+        if (e.id.empty()) e.id = newId();
+        write.ifNoneExist = e.ifNoneExist;
+      }
+      write.id = e.id;
+      auto result = tx.write(write);
+      if (!result) return result.outcome();
+      written = std::move(*result);
+      return makesNote ? storeNoteIn(tx, **bundle, noteIssues) : Outcome();
+    });
+    if (outcome.hasErrors() || !written) {
+      if (e.status < 300) {
+        e.status = writeFailureStatus(outcome);
+        e.outcome = std::move(outcome);
+      }
       continue;
     }
-    noteMade = noteMade || e.type == "DocumentReference";
+    noteMade = noteMade || makesNote;
     e.outcome.append(noteIssues);
     e.status = written->matchedExisting ? 200 : (written->created ? 201 : 200);
     e.version = written->written;
