@@ -453,4 +453,30 @@ BOOST_AUTO_TEST_CASE(parallel_conditional_updates_in_batches_make_one_resource) 
   BOOST_TEST(total(s.call("GET", "/fhir/Patient?identifier=urn:mrn|C-9")) == 1);
 }
 
+BOOST_AUTO_TEST_CASE(sort_by_several_keys) {
+  FhirServer s;
+  auto create = [&](const std::string& date) {
+    return json(s.call("POST", "/fhir/Observation", observation("p1", "44261-6", date, 1)))
+        ->getValue<std::string>("id");
+  };
+  const std::string a = create("2026-01"), b = create("2026-02"), c = create("2026-01");
+  auto order = [&](const std::string& sort) {
+    std::vector<std::string> ids;
+    auto entries = json(s.call("GET", "/fhir/Observation?_sort=" + sort))->getArray("entry");
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      ids.push_back(entries->getObject(static_cast<unsigned>(i))
+                        ->getObject("resource")
+                        ->getValue<std::string>("id"));
+    }
+    return ids;
+  };
+  const std::string low = std::min(a, c), high = std::max(a, c);
+  BOOST_TEST((order("date,-_id") == std::vector<std::string>{high, low, b}));
+  BOOST_TEST((order("date,_id") == std::vector<std::string>{low, high, b}));
+  BOOST_TEST((order("-date,_id") == std::vector<std::string>{b, low, high}));
+  auto strict =
+      s.call("GET", "/fhir/Observation?_sort=date,code", {}, {{"Prefer", "handling=strict"}});
+  BOOST_TEST(strict.status == 400);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -457,22 +457,29 @@ Result<ParsedSearch> parseSearch(const std::string& type,
       continue;
     }
     if (name == "_sort") {
-      std::string key = value;
-      parsed.query.sortDescending = !key.empty() && key.front() == '-';
-      if (parsed.query.sortDescending) key.erase(0, 1);
+      // A comma-separated list of keys, each `-` for descending
+      // (https://hl7.org/fhir/R4/search.html#sort); a later _sort replaces an earlier one.
+      parsed.query.sort.clear();
       const auto& defs = searchParametersFor(type);
-      const bool dateParam = std::any_of(
-          defs.begin(), defs.end(),
-          [&](const SearchParameterDef& d) { return d.name == key && d.kind == "date"; });
-      if (key != "_lastUpdated" && key != "_id" && !dateParam) {
-        if (strict) {
-          invalid(name, "sorting by '" + key + "' is not supported (_lastUpdated, _id, dates)");
-        } else {
-          parsed.ignored.push_back(rawName + "=" + value);
+      for (std::string key : splitAlternatives(value)) {
+        const std::string given = key;
+        SortKey sortKey;
+        sortKey.descending = !key.empty() && key.front() == '-';
+        if (sortKey.descending) key.erase(0, 1);
+        const bool dateParam = std::any_of(
+            defs.begin(), defs.end(),
+            [&](const SearchParameterDef& d) { return d.name == key && d.kind == "date"; });
+        if (key != "_lastUpdated" && key != "_id" && !dateParam) {
+          if (strict) {
+            invalid(name, "sorting by '" + key + "' is not supported (_lastUpdated, _id, dates)");
+          } else {
+            parsed.ignored.push_back(rawName + "=" + given);
+          }
+          continue;
         }
-        continue;
+        sortKey.param = std::move(key);
+        parsed.query.sort.push_back(std::move(sortKey));
       }
-      parsed.query.sortParam = key;
       continue;
     }
 

@@ -520,20 +520,25 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
   where.bind(query.type);
   where.sql += " AND r.deleted = 0";
   addCriteria(where, query.type, query.criteria);
-  const std::string direction = query.sortDescending ? " DESC" : " ASC";
-  std::string order;
+  std::string order = " ORDER BY ";
   std::vector<std::string> values = where.values;
-  if (query.sortParam == "_id") {
-    order = " ORDER BY r.id" + direction;
-  } else if (query.sortParam.empty() || query.sortParam == "_lastUpdated") {
-    order = " ORDER BY r.last_updated" + direction + ", r.id";
-  } else {
-    order =
-        " ORDER BY (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
-        "s.id = r.id AND s.param = ?)" +
-        direction + ", r.id";
-    values.push_back(query.sortParam);
+  const std::vector<SortKey> sort =
+      query.sort.empty() ? std::vector<SortKey>{{"_lastUpdated", true}} : query.sort;
+  for (const SortKey& key : sort) {
+    const char* direction = key.descending ? " DESC, " : " ASC, ";
+    if (key.param == "_id") {
+      order += std::string("r.id") + direction;
+    } else if (key.param == "_lastUpdated") {
+      order += std::string("r.last_updated") + direction;
+    } else {
+      order += std::string(
+                   "(SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
+                   "s.id = r.id AND s.param = ?)") +
+               direction;
+      values.push_back(key.param);
+    }
   }
+  order += "r.id";  // ties in a stable order, so pages neither repeat nor skip
   // With an index criterion the matching ids are few compared with the type: look them up
   // by primary key and sort them, rather than walk every resource of the type in
   // last_updated order (which SQLite prefers, to skip the sort).

@@ -56,11 +56,17 @@ struct SearchCriterion {
   std::vector<Alternative> alternatives;
 };
 
+// One key of a search's order.
+struct SortKey {
+  std::string param;  // "_lastUpdated", "_id" or a date parameter (by the start of its range)
+  bool descending = false;
+};
+
 struct SearchQuery {
   std::string type;
   std::vector<SearchCriterion> criteria;
-  std::string sortParam;  // "_lastUpdated", "_id" or a date parameter; empty: _lastUpdated
-  bool sortDescending = true;
+  // The keys in turn, then the id; empty: _lastUpdated, newest first.
+  std::vector<SortKey> sort;
   int count = 20;
   int offset = 0;
 };
