@@ -514,7 +514,45 @@ Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& typ
   return found;
 }
 
-Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
+namespace {
+
+bool onResource(const SearchCriterion& criterion) {
+  return criterion.kind == "id" || criterion.kind == "lastUpdated";
+}
+
+// The conditions of `criteria` (all but `skip`) on one resource row `r`: index criteria as
+// EXISTS over that resource's own index rows (search_index_by_resource), the rest on `r`.
+void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria,
+                           const SearchCriterion* skip) {
+  for (const SearchCriterion& criterion : criteria) {
+    if (&criterion == skip) continue;
+    if (onResource(criterion)) {
+      q.sql += " AND (";
+    } else {
+      q.sql +=
+          " AND EXISTS (SELECT 1 FROM search_index i WHERE i.type = r.type AND i.id = r.id AND "
+          "i.param = ";
+      q.bind(criterion.param);
+      q.sql += " AND (";
+    }
+    for (std::size_t a = 0; a < criterion.alternatives.size(); ++a) {
+      if (a > 0) q.sql += " OR ";
+      addAlternative(q, criterion, criterion.alternatives[a]);
+    }
+    q.sql += onResource(criterion) ? ")" : "))";
+  }
+}
+
+// The key of a search's page: a current version.
+struct PageKey {
+  std::string id;
+  int version = 0;
+};
+
+// A page found by walking the resources of the type in order (no index criterion). Returns the
+// total.
+int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
+               const std::vector<SortKey>& sort, std::vector<PageKey>& keys) {
   SqlBuilder where;
   where.sql = " WHERE r.type = ";
   where.bind(query.type);
@@ -522,8 +560,6 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
   addCriteria(where, query.type, query.criteria);
   std::string order = " ORDER BY ";
   std::vector<std::string> values = where.values;
-  const std::vector<SortKey> sort =
-      query.sort.empty() ? std::vector<SortKey>{{"_lastUpdated", true}} : query.sort;
   for (const SortKey& key : sort) {
     const char* direction = key.descending ? " DESC, " : " ASC, ";
     if (key.param == "_id") {
@@ -539,26 +575,141 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
     }
   }
   order += "r.id";  // ties in a stable order, so pages neither repeat nor skip
-  // With an index criterion the matching ids are few compared with the type: look them up
-  // by primary key and sort them, rather than walk every resource of the type in
-  // last_updated order (which SQLite prefers, to skip the sort).
-  const bool byIndex = std::any_of(
-      query.criteria.begin(), query.criteria.end(),
-      [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
-  // The page's keys first, sorted without their bodies (sorting rows that carry the bodies
-  // copied every body through SQLite's sorter), then each body by primary key.
-  const std::string pageSql = std::string("SELECT r.id, r.version FROM resources r ") +
-                              (byIndex ? "INDEXED BY sqlite_autoindex_resources_1" : "") +
-                              where.sql + order + " LIMIT ? OFFSET ?";
+  // One row more than the page: when it is not there, this is the last page and the total is
+  // known without counting.
+  sqlite3_stmt* select = c.statement("SELECT r.id, r.version FROM resources r" + where.sql + order +
+                                     " LIMIT ? OFFSET ?");
+  int at = 1;
+  for (const std::string& value : values) c.bind(select, at++, value);
+  c.bind(select, at++, query.count + 1);
+  c.bind(select, at, query.offset);
+  while (c.step(select)) {
+    keys.push_back({sqlite::columnText(select, 0), sqlite3_column_int(select, 1)});
+  }
+  const int shown = static_cast<int>(keys.size());
+  if (shown > query.count) keys.resize(static_cast<std::size_t>(query.count));
+  if (shown <= query.count && (shown > 0 || query.offset == 0)) return query.offset + shown;
+  sqlite3_stmt* count = c.statement("SELECT COUNT(*) FROM resources r" + where.sql);
+  at = 1;
+  for (const std::string& value : where.values) c.bind(count, at++, value);
+  return c.step(count) ? sqlite3_column_int(count, 0) : 0;
+}
+
+// A page found through the index: the ids the first index criterion matches (one index range,
+// no temporary tables), each checked against the other criteria by primary key and given its
+// sort keys, then sorted here. SQLite's plan for the same query in one statement (an IN
+// subquery and ORDER BY ... LIMIT) built two temporary b-trees per search, which cost more
+// than the search itself; this way the total comes for free too. Returns the total.
+int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
+                const std::vector<SortKey>& sort, const SearchCriterion& driving,
+                std::vector<PageKey>& keys) {
+  std::vector<std::string> ids;
+  {
+    SqlBuilder q;
+    q.sql = "SELECT i.id FROM search_index i WHERE i.type = ";
+    q.bind(query.type);
+    q.sql += " AND i.param = ";
+    q.bind(driving.param);
+    q.sql += " AND (";
+    for (std::size_t a = 0; a < driving.alternatives.size(); ++a) {
+      if (a > 0) q.sql += " OR ";
+      addAlternative(q, driving, driving.alternatives[a]);
+    }
+    q.sql += ")";
+    sqlite3_stmt* select = c.statement(q.sql);
+    int at = 1;
+    for (const std::string& value : q.values) c.bind(select, at++, value);
+    while (c.step(select)) ids.push_back(sqlite::columnText(select, 0));
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  // Per candidate: its version, last_updated and date sort keys, when it is current and matches
+  // every other criterion.
+  SqlBuilder q;
+  q.sql = "SELECT r.version, r.last_updated";
+  for (const SortKey& key : sort) {
+    if (key.param == "_id" || key.param == "_lastUpdated") continue;
+    q.sql +=
+        ", (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND s.id = r.id AND "
+        "s.param = ";
+    q.bind(key.param);
+    q.sql += ")";
+  }
+  q.sql += " FROM resources r WHERE r.type = ";
+  q.bind(query.type);
+  q.sql += " AND r.id = ";
+  const std::size_t idAt = q.values.size();
+  q.bind({});
+  q.sql += " AND r.deleted = 0";
+  addCorrelatedCriteria(q, query.criteria, &driving);
+  sqlite3_stmt* check = c.statement(q.sql);
+
+  struct Match {
+    std::string id;
+    int version = 0;
+    std::vector<std::optional<std::string>> keys;  // one per sort key; nothing for NULL
+  };
+  std::vector<Match> matches;
+  for (std::string& id : ids) {
+    sqlite3_reset(check);
+    q.values[idAt] = std::move(id);
+    int at = 1;
+    for (const std::string& value : q.values) c.bind(check, at++, value);
+    if (!c.step(check)) continue;
+    Match& m = matches.emplace_back();
+    m.id = q.values[idAt];  // the bound text stays until the next reset
+    m.version = sqlite3_column_int(check, 0);
+    int column = 2;
+    for (const SortKey& key : sort) {
+      if (key.param == "_id") {
+        m.keys.emplace_back(m.id);
+      } else if (key.param == "_lastUpdated") {
+        m.keys.emplace_back(sqlite::columnText(check, 1));
+      } else if (sqlite3_column_type(check, column) == SQLITE_NULL) {
+        m.keys.emplace_back();
+        ++column;
+      } else {
+        m.keys.emplace_back(sqlite::columnText(check, column++));
+      }
+    }
+  }
+  // As SQL orders text (BINARY: byte by byte), NULL before any value, then by id.
+  auto before = [&](const Match& a, const Match& b) {
+    for (std::size_t k = 0; k < sort.size(); ++k) {
+      if (a.keys[k] == b.keys[k]) continue;
+      const bool less = a.keys[k] < b.keys[k];  // nullopt sorts first
+      return sort[k].descending ? !less : less;
+    }
+    return a.id < b.id;
+  };
+  const std::size_t total = matches.size();
+  const std::size_t from = std::min(total, static_cast<std::size_t>(query.offset));
+  const std::size_t to = std::min(total, from + static_cast<std::size_t>(query.count));
+  if (to > from) {
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(to),
+                      matches.end(), before);
+  }
+  for (std::size_t i = from; i < to; ++i) keys.push_back({matches[i].id, matches[i].version});
+  return static_cast<int>(total);
+}
+
+}  // namespace
+
+Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
+  const std::vector<SortKey> sort =
+      query.sort.empty() ? std::vector<SortKey>{{"_lastUpdated", true}} : query.sort;
+  // With an index criterion the matching ids are few compared with the type: start from them
+  // rather than walk every resource of the type.
+  const auto driving = std::find_if(query.criteria.begin(), query.criteria.end(),
+                                    [](const SearchCriterion& c) { return !onResource(c); });
   static const std::string kBody =
       "SELECT last_updated, deleted, body FROM resource_versions "
       "WHERE type = ? AND id = ? AND version = ?";
-  const std::string countSql = "SELECT COUNT(*) FROM resources r" + where.sql;
   SearchPage page;
   fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
-    // One row more than the page: when it is not there, this is the last page and the total
-    // is known without counting. Keys and bodies are read in one read transaction, so a
-    // concurrent update cannot show a version the page did not list.
+    // Keys and bodies in one read transaction: a concurrent update cannot make the page show
+    // a version other than the one its keys name.
     c.step(c.statement("BEGIN"));
     struct EndRead {
       SqliteReadPool::Connection& c;
@@ -571,39 +722,26 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
         }
       }
     } endRead{c};
-    sqlite3_stmt* keys = c.statement(pageSql);
-    int at = 1;
-    for (const std::string& value : values) c.bind(keys, at++, value);
-    c.bind(keys, at++, query.count + 1);
-    c.bind(keys, at, query.offset);
-    while (c.step(keys)) {
+    std::vector<PageKey> keys;
+    page.total = driving == query.criteria.end() ? pageByType(c, query, sort, keys)
+                                                 : pageByIndex(c, query, sort, *driving, keys);
+    // The bodies of the page only, by primary key.
+    sqlite3_stmt* body = c.statement(kBody);
+    page.resources.reserve(keys.size());
+    for (PageKey& key : keys) {
+      sqlite3_reset(body);
+      c.bind(body, 1, query.type);
+      c.bind(body, 2, key.id);
+      c.bind(body, 3, key.version);
+      if (!c.step(body)) continue;
       ResourceVersion& v = page.resources.emplace_back();
       v.type = query.type;
-      v.id = sqlite::columnText(keys, 0);
-      v.version = sqlite3_column_int(keys, 1);
+      v.id = std::move(key.id);
+      v.version = key.version;
+      v.lastUpdated = sqlite::columnText(body, 0);
+      v.deleted = sqlite3_column_int(body, 1) != 0;
+      v.body = sqlite::columnText(body, 2);
     }
-    const int shown = static_cast<int>(page.resources.size());
-    if (shown > query.count) page.resources.resize(static_cast<std::size_t>(query.count));
-    sqlite3_stmt* body = c.statement(kBody);
-    for (ResourceVersion& v : page.resources) {
-      sqlite3_reset(body);
-      c.bind(body, 1, v.type);
-      c.bind(body, 2, v.id);
-      c.bind(body, 3, v.version);
-      if (c.step(body)) {
-        v.lastUpdated = sqlite::columnText(body, 0);
-        v.deleted = sqlite3_column_int(body, 1) != 0;
-        v.body = sqlite::columnText(body, 2);
-      }
-    }
-    if (shown <= query.count && (shown > 0 || query.offset == 0)) {
-      page.total = query.offset + shown;
-      return;
-    }
-    sqlite3_stmt* count = c.statement(countSql);
-    at = 1;
-    for (const std::string& value : where.values) c.bind(count, at++, value);
-    if (c.step(count)) page.total = sqlite3_column_int(count, 0);
   });
   if (outcome.hasErrors()) return Result<SearchPage>(std::move(outcome));
   return page;
