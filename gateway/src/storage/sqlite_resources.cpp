@@ -543,10 +543,11 @@ void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& cr
   }
 }
 
-// The key of a search's page: a current version.
+// The key of a search's page: a current version, with its row when it was read already.
 struct PageKey {
   std::string id;
   int version = 0;
+  std::optional<ResourceVersion> row;
 };
 
 // A page found by walking the resources of the type in order (no index criterion). Returns the
@@ -584,7 +585,7 @@ int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
   c.bind(select, at++, query.count + 1);
   c.bind(select, at, query.offset);
   while (c.step(select)) {
-    keys.push_back({sqlite::columnText(select, 0), sqlite3_column_int(select, 1)});
+    keys.push_back({sqlite::columnText(select, 0), sqlite3_column_int(select, 1), {}});
   }
   const int shown = static_cast<int>(keys.size());
   if (shown > query.count) keys.resize(static_cast<std::size_t>(query.count));
@@ -625,9 +626,12 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 
   // Per candidate: its version, last_updated and date sort keys, when it is current and matches
-  // every other criterion.
+  // every other criterion. When every candidate fits the first page, its body comes along
+  // (one statement per resource instead of two).
+  const bool withBodies = query.offset == 0 && ids.size() <= static_cast<std::size_t>(query.count);
   SqlBuilder q;
-  q.sql = "SELECT r.version, r.last_updated";
+  q.sql = withBodies ? "SELECT r.version, r.last_updated, v.deleted, v.body"
+                     : "SELECT r.version, r.last_updated";
   for (const SortKey& key : sort) {
     if (key.param == "_id" || key.param == "_lastUpdated") continue;
     q.sql +=
@@ -636,7 +640,9 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
     q.bind(key.param);
     q.sql += ")";
   }
-  q.sql += " FROM resources r WHERE r.type = ";
+  q.sql += withBodies ? " FROM resources r JOIN resource_versions v ON v.type = r.type AND "
+                        "v.id = r.id AND v.version = r.version WHERE r.type = "
+                      : " FROM resources r WHERE r.type = ";
   q.bind(query.type);
   q.sql += " AND r.id = ";
   const std::size_t idAt = q.values.size();
@@ -649,6 +655,7 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
     std::string id;
     int version = 0;
     std::vector<std::optional<std::string>> keys;  // one per sort key; nothing for NULL
+    std::optional<ResourceVersion> row;
   };
   std::vector<Match> matches;
   for (std::string& id : ids) {
@@ -660,7 +667,16 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
     Match& m = matches.emplace_back();
     m.id = q.values[idAt];  // the bound text stays until the next reset
     m.version = sqlite3_column_int(check, 0);
-    int column = 2;
+    int column = withBodies ? 4 : 2;
+    if (withBodies) {
+      ResourceVersion& v = m.row.emplace();
+      v.type = query.type;
+      v.id = m.id;
+      v.version = m.version;
+      v.lastUpdated = sqlite::columnText(check, 1);
+      v.deleted = sqlite3_column_int(check, 2) != 0;
+      v.body = sqlite::columnText(check, 3);
+    }
     for (const SortKey& key : sort) {
       if (key.param == "_id") {
         m.keys.emplace_back(m.id);
@@ -690,7 +706,9 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
     std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(to),
                       matches.end(), before);
   }
-  for (std::size_t i = from; i < to; ++i) keys.push_back({matches[i].id, matches[i].version});
+  for (std::size_t i = from; i < to; ++i) {
+    keys.push_back({std::move(matches[i].id), matches[i].version, std::move(matches[i].row)});
+  }
   return static_cast<int>(total);
 }
 
@@ -726,10 +744,18 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
     page.total = driving == query.criteria.end() ? pageByType(c, query, sort, keys)
                                                  : pageByIndex(c, query, sort, *driving, keys);
     // The bodies of the page only, by primary key.
-    sqlite3_stmt* body = c.statement(kBody);
+    sqlite3_stmt* body = nullptr;
     page.resources.reserve(keys.size());
     for (PageKey& key : keys) {
-      sqlite3_reset(body);
+      if (key.row) {
+        page.resources.push_back(std::move(*key.row));
+        continue;
+      }
+      if (body) {
+        sqlite3_reset(body);
+      } else {
+        body = c.statement(kBody);
+      }
       c.bind(body, 1, query.type);
       c.bind(body, 2, key.id);
       c.bind(body, 3, key.version);
