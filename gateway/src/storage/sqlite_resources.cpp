@@ -550,8 +550,9 @@ struct PageKey {
   std::optional<ResourceVersion> row;
 };
 
-// A page found by walking the resources of the type in order (no index criterion). Returns the
-// total.
+// A page found in one SQL statement (index criteria as IN subqueries), SQLite walking the
+// type in order: for searches without an index criterion, or with one that matches too much
+// to sort here. Returns the total.
 int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
                const std::vector<SortKey>& sort, std::vector<PageKey>& keys) {
   SqlBuilder where;
@@ -601,9 +602,13 @@ int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
 // sort keys, then sorted here. SQLite's plan for the same query in one statement (an IN
 // subquery and ORDER BY ... LIMIT) built two temporary b-trees per search, which cost more
 // than the search itself; this way the total comes for free too. Returns the total.
-int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
-                const std::vector<SortKey>& sort, const SearchCriterion& driving,
-                std::vector<PageKey>& keys) {
+// Nothing when the criterion matches more than kMaxCandidates index rows: the caller walks the
+// type in SQL instead, which keeps memory bounded and can stop at the page.
+constexpr std::size_t kMaxCandidates = 5000;
+
+std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
+                               const std::vector<SortKey>& sort, const SearchCriterion& driving,
+                               std::vector<PageKey>& keys) {
   std::vector<std::string> ids;
   {
     SqlBuilder q;
@@ -620,7 +625,10 @@ int pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
     sqlite3_stmt* select = c.statement(q.sql);
     int at = 1;
     for (const std::string& value : q.values) c.bind(select, at++, value);
-    while (c.step(select)) ids.push_back(sqlite::columnText(select, 0));
+    while (c.step(select)) {
+      if (ids.size() == kMaxCandidates) return std::nullopt;
+      ids.push_back(sqlite::columnText(select, 0));
+    }
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -741,8 +749,9 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
       }
     } endRead{c};
     std::vector<PageKey> keys;
-    page.total = driving == query.criteria.end() ? pageByType(c, query, sort, keys)
-                                                 : pageByIndex(c, query, sort, *driving, keys);
+    std::optional<int> total;
+    if (driving != query.criteria.end()) total = pageByIndex(c, query, sort, *driving, keys);
+    page.total = total ? *total : pageByType(c, query, sort, keys);
     // The bodies of the page only, by primary key.
     sqlite3_stmt* body = nullptr;
     page.resources.reserve(keys.size());
