@@ -521,7 +521,10 @@ bool onResource(const SearchCriterion& criterion) {
 }
 
 // The conditions of `criteria` (all but `skip`) on one resource row `r`: index criteria as
-// EXISTS over that resource's own index rows (search_index_by_resource), the rest on `r`.
+// EXISTS over that resource's own index rows, the rest on `r`. Subqueries about one resource
+// name search_index_by_resource: left to itself SQLite takes (type, param[, value]) for them,
+// which scans every row of the parameter once per resource (a date sort over 6,000
+// Observations took 18 s that way).
 void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria,
                            const SearchCriterion* skip) {
   for (const SearchCriterion& criterion : criteria) {
@@ -530,7 +533,8 @@ void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& cr
       q.sql += " AND (";
     } else {
       q.sql +=
-          " AND EXISTS (SELECT 1 FROM search_index i WHERE i.type = r.type AND i.id = r.id AND "
+          " AND EXISTS (SELECT 1 FROM search_index i INDEXED BY search_index_by_resource "
+          "WHERE i.type = r.type AND i.id = r.id AND "
           "i.param = ";
       q.bind(criterion.param);
       q.sql += " AND (";
@@ -570,7 +574,8 @@ int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
       order += std::string("r.last_updated") + direction;
     } else {
       order += std::string(
-                   "(SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
+                   "(SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
+                   "WHERE s.type = r.type AND "
                    "s.id = r.id AND s.param = ?)") +
                direction;
       values.push_back(key.param);
@@ -643,7 +648,8 @@ std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery&
   for (const SortKey& key : sort) {
     if (key.param == "_id" || key.param == "_lastUpdated") continue;
     q.sql +=
-        ", (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND s.id = r.id AND "
+        ", (SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
+        "WHERE s.type = r.type AND s.id = r.id AND "
         "s.param = ";
     q.bind(key.param);
     q.sql += ")";
