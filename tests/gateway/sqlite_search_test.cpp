@@ -1,6 +1,7 @@
 // SqliteStore's search and reads on their read connections: the index-driven page and the
 // SQL-walked one agree, a criterion matching more than the store sorts itself still pages
 // right, and a closed store answers reads with an issue.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
@@ -116,6 +117,32 @@ BOOST_AUTO_TEST_CASE(index_driven_and_sql_walked_pages_agree) {
       BOOST_TEST(sql->total == 30);
       BOOST_TEST(ids(*indexed) == ids(*sql), boost::test_tools::per_element());
     }
+  }
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(many_query_shapes_outgrow_the_statement_cache_safely) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir / "db.sqlite");
+  writeObservations(*store, 10);
+  // Each number of alternatives is another SQL text: more than a connection keeps prepared.
+  for (int n = 1; n <= 300; ++n) {
+    SearchQuery query;
+    query.type = "Observation";
+    SearchCriterion byId;
+    byId.param = "_id";
+    byId.kind = "id";
+    for (int i = 0; i < n; ++i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "obs-%05d", i);
+      byId.alternatives.push_back({"", "", false, id, ""});
+    }
+    query.criteria = {byId, code(n % 2 ? "odd" : "even")};
+    auto page = store->search(query);
+    BOOST_REQUIRE(page.ok());
+    // Of obs-0 .. obs-(m-1): m / 2 odd ones, (m + 1) / 2 even ones.
+    const int m = std::min(n, 10);
+    BOOST_TEST(page->total == (n % 2 ? m / 2 : (m + 1) / 2));
   }
   store->close();
 }

@@ -2,6 +2,8 @@
 
 #include <Poco/Data/DataException.h>
 
+#include <algorithm>
+
 namespace notebridge::gateway {
 
 namespace {
@@ -47,9 +49,15 @@ sqlite3_stmt* SqliteReadPool::Connection::statement(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     if (statements_.size() >= kMaxStatements) {
-      resetUsed();
-      for (auto& [text, statement] : statements_) sqlite3_finalize(statement);
-      statements_.clear();
+      // Forget those the current run has not asked for: the caller may still hold the others.
+      for (auto entry = statements_.begin(); entry != statements_.end();) {
+        if (std::find(used_.begin(), used_.end(), entry->second) != used_.end()) {
+          ++entry;
+        } else {
+          sqlite3_finalize(entry->second);
+          entry = statements_.erase(entry);
+        }
+      }
     }
     sqlite3_stmt* prepared = nullptr;
     if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
