@@ -60,7 +60,7 @@ PY
 
 "$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.1
 done
@@ -70,7 +70,20 @@ sed 's/__NOTE_ID__/bench-seed/; s/__CLIENT_ID__/bench-seed-client/' "$work/note.
 seed="$(curl -sf -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \
           --data-binary @"$work/seed.json" "http://127.0.0.1:$port/notes")"
 document="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["DocumentReference"])' "$seed")"
-patient="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["Patient"])' "$seed")"
+# The searched client: NB_BENCH_SEARCH_NOTES notes (default 10, a few months of weekly
+# sessions), each with two scores, so `Observation?patient=` matches twice as many
+# Observations (one page of 20 by default).
+search_notes="${NB_BENCH_SEARCH_NOTES:-10}"
+for i in $(seq 1 "$search_notes"); do
+  sed "s/__NOTE_ID__/bench-search-$i/; s/__CLIENT_ID__/bench-search-client/" "$work/note.json" > "$work/search.json"
+  searched="$(curl -sf -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+                --data-binary @"$work/search.json" "http://127.0.0.1:$port/notes")"
+done
+patient="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["fhir"]["Patient"])' "${searched:-$seed}")"
+matches="$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/fhir/Observation?patient=$patient&_count=0" |
+           python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+search_bytes="$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/fhir/Observation?patient=$patient" | wc -c)"
+echo "{\"bench\":\"load\",\"search_patient_observations\":$matches,\"search_response_bytes\":$search_bytes}"
 
 # run NAME wrk-arguments...: prints {"bench":"load","run":NAME,...} from wrk's report.
 run() {

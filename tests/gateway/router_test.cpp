@@ -27,6 +27,17 @@ BOOST_AUTO_TEST_CASE(captures_segments) {
   BOOST_TEST(match.params.at("id") == "123");
 }
 
+BOOST_AUTO_TEST_CASE(segments_are_decoded_after_the_split) {
+  const Router router = sampleRouter();
+  // An encoded slash stays inside its segment instead of making a deeper path.
+  RouteMatch match = router.match("GET", "/fhir/Patient/a%2Fb%20c");
+  BOOST_REQUIRE(match.route != nullptr);
+  BOOST_TEST(match.params.at("id") == "a/b c");
+  BOOST_TEST(router.match("GET", "/fhir/%50atient/1").params.at("type") == "Patient");
+  // A malformed escape is kept as sent.
+  BOOST_TEST(router.match("GET", "/fhir/Patient/a%zz").params.at("id") == "a%zz");
+}
+
 BOOST_AUTO_TEST_CASE(a_known_path_under_another_method_lists_the_allowed_ones) {
   const Router router = sampleRouter();
   RouteMatch match = router.match("DELETE", "/fhir/Patient/123");

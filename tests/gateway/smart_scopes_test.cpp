@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(other_contexts_malformed_and_narrowed_scopes_grant_nothing)
   BOOST_TEST(!scopes.allows("Patient", "search-type"));
 }
 
-BOOST_AUTO_TEST_CASE(narrowed_scopes_only_narrow_reads_and_searches) {
+BOOST_AUTO_TEST_CASE(narrowed_scopes_only_narrow_reads_histories_and_searches) {
   auto scopes = SmartScopes::parse(
       "system/Observation.rs?category=survey system/Observation.cu?status=final "
       "system/Patient.r?gender=female system/*.s?x=y");
@@ -50,7 +50,13 @@ BOOST_AUTO_TEST_CASE(narrowed_scopes_only_narrow_reads_and_searches) {
               std::vector<std::string>{"category=survey"}));
   BOOST_TEST(scopes.narrowingQueries("Observation", "create").empty());
   BOOST_TEST(scopes.narrowingQueries("Observation", "update").empty());
-  BOOST_TEST(scopes.narrowingQueries("Observation", "history-instance").empty());
+  // History is a read: allowed, and each version filtered by the FHIR API.
+  BOOST_TEST((scopes.narrowingQueries("Observation", "history-instance") ==
+              std::vector<std::string>{"category=survey"}));
+  BOOST_TEST((scopes.narrowingQueries("Patient", "history-type") ==
+              std::vector<std::string>{"gender=female"}));
+  BOOST_TEST(scopes.mayAllow("Patient", "history-type"));
+  BOOST_TEST(scopes.narrowingQueries("Observation", "delete").empty());
   BOOST_TEST(!scopes.mayAllow("Observation", "create"));
   BOOST_TEST(scopes.mayAllow("Patient", "read"));
   BOOST_TEST(!scopes.mayAllow("Patient", "search-type"));

@@ -339,4 +339,168 @@ BOOST_AUTO_TEST_CASE(a_restart_finds_every_stored_resource) {
   BOOST_TEST(total(s.call("GET", "/fhir/Patient?family=rivera")) == 5);
 }
 
+BOOST_AUTO_TEST_CASE(negotiation_by_format_accept_and_content_type) {
+  FhirServer s;
+  const std::string id =
+      json(s.call("POST", "/fhir/Patient", kPatient))->getValue<std::string>("id");
+  const std::string path = "/fhir/Patient/" + id;
+  const std::string jsonType = "application/fhir+json; charset=utf-8";
+  const std::string xmlType = "application/fhir+xml; charset=utf-8";
+  // _format in every spelling the issue names.
+  for (const char* format : {"json", "application/json", "application/fhir+json"}) {
+    BOOST_TEST_CONTEXT(format) {
+      BOOST_TEST(s.call("GET", path + "?_format=" + format).contentType == jsonType);
+    }
+  }
+  for (const char* format : {"xml", "application/xml", "application/fhir+xml"}) {
+    BOOST_TEST_CONTEXT(format) {
+      auto answer = s.call("GET", path + "?_format=" + format);
+      BOOST_TEST(answer.contentType == xmlType);
+      BOOST_TEST(answer.body.find("<Patient xmlns=\"http://hl7.org/fhir\">") != std::string::npos);
+    }
+  }
+  // Accept, with q-values and wildcards (RFC 9110 §12.5.1).
+  const std::vector<std::pair<std::string, std::string>> accepted = {
+      {"application/json", jsonType},
+      {"application/fhir+json; fhirVersion=4.0", jsonType},
+      {"application/xml", xmlType},
+      {"text/xml", xmlType},
+      {"*/*", jsonType},
+      {"application/fhir+xml;q=0.5, application/fhir+json", jsonType},
+      {"application/fhir+json;q=0.4, application/fhir+xml;q=0.6", xmlType},
+      {"application/fhir+xml, */*;q=0.8", xmlType},
+      {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", xmlType},
+      {"application/fhir+json;q=0, */*", xmlType},
+  };
+  for (const auto& [accept, expected] : accepted) {
+    BOOST_TEST_CONTEXT(accept) {
+      auto answer = s.call("GET", path, {}, {{"Accept", accept}});
+      BOOST_TEST(answer.status == 200);
+      BOOST_TEST(answer.contentType == expected);
+    }
+  }
+  // Nothing acceptable: 406 (the OperationOutcome in JSON, the only thing left to say it in).
+  for (const char* accept : {"text/html", "application/fhir+json;q=0, application/fhir+xml;q=0"}) {
+    BOOST_TEST_CONTEXT(accept) {
+      auto refused = s.call("GET", path, {}, {{"Accept", accept}});
+      BOOST_TEST(refused.status == 406);
+      BOOST_TEST(json(refused)->getValue<std::string>("resourceType") == "OperationOutcome");
+    }
+  }
+  // _format beats Accept.
+  BOOST_TEST(s.call("GET", path + "?_format=json", {}, {{"Accept", kXml}}).contentType == jsonType);
+  // Bodies in every Content-Type the issue names.
+  const std::string xmlPatient =
+      R"(<Patient xmlns="http://hl7.org/fhir"><name><family value="Okafor"/></name></Patient>)";
+  for (const auto& [type, body] : std::vector<std::pair<std::string, std::string>>{
+           {"application/json", kPatient},
+           {"application/fhir+json; charset=utf-8", kPatient},
+           {"application/xml", xmlPatient},
+           {"text/xml", xmlPatient}}) {
+    BOOST_TEST_CONTEXT(type) {
+      auto created = s.call("POST", "/fhir/Patient", body, {}, type);
+      BOOST_TEST(created.status == 201);
+      BOOST_TEST(created.contentType == jsonType);  // no Accept: JSON back
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(paging_links_keep_the_format) {
+  FhirServer s;
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(s.call("POST", "/fhir/Patient", kPatient).status == 201);
+  auto page = s.call("GET", "/fhir/Patient?_count=2&_format=xml");
+  BOOST_REQUIRE(page.status == 200);
+  BOOST_TEST(page.contentType == "application/fhir+xml; charset=utf-8");
+  const std::size_t next = page.body.find("<relation value=\"next\"/>");
+  BOOST_REQUIRE(next != std::string::npos);
+  const std::size_t url = page.body.find("<url value=\"", next);
+  BOOST_REQUIRE(url != std::string::npos);
+  const std::string link = page.body.substr(url + 12, page.body.find('"', url + 12) - url - 12);
+  BOOST_TEST(link.find("_format=xml") != std::string::npos);
+  std::string local = link.substr(link.find("/fhir/"));
+  // XML escapes '&' in the attribute.
+  for (std::size_t at; (at = local.find("&amp;")) != std::string::npos;) local.replace(at, 5, "&");
+  auto second = s.call("GET", local);
+  BOOST_TEST(second.contentType == "application/fhir+xml; charset=utf-8");
+  BOOST_TEST(second.body.find("<total value=\"3\"/>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(parallel_conditional_updates_in_batches_make_one_resource) {
+  FhirServer s;
+  const std::string patient =
+      R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"C-9"}]})";
+  const std::string batch =
+      R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" + patient +
+      R"(,"request":{"method":"PUT","url":"Patient?identifier=urn:mrn|C-9"}}]})";
+  std::vector<std::future<HttpResult>> calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] { return s.call("POST", "/fhir", batch); }));
+  }
+  int created = 0;
+  for (auto& call : calls) {
+    auto result = call.get();
+    BOOST_REQUIRE_MESSAGE(result.status == 200, result.body);
+    const std::string status = json(result)
+                                   ->getArray("entry")
+                                   ->getObject(0)
+                                   ->getObject("response")
+                                   ->getValue<std::string>("status");
+    BOOST_TEST((status == "201 Created" || status == "200 OK"));
+    if (status == "201 Created") ++created;
+  }
+  BOOST_TEST(created == 1);
+  BOOST_TEST(total(s.call("GET", "/fhir/Patient?identifier=urn:mrn|C-9")) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sort_by_several_keys) {
+  FhirServer s;
+  auto create = [&](const std::string& date) {
+    return json(s.call("POST", "/fhir/Observation", observation("p1", "44261-6", date, 1)))
+        ->getValue<std::string>("id");
+  };
+  const std::string a = create("2026-01"), b = create("2026-02"), c = create("2026-01");
+  // No date at all: sorted before every date ascending, after them descending (as SQL orders
+  // NULL).
+  const std::string none =
+      json(s.call("POST", "/fhir/Observation",
+                  R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":)"
+                  R"("http://loinc.org","code":"44261-6"}]},"valueInteger":2})"))
+          ->getValue<std::string>("id");
+  const std::string low = std::min(a, c), high = std::max(a, c);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"date,-_id", {none, high, low, b}},
+      {"date,_id", {none, low, high, b}},
+      {"-date,_id", {b, low, high, none}},
+  };
+  // Without criteria the store walks the type in SQL order; with one it sorts the index's
+  // matches itself: both orders must agree.
+  for (const std::string& criteria : {std::string(), std::string("code=44261-6&")}) {
+    for (const auto& [sort, ids] : expected) {
+      BOOST_TEST_CONTEXT(criteria << "_sort=" << sort) {
+        std::vector<std::string> got;
+        auto page = json(s.call("GET", "/fhir/Observation?" + criteria + "_sort=" + sort));
+        auto entries = page->getArray("entry");
+        for (std::size_t i = 0; i < entries->size(); ++i) {
+          got.push_back(entries->getObject(static_cast<unsigned>(i))
+                            ->getObject("resource")
+                            ->getValue<std::string>("id"));
+        }
+        BOOST_TEST(got == ids, boost::test_tools::per_element());
+        // A page in the middle: the same order, and the total of every match.
+        auto middle = json(s.call(
+            "GET", "/fhir/Observation?" + criteria + "_sort=" + sort + "&_count=2&_offset=1"));
+        BOOST_TEST(middle->getValue<int>("total") == 4);
+        BOOST_TEST(middle->getArray("entry")
+                       ->getObject(0)
+                       ->getObject("resource")
+                       ->getValue<std::string>("id") == ids[1]);
+      }
+    }
+  }
+  auto strict =
+      s.call("GET", "/fhir/Observation?_sort=date,code", {}, {{"Prefer", "handling=strict"}});
+  BOOST_TEST(strict.status == 400);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,9 @@
 #include <future>
 #include <set>
 
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
 #include "http_client.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/api_keys.h"
@@ -559,7 +562,10 @@ BOOST_AUTO_TEST_CASE(a_narrowed_scope_shows_only_matching_resources) {
   BOOST_TEST(call("GET", "/fhir/Observation/" + survey).status == 200);
   BOOST_TEST(call("GET", "/fhir/Observation/" + labId).status == 403);
   BOOST_TEST(call("GET", "/fhir/Observation/" + labId + "/_history/1").status == 403);
-  BOOST_TEST(call("GET", "/fhir/Observation/" + survey + "/_history").status == 403);
+  auto history = call("GET", "/fhir/Observation/" + survey + "/_history");
+  BOOST_REQUIRE_MESSAGE(history.status == 200, history.body);
+  BOOST_TEST(json(history)->getValue<int>("total") == 1);
+  BOOST_TEST(call("GET", "/fhir/Observation/" + labId + "/_history").status == 403);
   BOOST_TEST(call("GET", "/fhir/Patient").status == 403);
   // A narrowed scope that names an unknown parameter shows nothing.
   auto unknown = notebridge::testing::httpRequest(
@@ -588,6 +594,186 @@ BOOST_AUTO_TEST_CASE(a_bundle_with_a_document_reference_becomes_a_note) {
   // The same Bundle again gives no second note.
   BOOST_TEST(s.fhir("POST", "/fhir", bundleOf("transaction", {entry})).status == 200);
   BOOST_TEST(json(s.call("GET", "/notes?source=inbound"))->getArray("notes")->size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A resource id from a create's answer.
+std::string createdId(const HttpResult& result) {
+  BOOST_REQUIRE_MESSAGE(result.status == 201, result.body);
+  return json(result)->getValue<std::string>("id");
+}
+
+// A survey or laboratory Observation (optionally with its id, for an update).
+std::string categorized(const std::string& category, const std::string& id = {}) {
+  return R"({"resourceType":"Observation",)" + (id.empty() ? "" : R"("id":")" + id + R"(",)") +
+         R"("status":"final","category":[{"coding":[{"system":)"
+         R"("http://terminology.hl7.org/CodeSystem/observation-category","code":")" +
+         category +
+         R"("}]}],"code":{"coding":[{"system":"http://loinc.org","code":"44261-6"}]},)"
+         R"("valueInteger":12})";
+}
+
+std::vector<std::string> entryEtags(const Object::Ptr& bundle) {
+  std::vector<std::string> etags;
+  auto entries = bundle->getArray("entry");
+  for (std::size_t i = 0; entries && i < entries->size(); ++i) {
+    etags.push_back(entries->getObject(static_cast<unsigned>(i))
+                        ->getObject("response")
+                        ->getValue<std::string>("etag"));
+  }
+  return etags;
+}
+
+constexpr const char* kSurveyScope =
+    "system/Observation.rs?category=http://terminology.hl7.org/CodeSystem/"
+    "observation-category|survey";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(narrowed_scopes)
+
+BOOST_AUTO_TEST_CASE(vread_and_history_judge_each_version_by_its_own_content) {
+  NotesServer s;
+  // Survey at version 1, laboratory at version 2; and the other way round.
+  const std::string wasSurvey =
+      createdId(s.fhir("POST", "/fhir/Observation", categorized("survey")));
+  BOOST_REQUIRE(
+      s.fhir("PUT", "/fhir/Observation/" + wasSurvey, categorized("laboratory", wasSurvey))
+          .status == 200);
+  const std::string nowSurvey =
+      createdId(s.fhir("POST", "/fhir/Observation", categorized("laboratory")));
+  BOOST_REQUIRE(
+      s.fhir("PUT", "/fhir/Observation/" + nowSurvey, categorized("survey", nowSurvey)).status ==
+      200);
+
+  const std::string narrowed = s.token(kSurveyScope);
+  auto call = [&](const std::string& path) {
+    return notebridge::testing::httpRequest(s.port, "GET", path, {}, {{"Authorization", narrowed}});
+  };
+  BOOST_TEST(call("/fhir/Observation/" + wasSurvey).status == 403);
+  auto v1 = call("/fhir/Observation/" + wasSurvey + "/_history/1");
+  BOOST_TEST(v1.status == 200);
+  BOOST_TEST(v1.body.find("\"survey\"") != std::string::npos);
+  BOOST_TEST(call("/fhir/Observation/" + wasSurvey + "/_history/2").status == 403);
+  BOOST_TEST(call("/fhir/Observation/" + nowSurvey).status == 200);
+  BOOST_TEST(call("/fhir/Observation/" + nowSurvey + "/_history/1").status == 403);
+  BOOST_TEST(call("/fhir/Observation/" + nowSurvey + "/_history/2").status == 200);
+
+  auto instance = call("/fhir/Observation/" + wasSurvey + "/_history");
+  BOOST_REQUIRE_MESSAGE(instance.status == 200, instance.body);
+  BOOST_TEST(json(instance)->getValue<int>("total") == 1);
+  BOOST_TEST((entryEtags(json(instance)) == std::vector<std::string>{"W/\"1\""}));
+  BOOST_TEST(instance.body.find("laboratory") == std::string::npos);
+
+  auto type = call("/fhir/Observation/_history");
+  BOOST_REQUIRE_MESSAGE(type.status == 200, type.body);
+  BOOST_TEST(json(type)->getValue<int>("total") == 2);
+  BOOST_TEST(type.body.find("laboratory") == std::string::npos);
+  // Unnarrowed, every version shows.
+  BOOST_TEST(json(s.fhir("GET", "/fhir/Observation/_history"))->getValue<int>("total") == 4);
+  // A narrowed scope for another type grants no history here.
+  auto other = notebridge::testing::httpRequest(
+      s.port, "GET", "/fhir/Observation/_history", {},
+      {{"Authorization", s.token("system/Patient.rs?gender=female")}});
+  BOOST_TEST(other.status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(bundle_reads_are_narrowed_like_the_same_requests_alone) {
+  NotesServer s;
+  const std::string survey = createdId(s.fhir("POST", "/fhir/Observation", categorized("survey")));
+  const std::string lab = createdId(s.fhir("POST", "/fhir/Observation", categorized("laboratory")));
+  auto get = [](const std::string& url) {
+    return R"({"request":{"method":"GET","url":")" + url + R"("}})";
+  };
+  const std::string narrowed = s.token(kSurveyScope);
+  for (const char* kind : {"batch", "transaction"}) {
+    BOOST_TEST_CONTEXT(kind) {
+      auto answered = notebridge::testing::httpRequest(
+          s.port, "POST", "/fhir",
+          bundleOf(kind, {get("Observation/" + survey), get("Observation/" + lab),
+                          get("Observation?code=44261-6")}),
+          {{"Authorization", narrowed}});
+      BOOST_REQUIRE_MESSAGE(answered.status == 200, answered.body);
+      auto bundle = json(answered);
+      BOOST_TEST(entryStatus(bundle, 0) == "200 OK");
+      BOOST_TEST(entryStatus(bundle, 1) == "403 Forbidden");
+      auto searchset = bundle->getArray("entry")->getObject(2)->getObject("resource");
+      BOOST_TEST(entryStatus(bundle, 2) == "200 OK");
+      BOOST_TEST(searchset->getValue<int>("total") == 1);
+      BOOST_TEST(answered.body.find("laboratory") == std::string::npos);
+    }
+  }
+  // Writes are not widened by a narrowed grant: the entry is refused.
+  auto write = notebridge::testing::httpRequest(s.port, "POST", "/fhir",
+                                                bundleOf("batch", {observationEntry()}),
+                                                {{"Authorization", narrowed}});
+  BOOST_REQUIRE(write.status == 200);
+  BOOST_TEST(entryStatus(json(write), 0) == "403 Forbidden");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(note_ids_in_paths)
+
+BOOST_AUTO_TEST_CASE(an_id_with_a_slash_is_read_back_percent_encoded) {
+  NotesServer s;
+  const std::string id = "2026/04 N?7#a%b";
+  auto posted = s.call("POST", "/notes", soapNote(id));
+  BOOST_REQUIRE_MESSAGE(posted.status == 201, posted.body);
+  const std::string encoded = "2026%2F04%20N%3F7%23a%25b";
+  BOOST_TEST(posted.header("Location") == "/notes/" + encoded + "/versions/1");
+  auto latest = s.call("GET", "/notes/" + encoded);
+  BOOST_REQUIRE_MESSAGE(latest.status == 200, latest.body);
+  BOOST_TEST(json(latest)->getValue<std::string>("id") == id);
+  BOOST_TEST(s.call("GET", posted.header("Location")).status == 200);
+  BOOST_TEST(s.call("GET", "/notes/" + encoded + "/fhir").status == 200);
+  // Unencoded, the slash makes another path: no such endpoint.
+  BOOST_TEST(s.call("GET", "/notes/2026/04").status == 404);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(inbound_atomicity)
+
+BOOST_AUTO_TEST_CASE(a_failing_note_write_leaves_no_resource_behind) {
+  NotesServer s;
+  {
+    // The database refuses every note row from now on, as a full disk or a bug would.
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session db("SQLite", s.store->file().string());
+    db << "CREATE TRIGGER refuse_notes BEFORE INSERT ON notes "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        Poco::Data::Keywords::now;
+  }
+  const std::string document = readFile(testDataDir() / "mappers" / "foreign-birp.fhir.json");
+  auto created = s.fhir("POST", "/fhir/DocumentReference", document);
+  BOOST_TEST(created.status == 500);
+  BOOST_TEST(s.fhir("PUT", "/fhir/DocumentReference/epic-123", document).status == 500);
+  const std::string entry = R"({"fullUrl":"urn:uuid:0b5c2a4e-0000-4000-8000-000000000009",)"
+                            R"("resource":)" +
+                            document + R"(,"request":{"method":"POST","url":"DocumentReference"}})";
+  BOOST_TEST(s.fhir("POST", "/fhir", bundleOf("transaction", {kPatientEntry, entry})).status ==
+             500);
+  auto batch = s.fhir("POST", "/fhir", bundleOf("batch", {entry}));
+  BOOST_REQUIRE(batch.status == 200);
+  BOOST_TEST(entryStatus(json(batch), 0) == "500");
+
+  BOOST_TEST(totalOf(s, "DocumentReference") == 0);
+  BOOST_TEST(totalOf(s, "AuditEvent") == 0);
+  BOOST_TEST(totalOf(s, "Patient") == 0);
+  BOOST_TEST(s.fhir("GET", "/fhir/DocumentReference/epic-123").status == 404);
+  BOOST_TEST(json(s.call("GET", "/notes"))->getArray("notes")->size() == 0u);
+
+  // Once notes can be written again, the same document is stored with its note.
+  Poco::Data::Session db("SQLite", s.store->file().string());
+  db << "DROP TRIGGER refuse_notes", Poco::Data::Keywords::now;
+  BOOST_TEST(s.fhir("POST", "/fhir/DocumentReference", document).status == 201);
+  BOOST_TEST(totalOf(s, "DocumentReference") == 1);
+  BOOST_TEST(totalOf(s, "AuditEvent") == 1);
+  BOOST_TEST(json(s.call("GET", "/notes"))->getArray("notes")->size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

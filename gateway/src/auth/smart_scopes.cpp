@@ -90,7 +90,8 @@ bool SmartScopes::allows(std::string_view resourceType, std::string_view interac
 std::vector<std::string> SmartScopes::narrowingQueries(std::string_view resourceType,
                                                        std::string_view interaction) const {
   std::vector<std::string> queries;
-  if (interaction != "read" && interaction != "vread" && interaction != "search-type") {
+  if (interaction != "read" && interaction != "vread" && interaction != "search-type" &&
+      interaction != "history-instance" && interaction != "history-type") {
     return queries;
   }
   if (allows(resourceType, interaction)) return queries;

@@ -8,14 +8,14 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/URI.h>
 #include <Poco/UUIDGenerator.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "fhir_api/search_parameters.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/fhir/json_text.h"
 #include "notebridge/fhir/xml_format.h"
 #include "notebridge/gateway/journeys.h"
 #include "notebridge/gateway/smart_scopes.h"
@@ -63,10 +63,82 @@ std::string queryValue(const std::vector<std::pair<std::string, std::string>>& p
   return {};
 }
 
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The format an Accept header asks for (RFC 9110 §12.5.1). For each of FHIR JSON
+// (application/fhir+json, application/json) and FHIR XML (application/fhir+xml,
+// application/xml, text/xml) the most specific range that covers it gives its q-value (an
+// exact type, then application/* or text/*, then */*); the higher q wins, then the more
+// specific range, then JSON. An absent header means JSON. Nothing when neither format is
+// acceptable (q=0 or not named): the caller answers 406.
+std::optional<WireFormat> acceptedFormat(std::string_view accept) {
+  if (trimmed(accept).empty()) return WireFormat::kJson;
+  struct Grant {
+    int specificity = -1;  // -1: not covered
+    double q = 0;
+    void offer(int s, double value) {
+      if (s > specificity) {
+        specificity = s;
+        q = value;
+      } else if (s == specificity) {
+        q = std::max(q, value);
+      }
+    }
+  } json, xml;
+  while (!accept.empty()) {
+    const std::size_t comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    double q = 1;
+    const std::size_t semicolon = range.find(';');
+    for (std::string_view params =
+             semicolon == std::string_view::npos ? std::string_view() : range.substr(semicolon + 1);
+         !params.empty();) {
+      const std::size_t next = params.find(';');
+      const std::string_view param = trimmed(params.substr(0, next));
+      params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        const std::string value(param.substr(2));
+        char* end = nullptr;
+        q = std::strtod(value.c_str(), &end);
+        if (end == value.c_str() || !(q >= 0 && q <= 1)) q = 0;
+      }
+    }
+    std::string type(trimmed(range.substr(0, semicolon)));
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (type == "*/*") {
+      json.offer(0, q);
+      xml.offer(0, q);
+    } else if (type == "application/*") {
+      json.offer(1, q);
+      xml.offer(1, q);
+    } else if (type == "text/*") {
+      xml.offer(1, q);
+    } else if (type == "application/fhir+json" || type == "application/json") {
+      json.offer(2, q);
+    } else if (type == "application/fhir+xml" || type == "application/xml" || type == "text/xml") {
+      xml.offer(2, q);
+    }
+  }
+  if (json.q <= 0 && xml.q <= 0) return std::nullopt;
+  if (xml.q > json.q || (xml.q == json.q && xml.specificity > json.specificity)) {
+    return WireFormat::kXml;
+  }
+  return WireFormat::kJson;
+}
+
 // _format first, then Accept (https://hl7.org/fhir/R4/http.html#mime-type). JSON by default.
 Result<WireFormat> responseFormat(HttpExchange& exchange,
                                   const std::vector<std::pair<std::string, std::string>>& params) {
-  const std::string format = queryValue(params, "_format");
+  std::string format = queryValue(params, "_format");
+  // An unescaped '+' in a query means a space (HTML form encoding), so
+  // `_format=application/fhir+xml` arrives as "application/fhir xml".
+  std::replace(format.begin(), format.end(), ' ', '+');
   if (!format.empty()) {
     if (format == "json" || format == "application/json" || format == "application/fhir+json") {
       return WireFormat::kJson;
@@ -79,11 +151,10 @@ Result<WireFormat> responseFormat(HttpExchange& exchange,
                                        "_format '" + format + "' is not json or xml");
   }
   const std::string accept = exchange.request().get("Accept", "");
-  const std::size_t xml = accept.find("xml");
-  const std::size_t json = accept.find("json");
-  if (xml != std::string::npos && (json == std::string::npos || xml < json))
-    return WireFormat::kXml;
-  return WireFormat::kJson;
+  if (auto chosen = acceptedFormat(accept)) return *chosen;
+  return Result<WireFormat>::failure(
+      Severity::kError, "not-supported",
+      "Accept '" + accept + "' names neither FHIR JSON nor FHIR XML (nor */*)");
 }
 
 // The body's format from Content-Type; 415 for anything that is not FHIR JSON or XML.
@@ -242,17 +313,37 @@ void stamp(Element& resource, const ResourceVersion& v) {
   meta->insertChild(0, Element::makePrimitive("versionId", "id", std::to_string(v.version)));
 }
 
-// The inbound note made from an accepted resource: its issues as warnings at most, since the
-// resource itself was accepted whatever the note mapping says.
-Outcome inboundNoteIssues(Store& store, const Element& resource) {
-  Outcome issues = storeInboundNote(store, resource);
-  for (fhir::Issue& issue : issues.issues()) {
-    if (issue.severity >= Severity::kError) {
-      issue.severity = Severity::kWarning;
-      issue.diagnostics = "no note was stored: " + issue.diagnostics;
-    }
+// The inbound note of an accepted DocumentReference (or of a Bundle holding one), stored in the
+// write's transaction `tx`. Errors mean the note could not be written: the caller rolls back.
+Outcome storeNoteIn(ResourceTransaction& tx, const Element& root, Outcome& noteIssues) {
+  auto note = storeInboundNote(tx, root);
+  if (note) {
+    noteIssues.append(note->issues);
+    return {};
   }
-  return issues;
+  // Whatever the cause, the resource is not stored without its note: a server-side failure.
+  Outcome failed = single(Severity::kFatal, "exception",
+                          "the note made from the DocumentReference could not be stored, so "
+                          "nothing was stored");
+  failed.append(note.outcome());
+  return failed;
+}
+
+// Writes one resource. A DocumentReference is also a note for the practice (source inbound): the
+// resource, the note and its import AuditEvent are written in ONE transaction (issue 7), made
+// from `root` (the resource, or the Bundle it came in); the note's issues go to `noteIssues`.
+Result<WriteResult> writeWithNote(const FhirApi& api, const ResourceWrite& write,
+                                  const Element& root, Outcome& noteIssues) {
+  if (write.type != "DocumentReference") return api.store->writeResource(write);
+  std::optional<WriteResult> written;
+  Outcome outcome = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+    auto result = tx.write(write);
+    if (!result) return result.outcome();
+    written = std::move(*result);
+    return storeNoteIn(tx, root, noteIssues);
+  });
+  if (outcome.hasErrors() || !written) return Result<WriteResult>(std::move(outcome));
+  return std::move(*written);
 }
 
 // Prefer: return=minimal | representation | OperationOutcome
@@ -346,7 +437,8 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
     stamp(tree, v);
     return fhir::writeJson(tree);
   };
-  auto result = api.store->writeResource(write);
+  Outcome noteIssues;
+  auto result = writeWithNote(api, write, tree, noteIssues);
   if (!result) {
     Outcome outcome = result.outcome();
     const std::string& code = outcome.issues().front().code;
@@ -355,9 +447,6 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
     return exchange.sendOutcome(status, outcome);
   }
   const ResourceVersion& v = result->written;
-  // An incoming DocumentReference is also a note for the practice (source inbound).
-  const Outcome noteIssues =
-      write.type == "DocumentReference" ? inboundNoteIssues(*api.store, tree) : Outcome();
   if (result->matchedExisting) {
     return answerWrite(exchange, 200, v, *format, api, pretty,
                        "an existing " + v.type + " matched If-None-Exist; nothing was created",
@@ -369,18 +458,20 @@ void createOrUpdate(HttpExchange& exchange, const FhirApi& api, bool update) {
               noteIssues);
 }
 
+// One criteria list per query-narrowed scope; a resource is visible when it matches one.
+using Narrowing = std::vector<std::vector<SearchCriterion>>;
+
 // What narrowed SMART scopes (v2 finer-grained scopes: http://hl7.org/fhir/smart-app-launch/
 // scopes-and-launch-context.html#finer-grained-resource-constraints-using-search-parameters)
-// leave of a read or search: nothing (nullopt) when an unnarrowed grant allows it or the caller
-// is not a token holder; otherwise one criteria list per narrowed scope, a resource being
-// visible when it matches one of them (an empty list of lists: nothing is visible).
-std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
-    HttpExchange& exchange, const std::string& type, std::string_view interaction) {
-  const Principal& principal = exchange.principal();
+// leave of a read, history or search: nothing (nullopt) when an unnarrowed grant allows it or
+// the caller is not a token holder; otherwise one criteria list per narrowed scope (an empty
+// list of lists: nothing is visible).
+std::optional<Narrowing> scopeNarrowing(const Principal& principal, const std::string& type,
+                                        std::string_view interaction) {
   if (principal.kind != "jwt") return std::nullopt;
   const SmartScopes scopes = SmartScopes::parse(principal.scope);
   if (scopes.allows(type, interaction)) return std::nullopt;
-  std::vector<std::vector<SearchCriterion>> narrowing;
+  Narrowing narrowing;
   for (const std::string& query : scopes.narrowingQueries(type, interaction)) {
     std::vector<std::pair<std::string, std::string>> params;
     try {
@@ -395,19 +486,45 @@ std::optional<std::vector<std::vector<SearchCriterion>>> scopeNarrowing(
   return narrowing;
 }
 
-// Whether a stored resource matches one of the narrowing scopes' queries.
-bool visibleUnder(const std::vector<std::vector<SearchCriterion>>& narrowing, const FhirApi& api,
-                  const std::string& type, const std::string& id) {
-  for (const auto& criteria : narrowing) {
-    SearchQuery query;
-    query.type = type;
-    query.criteria = criteria;
-    query.criteria.push_back({"_id", "id", {{"", "", false, id, ""}}});
-    query.count = 1;
-    auto page = api.store->search(query);
-    if (page && page->total > 0) return true;
+// Whether one stored version matches a narrowing scope. The version's own body is indexed and
+// matched, not the search index (which holds current versions only): a vread or a history entry
+// is judged by what that version says. A deletion shows nothing, so it is never visible.
+bool visibleUnder(const Narrowing& narrowing, const FhirApi& api, const ResourceVersion& v) {
+  if (narrowing.empty() || v.deleted || v.body.empty()) return false;
+  auto tree = fhir::parseJson(v.body, *api.registry, {.maxBytes = std::size_t{1} << 32});
+  if (!tree) return false;
+  const std::vector<IndexEntry> index = indexResource(**tree);
+  return std::any_of(narrowing.begin(), narrowing.end(),
+                     [&](const auto& criteria) { return matchesCriteria(index, v, criteria); });
+}
+
+Outcome forbiddenVersion(const ResourceVersion& v) {
+  return single(Severity::kError, "forbidden",
+                "the token's narrowed scopes do not cover " + v.type + "/" + v.id);
+}
+
+// Adds a narrowing to a search: one scope's criteria as they are; several scopes only when each
+// is one parameter, the same one (its values become alternatives). Errors (403) otherwise.
+Outcome narrowSearch(SearchQuery& query, const Narrowing& n) {
+  const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
+    return criteria.size() == 1 && criteria.front().param == n.front().front().param;
+  });
+  if (n.size() == 1) {
+    for (const SearchCriterion& c : n.front()) query.criteria.push_back(c);
+  } else if (mergeable) {
+    SearchCriterion merged = n.front().front();
+    for (std::size_t i = 1; i < n.size(); ++i) {
+      for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
+    }
+    query.criteria.push_back(std::move(merged));
+  } else {
+    return single(Severity::kError, "forbidden",
+                  n.empty() ? "the token's narrowed scopes for " + query.type +
+                                  " have no query this server can apply"
+                            : "the token's narrowed scopes for " + query.type +
+                                  " cannot be combined in one search");
   }
-  return false;
+  return {};
 }
 
 void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
@@ -429,12 +546,10 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   auto found = api.store->readResource(std::string(exchange.pathParam("type")),
                                        std::string(exchange.pathParam("id")), version);
   if (!found) return exchange.sendOutcome(found.outcome());
-  if (auto narrowing = scopeNarrowing(exchange, found->type, byVersion ? "vread" : "read")) {
-    // A version is judged by the resource as it is now (the index holds current versions).
-    if (!visibleUnder(*narrowing, api, found->type, found->id)) {
-      return exchange.sendOutcome(
-          403, single(Severity::kError, "forbidden",
-                      "the token's narrowed scopes do not cover " + found->type + "/" + found->id));
+  if (auto narrowing =
+          scopeNarrowing(exchange.principal(), found->type, byVersion ? "vread" : "read")) {
+    if (!visibleUnder(*narrowing, api, *found)) {
+      return exchange.sendOutcome(403, forbiddenVersion(*found));
     }
   }
   exchange.setHeader("ETag", etag(found->version));
@@ -442,10 +557,12 @@ void read(HttpExchange& exchange, const FhirApi& api, bool byVersion) {
   sendBody(exchange, 200, found->body, *format, api, queryValue(params, "_pretty") == "true");
 }
 
-// A Bundle around stored bodies, written without re-parsing them.
+// A Bundle around stored bodies, written without re-parsing them: the stored canonical JSON
+// is spliced in as it is (one copy, no per-byte transcoding).
 class BundleWriter {
  public:
-  BundleWriter(const char* type, std::optional<int> total) {
+  BundleWriter(const char* type, std::optional<int> total, std::size_t expectedBytes = 0) {
+    out_.reserve(expectedBytes + 256);
     w_.StartObject();
     w_.Key("resourceType");
     w_.String("Bundle");
@@ -463,9 +580,9 @@ class BundleWriter {
     for (const auto& [relation, url] : links) {
       w_.StartObject();
       w_.Key("relation");
-      w_.String(relation.c_str());
+      w_.String(relation.data(), relation.size());
       w_.Key("url");
-      w_.String(url.c_str());
+      w_.String(url.data(), url.size());
       w_.EndObject();
     }
     w_.EndArray();
@@ -476,15 +593,15 @@ class BundleWriter {
   }
   // One entry; `extra` writes request/response/search members after the resource.
   template <typename Extra>
-  void entry(const std::string& fullUrl, const std::string& body, Extra&& extra) {
+  void entry(std::string_view fullUrl, const std::string& body, Extra&& extra) {
     w_.StartObject();
     if (!fullUrl.empty()) {
       w_.Key("fullUrl");
-      w_.String(fullUrl.c_str());
+      w_.String(fullUrl.data(), fullUrl.size());
     }
     if (!body.empty()) {
       w_.Key("resource");
-      w_.RawValue(body.data(), body.size(), rapidjson::kObjectType);
+      w_.RawValue(body.data(), body.size(), 0);
     }
     extra(w_);
     w_.EndObject();
@@ -492,13 +609,20 @@ class BundleWriter {
   std::string finish() {
     w_.EndArray();
     w_.EndObject();
-    return std::string(buffer_.GetString(), buffer_.GetSize());
+    return std::move(out_);
   }
 
  private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
+  std::string out_;
+  fhir::JsonTextWriter w_{out_};
 };
+
+// The bytes a Bundle of these versions takes, about (to size its buffer once).
+std::size_t bundleBytes(const std::vector<ResourceVersion>& versions, std::size_t perEntry) {
+  std::size_t bytes = 0;
+  for (const ResourceVersion& v : versions) bytes += v.body.size() + perEntry;
+  return bytes;
+}
 
 void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
   if (!servedType(exchange)) return;
@@ -514,8 +638,21 @@ void history(HttpExchange& exchange, const FhirApi& api, bool instance) {
   auto versions =
       api.store->history(type, instance ? std::string(exchange.pathParam("id")) : "", count);
   if (!versions) return exchange.sendOutcome(versions.outcome());
+  if (auto narrowing = scopeNarrowing(exchange.principal(), type,
+                                      instance ? "history-instance" : "history-type")) {
+    // Each version is shown only when it matches a narrowed scope itself.
+    const std::size_t before = versions->size();
+    std::erase_if(*versions,
+                  [&](const ResourceVersion& v) { return !visibleUnder(*narrowing, api, v); });
+    if (instance && before > 0 && versions->empty()) {
+      ResourceVersion v;
+      v.type = type;
+      v.id = std::string(exchange.pathParam("id"));
+      return exchange.sendOutcome(403, forbiddenVersion(v));
+    }
+  }
   const std::string base = baseUrl(exchange, api);
-  BundleWriter bundle("history", static_cast<int>(versions->size()));
+  BundleWriter bundle("history", static_cast<int>(versions->size()), bundleBytes(*versions, 300));
   bundle.startEntries();
   for (const ResourceVersion& v : *versions) {
     bundle.entry(base + "/" + v.type + "/" + v.id, v.deleted ? "" : v.body, [&](auto& w) {
@@ -563,29 +700,9 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string type(exchange.pathParam("type"));
   auto parsed = parseSearch(type, params, strict);
   if (!parsed) return exchange.sendOutcome(400, parsed.outcome());
-  if (auto narrowing = scopeNarrowing(exchange, type, "search-type")) {
-    // The scope's query is added to the client's: one scope's criteria as they are; several
-    // scopes only when each is one parameter, the same one (its values become alternatives).
-    const auto& n = *narrowing;
-    const bool mergeable = !n.empty() && std::all_of(n.begin(), n.end(), [&](const auto& criteria) {
-      return criteria.size() == 1 && criteria.front().param == n.front().front().param;
-    });
-    if (n.size() == 1) {
-      for (const SearchCriterion& c : n.front()) parsed->query.criteria.push_back(c);
-    } else if (mergeable) {
-      SearchCriterion merged = n.front().front();
-      for (std::size_t i = 1; i < n.size(); ++i) {
-        for (const auto& alt : n[i].front().alternatives) merged.alternatives.push_back(alt);
-      }
-      parsed->query.criteria.push_back(std::move(merged));
-    } else {
-      return exchange.sendOutcome(403,
-                                  single(Severity::kError, "forbidden",
-                                         n.empty() ? "the token's narrowed scopes for " + type +
-                                                         " have no query this server can apply"
-                                                   : "the token's narrowed scopes for " + type +
-                                                         " cannot be combined in one search"));
-    }
+  if (auto narrowing = scopeNarrowing(exchange.principal(), type, "search-type")) {
+    Outcome refused = narrowSearch(parsed->query, *narrowing);
+    if (refused.hasErrors()) return exchange.sendOutcome(403, refused);
   }
   auto page = api.store->search(parsed->query);
   if (!page) return exchange.sendOutcome(page.outcome());
@@ -594,7 +711,7 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   const std::string base = baseUrl(exchange, api);
   std::string applied;
   for (const auto& [name, value] : params) {
-    if (name == "_offset" || name == "_format") continue;
+    if (name == "_offset") continue;
     const bool ignored =
         std::find_if(parsed->ignored.begin(), parsed->ignored.end(), [&](const std::string& i) {
           return i == name || i == name + "=" + value;
@@ -616,7 +733,7 @@ void search(HttpExchange& exchange, const FhirApi& api) {
   if (query.offset > 0)
     links.emplace_back("previous", pageUrl(std::max(0, query.offset - query.count)));
 
-  BundleWriter bundle("searchset", page->total);
+  BundleWriter bundle("searchset", page->total, bundleBytes(page->resources, 120 + base.size()));
   bundle.links(links);
   bundle.startEntries();
   for (const ResourceVersion& v : page->resources) {
@@ -777,7 +894,9 @@ void planEntry(Element& entry, BundleEntry& e, const SmartScopes& scopes, bool c
     return fail(405, "not-supported", "method " + e.method + " is not served in a Bundle",
                 ".request.method");
   }
-  if (checkScopes && !scopes.allows(e.type, e.interaction)) {
+  // A query-narrowed grant lets a read or search through; performRead applies its query, as
+  // for the same request made alone.
+  if (checkScopes && !scopes.mayAllow(e.type, e.interaction)) {
     return fail(403, "forbidden",
                 "the token's scopes do not allow " + e.interaction + " on " + e.type, "");
   }
@@ -886,12 +1005,20 @@ std::map<std::string, std::string> referenceTargets(const std::vector<BundleEntr
   return targets;
 }
 
-void performRead(BundleEntry& e, const FhirApi& api) {
+// A GET entry, authorized as the same request made alone: under query-narrowed scopes a read
+// shows only a matching resource and a search gets the scopes' criteria added.
+void performRead(BundleEntry& e, const FhirApi& api, const Principal& principal) {
+  const std::optional<Narrowing> narrowing = scopeNarrowing(principal, e.type, e.interaction);
   if (!e.id.empty()) {
     auto found = api.store->readResource(e.type, e.id, std::nullopt);
     if (!found) {
       e.status = httpStatusFor(found.outcome());
       e.outcome = found.outcome();
+      return;
+    }
+    if (narrowing && !visibleUnder(*narrowing, api, *found)) {
+      e.status = 403;
+      e.outcome = forbiddenVersion(*found);
       return;
     }
     e.status = 200;
@@ -909,6 +1036,14 @@ void performRead(BundleEntry& e, const FhirApi& api) {
     e.status = 400;
     e.outcome = parsed.outcome();
     return;
+  }
+  if (narrowing) {
+    Outcome refused = narrowSearch(parsed->query, *narrowing);
+    if (refused.hasErrors()) {
+      e.status = 403;
+      e.outcome = std::move(refused);
+      return;
+    }
   }
   auto page = api.store->search(parsed->query);
   if (!page) {
@@ -950,7 +1085,7 @@ std::string answerBundle(const char* type, const std::vector<BundleEntry>& entri
       if (!e.outcome.empty()) {
         w.Key("outcome");
         const std::string oo = e.outcome.toOperationOutcomeJson();
-        w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
+        w.RawValue(oo.data(), oo.size(), 0);
       }
       w.EndObject();
     });
@@ -958,14 +1093,14 @@ std::string answerBundle(const char* type, const std::vector<BundleEntry>& entri
   return bundle.finish();
 }
 
-// The inbound note of a Bundle holding a DocumentReference, its issues on that entry.
-void inboundNoteFromBundle(const Element& bundle, std::vector<BundleEntry>& entries,
-                           const FhirApi& api) {
+// The first written DocumentReference entry of a Bundle: the one whose note the Bundle makes.
+BundleEntry* noteEntry(std::vector<BundleEntry>& entries) {
   for (BundleEntry& e : entries) {
-    if (e.type != "DocumentReference" || !e.resource || e.status >= 300) continue;
-    e.outcome.append(inboundNoteIssues(*api.store, bundle));
-    return;
+    if (e.type == "DocumentReference" && e.resource && e.status < 300 && e.method != "GET") {
+      return &e;
+    }
   }
+  return nullptr;
 }
 
 void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
@@ -1038,6 +1173,10 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
         e.version = written->written;
         e.hasVersion = true;
       }
+      // The note made from the Bundle commits with its resources.
+      if (BundleEntry* document = noteEntry(entries)) {
+        return storeNoteIn(tx, **bundle, document->outcome);
+      }
       return {};
     });
     if (outcome.hasErrors()) {
@@ -1055,49 +1194,54 @@ void transactionOrBatch(HttpExchange& exchange, const FhirApi& api) {
           e.hasVersion = true;
         }
       }
-      if (e.method == "GET") performRead(e, api);
+      if (e.method == "GET") performRead(e, api, principal);
     }
-    inboundNoteFromBundle(**bundle, entries, api);
     return sendBody(exchange, 200, answerBundle("transaction-response", entries, base), *format,
                     api, pretty);
   }
 
-  // Batch: every entry on its own; failures are answered in their entry.
+  // Batch: every entry on its own; failures are answered in their entry. The first
+  // DocumentReference written makes the Bundle's note, in that entry's transaction.
+  bool noteMade = false;
   for (BundleEntry& e : entries) {
     if (e.status != 0) continue;
     if (e.method == "GET") {
-      performRead(e, api);
+      performRead(e, api, principal);
       continue;
     }
     if (e.method == "POST" && !e.ifNoneExist) e.id = newId();
-    if (e.method == "PUT" && !e.query.empty()) {
-      Outcome resolved = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
-        return resolveTarget(e, tx) ? Outcome() : e.outcome;
-      });
-      if (resolved.hasErrors() && e.status == 0) {
-        e.status = httpStatusFor(resolved);
-        e.outcome = resolved;
+    // Everything of one entry in one transaction: a conditional update's search with its write
+    // (two concurrent ones cannot both create), and the Bundle's note with its
+    // DocumentReference.
+    const bool makesNote = !noteMade && e.type == "DocumentReference";
+    Outcome noteIssues;
+    std::optional<WriteResult> written;
+    Outcome outcome = api.store->writeResources([&](ResourceTransaction& tx) -> Outcome {
+      if (e.method == "PUT" && !e.query.empty() && !resolveTarget(e, tx)) return e.outcome;
+      ResourceWrite write = entryWrite(e);
+      if (e.method == "POST") {
+        if (e.id.empty()) e.id = newId();
+        write.ifNoneExist = e.ifNoneExist;
       }
-      if (e.status >= 300) continue;
-    }
-    ResourceWrite write = entryWrite(e);
-    if (e.method == "POST") {
-      if (e.id.empty()) e.id = newId();
       write.id = e.id;
-      write.ifNoneExist = e.ifNoneExist;
-    }
-    write.id = e.id;
-    auto written = api.store->writeResource(write);
-    if (!written) {
-      e.status = writeFailureStatus(written.outcome());
-      e.outcome = written.outcome();
+      auto result = tx.write(write);
+      if (!result) return result.outcome();
+      written = std::move(*result);
+      return makesNote ? storeNoteIn(tx, **bundle, noteIssues) : Outcome();
+    });
+    if (outcome.hasErrors() || !written) {
+      if (e.status < 300) {
+        e.status = writeFailureStatus(outcome);
+        e.outcome = std::move(outcome);
+      }
       continue;
     }
+    noteMade = noteMade || makesNote;
+    e.outcome.append(noteIssues);
     e.status = written->matchedExisting ? 200 : (written->created ? 201 : 200);
     e.version = written->written;
     e.hasVersion = true;
   }
-  inboundNoteFromBundle(**bundle, entries, api);
   sendBody(exchange, 200, answerBundle("batch-response", entries, base), *format, api, pretty);
 }
 

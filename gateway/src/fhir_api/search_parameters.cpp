@@ -345,6 +345,63 @@ std::vector<IndexEntry> indexResource(const Element& resource) {
 
 namespace {
 
+// The date prefixes over a target range [low, high], as the SQL in sqlite_resources.cpp
+// applies them (https://hl7.org/fhir/R4/search.html#prefix).
+bool dateMatches(const SearchCriterion::Alternative& alt, const std::string& low,
+                 const std::string& high) {
+  const std::string& p = alt.prefix;
+  if (p == "gt") return high > alt.high;
+  if (p == "lt") return low < alt.value;
+  if (p == "ge") return high >= alt.value;
+  if (p == "le") return low <= alt.high;
+  const bool within = low >= alt.value && high <= alt.high;
+  return p == "ne" ? !within : within;
+}
+
+bool entryMatches(const SearchCriterion& criterion, const SearchCriterion::Alternative& alt,
+                  const IndexEntry& entry) {
+  if (entry.param != criterion.param) return false;
+  const std::string& kind = criterion.kind;
+  if (kind == "date") return dateMatches(alt, entry.value, entry.high);
+  if (kind == "token") {
+    return (!alt.hasSystem || entry.system == alt.system) &&
+           (alt.value.empty() || entry.value == alt.value);
+  }
+  if (kind == "reference") {
+    if (alt.value.find('/') != std::string::npos) return entry.value == alt.value;
+    const std::string suffix = "/" + alt.value;
+    return entry.value.size() >= suffix.size() &&
+           entry.value.compare(entry.value.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  // string: the original text in `system` for :exact, the lower-cased one starts with
+  if (alt.prefix == "exact") return entry.system == alt.value;
+  return entry.value.compare(0, alt.value.size(), alt.value) == 0;
+}
+
+bool alternativeMatches(const std::vector<IndexEntry>& index, const ResourceVersion& version,
+                        const SearchCriterion& criterion, const SearchCriterion::Alternative& alt) {
+  if (criterion.kind == "id") return version.id == alt.value;
+  if (criterion.kind == "lastUpdated") {
+    return dateMatches(alt, version.lastUpdated, version.lastUpdated);
+  }
+  return std::any_of(index.begin(), index.end(),
+                     [&](const IndexEntry& entry) { return entryMatches(criterion, alt, entry); });
+}
+
+}  // namespace
+
+bool matchesCriteria(const std::vector<IndexEntry>& index, const ResourceVersion& version,
+                     const std::vector<SearchCriterion>& criteria) {
+  return std::all_of(criteria.begin(), criteria.end(), [&](const SearchCriterion& criterion) {
+    return std::any_of(criterion.alternatives.begin(), criterion.alternatives.end(),
+                       [&](const SearchCriterion::Alternative& alt) {
+                         return alternativeMatches(index, version, criterion, alt);
+                       });
+  });
+}
+
+namespace {
+
 std::vector<std::string> splitAlternatives(std::string_view value) {
   // A backslash escapes a comma (https://hl7.org/fhir/R4/search.html#escaping).
   std::vector<std::string> out(1);
@@ -400,22 +457,29 @@ Result<ParsedSearch> parseSearch(const std::string& type,
       continue;
     }
     if (name == "_sort") {
-      std::string key = value;
-      parsed.query.sortDescending = !key.empty() && key.front() == '-';
-      if (parsed.query.sortDescending) key.erase(0, 1);
+      // A comma-separated list of keys, each `-` for descending
+      // (https://hl7.org/fhir/R4/search.html#sort); a later _sort replaces an earlier one.
+      parsed.query.sort.clear();
       const auto& defs = searchParametersFor(type);
-      const bool dateParam = std::any_of(
-          defs.begin(), defs.end(),
-          [&](const SearchParameterDef& d) { return d.name == key && d.kind == "date"; });
-      if (key != "_lastUpdated" && key != "_id" && !dateParam) {
-        if (strict) {
-          invalid(name, "sorting by '" + key + "' is not supported (_lastUpdated, _id, dates)");
-        } else {
-          parsed.ignored.push_back(rawName + "=" + value);
+      for (std::string key : splitAlternatives(value)) {
+        const std::string given = key;
+        SortKey sortKey;
+        sortKey.descending = !key.empty() && key.front() == '-';
+        if (sortKey.descending) key.erase(0, 1);
+        const bool dateParam = std::any_of(
+            defs.begin(), defs.end(),
+            [&](const SearchParameterDef& d) { return d.name == key && d.kind == "date"; });
+        if (key != "_lastUpdated" && key != "_id" && !dateParam) {
+          if (strict) {
+            invalid(name, "sorting by '" + key + "' is not supported (_lastUpdated, _id, dates)");
+          } else {
+            parsed.ignored.push_back(rawName + "=" + given);
+          }
+          continue;
         }
-        continue;
+        sortKey.param = std::move(key);
+        parsed.query.sort.push_back(std::move(sortKey));
       }
-      parsed.query.sortParam = key;
       continue;
     }
 

@@ -36,6 +36,13 @@ std::vector<IndexEntry> indexResource(const fhir::Element& resource);
 // millisecond precision ("2024-03" covers the whole month). Nothing when the text is not one.
 std::optional<std::pair<std::string, std::string>> dateRange(std::string_view text);
 
+// Whether a resource version matches every criterion, judged as Store::search judges the
+// current versions, but from `index` (indexResource of that version's body) instead of the
+// stored index, which holds current versions only. For versions that are not current: vread and
+// history under query-narrowed SMART scopes.
+bool matchesCriteria(const std::vector<IndexEntry>& index, const ResourceVersion& version,
+                     const std::vector<SearchCriterion>& criteria);
+
 // A parsed search request.
 struct ParsedSearch {
   SearchQuery query;

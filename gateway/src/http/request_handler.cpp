@@ -6,13 +6,13 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <random>
 
 namespace notebridge::gateway {
 
@@ -24,7 +24,18 @@ std::string chooseRequestId(const std::string& offered) {
                                    c == '-';
                           });
   if (wellFormed) return offered;
-  return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  // A random (version 4) UUID from a per-thread generator: Poco's createRandom reads the
+  // system's random source under a global lock on every call, a cost on every request. A
+  // request id only needs to be unique, not unpredictable.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  const std::uint64_t high = (generator() & ~std::uint64_t{0xF000}) | 0x4000;
+  const std::uint64_t low = (generator() & ~(std::uint64_t{3} << 62)) | (std::uint64_t{2} << 62);
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
 }
 
 namespace {
@@ -68,7 +79,7 @@ void RequestHandler::dispatch(HttpExchange& exchange) {
     exchange.sendOutcome(outcome);
     return;
   }
-  RouteMatch match = context_.router->match(exchange.method(), exchange.path());
+  RouteMatch match = context_.router->match(exchange.method(), exchange.rawPath());
   if (!match.route) {
     fhir::Outcome outcome;
     if (!match.allowedMethods.empty()) {
@@ -138,13 +149,16 @@ void RequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                 "internal error; quote request id " + exchange.requestId());
     exchange.sendOutcome(500, outcome);
   }
+  // Looked up once and checked before formatting: at the default level nothing is formatted,
+  // and the logger registry's global lock is not taken on every request.
+  static Poco::Logger& log = Poco::Logger::get("notebridge.http");
+  if (!log.information()) return;
   const double millis =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   char duration[32];
   std::snprintf(duration, sizeof duration, "%.2fms", millis);
-  Poco::Logger::get("notebridge.http")
-      .information("%s %s %d %s id=%s", printable(exchange.method()), printable(exchange.path()),
-                   exchange.status(), std::string(duration), exchange.requestId());
+  log.information("%s %s %d %s id=%s", printable(exchange.method()), printable(exchange.path()),
+                  exchange.status(), std::string(duration), exchange.requestId());
 }
 
 }  // namespace notebridge::gateway

@@ -1,17 +1,35 @@
 #include "notebridge/gateway/router.h"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 #include <algorithm>
 
 namespace notebridge::gateway {
 namespace {
 
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> segments;
+// Splits the path as sent at '/' and only then percent-decodes each segment, so that an
+// encoded slash (%2F) stays inside its segment: `/notes/2026%2F17` is the note "2026/17".
+std::vector<std::string> split(std::string_view path, bool decode) {
+  std::vector<std::string> segments;
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    if (end > start) segments.push_back(path.substr(start, end - start));
+    if (end > start) {
+      const std::string_view raw = path.substr(start, end - start);
+      std::string segment;
+      if (decode && raw.find('%') != std::string_view::npos) {
+        try {
+          Poco::URI::decode(std::string(raw), segment);
+        } catch (const Poco::Exception&) {
+          segment = std::string(raw);  // a malformed escape: the text as sent, matching nothing odd
+        }
+      } else {
+        segment = std::string(raw);
+      }
+      segments.push_back(std::move(segment));
+    }
     start = end + 1;
   }
   return segments;
@@ -22,16 +40,15 @@ bool isCapture(std::string_view segment) {
 }
 
 // Returns the number of literal segments matched (higher is more specific), or -1.
-int matchPattern(std::string_view pattern, const std::vector<std::string_view>& path,
+int matchPattern(std::string_view pattern, const std::vector<std::string>& path,
                  std::map<std::string, std::string, std::less<>>* params) {
-  const std::vector<std::string_view> segments = split(pattern);
+  const std::vector<std::string> segments = split(pattern, false);
   if (segments.size() != path.size()) return -1;
   int literals = 0;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (isCapture(segments[i])) {
       if (params) {
-        (*params)[std::string(segments[i].substr(1, segments[i].size() - 2))] =
-            std::string(path[i]);
+        (*params)[segments[i].substr(1, segments[i].size() - 2)] = path[i];
       }
     } else if (segments[i] == path[i]) {
       ++literals;
@@ -47,7 +64,7 @@ int matchPattern(std::string_view pattern, const std::vector<std::string_view>& 
 void Router::add(Route route) { routes_.push_back(std::move(route)); }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
-  const std::vector<std::string_view> segments = split(path);
+  const std::vector<std::string> segments = split(path, true);
   RouteMatch result;
   int best = -1;
   int bestAnyMethod = -1;

@@ -497,9 +497,19 @@ mappers::AuditRecord inboundAudit(const Element& root) {
   return record;
 }
 
-Outcome storeInboundNote(Store& store, const Element& root) {
+Result<InboundNoteReport> storeInboundNote(ResourceTransaction& tx, const Element& root) {
   auto read = mappers::fhirToNote(root);
-  if (!read) return read.outcome();
+  if (!read) {
+    // The resource is accepted whatever the note mapping says: its problems become warnings.
+    Outcome issues = read.outcome();
+    for (fhir::Issue& issue : issues.issues()) {
+      if (issue.severity >= Severity::kError) {
+        issue.severity = Severity::kWarning;
+        issue.diagnostics = "no note was stored: " + issue.diagnostics;
+      }
+    }
+    return InboundNoteReport{std::move(issues)};
+  }
   mappers::Note note = std::move(*read);
   Outcome warnings = std::move(read.outcome());
   const std::string canonical = mappers::writeNote(note, false);
@@ -525,29 +535,29 @@ Outcome storeInboundNote(Store& store, const Element& root) {
     w.resources.push_back(std::move(resource));
   };
   addWarnings(write);
-  auto stored = store.writeNote(write);
+  auto stored = tx.writeNote(write);
   if (!stored && !stored.outcome().issues().empty() &&
       stored.outcome().issues().front().code == "conflict") {
     // The sender changed a document under the same identifier (an update): a new version,
     // unless that content is already the latest.
-    auto latest = store.readNote(write.note.id, std::nullopt);
+    auto latest = tx.readNote(write.note.id, std::nullopt);
     if (latest && latest->contentHash != write.note.contentHash) {
       write.note.version = latest->version + 1;
       addWarnings(write);
-      stored = store.writeNote(write);
+      stored = tx.writeNote(write);
     } else if (latest) {
-      return warnings;
+      return InboundNoteReport{std::move(warnings)};
     }
   }
   if (!stored) {
     Outcome failed = stored.outcome();
     failed.append(warnings);
-    return failed;
+    return Result<InboundNoteReport>(std::move(failed));
   }
   warnings.add(Severity::kInformation, "informational",
                "stored as note " + stored->note.id + " version " +
                    std::to_string(stored->note.version) + " (source inbound)");
-  return warnings;
+  return InboundNoteReport{std::move(warnings)};
 }
 
 void addNoteRoutes(Router& router, std::shared_ptr<Store> store,

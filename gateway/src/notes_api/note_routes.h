@@ -23,11 +23,18 @@ void addNoteRoutes(Router& router, std::shared_ptr<Store> store,
                    std::shared_ptr<const NoteRouting> routing, const GatewayConfig& config);
 
 // Inbound FHIR (a DocumentReference, or a Bundle holding one) turned into a stored note with
-// source "inbound" (mappers::fhirToNote). Re-sending the same content stores nothing new; a
-// changed document under the same note id and version is stored as the next version. The
-// mapping's warnings are stored with the note and returned (the caller adds them to its
-// answer); errors say why no note could be stored. Thread-safe.
-fhir::Outcome storeInboundNote(Store& store, const fhir::Element& root);
+// source "inbound" (mappers::fhirToNote), written with its import AuditEvent inside `tx`, the
+// transaction that stores the FHIR write itself: resource, note and audit commit together or not
+// at all. Re-sending the same content stores nothing new; a changed document under the same note
+// id and version is stored as the next version. The value is what to add to the answer: the
+// mapping's warnings (also stored with the note), a document that cannot be mapped as warnings
+// (the resource is accepted without a note), and where the note went. A failure means the note
+// could not be written: the caller must roll `tx` back. Thread-safe.
+struct InboundNoteReport {
+  fhir::Outcome issues;  // warnings and information for the answer
+};
+fhir::Result<InboundNoteReport> storeInboundNote(ResourceTransaction& tx,
+                                                 const fhir::Element& root);
 
 // The note row for `note` as stored (id, version, client, status, `source`, canonical JSON and
 // its SHA-256, which makes re-sending the same content idempotent); bundleJson left empty.

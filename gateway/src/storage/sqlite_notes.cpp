@@ -303,6 +303,31 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
   }
 }
 
+namespace sqlite {
+
+// The note of an inbound FHIR write, in that write's transaction (ResourceTransaction::writeNote):
+// a savepoint of its own, so a refused note (a conflict) undoes only its part.
+std::optional<NoteWriteResult> writeNoteInTransaction(Poco::Data::Session& session,
+                                                      StatementCache& statements,
+                                                      const NoteWrite& write,
+                                                      fhir::Outcome& issues) {
+  session << "SAVEPOINT transaction_note", now;
+  std::optional<NoteWriteResult> written = writeOneNote(session, statements, write, issues);
+  statements.resetAll();
+  if (!written) session << "ROLLBACK TO transaction_note", now;
+  session << "RELEASE transaction_note", now;
+  return written;
+}
+
+std::optional<NoteRecord> readNoteInTransaction(Poco::Data::Session& session, const std::string& id,
+                                                std::optional<int> version) {
+  std::vector<NoteRecord> found = selectNote(session, id, version);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+}  // namespace sqlite
+
 Result<NoteRecord> SqliteStore::readNote(const std::string& id, std::optional<int> version) {
   std::vector<NoteRecord> found;
   fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {

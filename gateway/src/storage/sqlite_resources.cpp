@@ -399,6 +399,21 @@ class SqliteResourceTransaction final : public ResourceTransaction {
                                                int limit) override {
     return sqlite::matchingIds(session_, type, criteria, limit);
   }
+  Result<NoteWriteResult> writeNote(const NoteWrite& write) override {
+    fhir::Outcome issues;
+    auto result = sqlite::writeNoteInTransaction(session_, statements_, write, issues);
+    if (!result) return Result<NoteWriteResult>(std::move(issues));
+    return std::move(*result);
+  }
+  Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) override {
+    auto found = sqlite::readNoteInTransaction(session_, id, version);
+    if (!found) {
+      return Result<NoteRecord>::failure(
+          Severity::kError, "not-found",
+          "note " + id + (version ? " version " + std::to_string(*version) : "") + " is not known");
+    }
+    return std::move(*found);
+  }
   void finish() { statements_.resetAll(); }
 
  private:
@@ -431,34 +446,39 @@ fhir::Outcome SqliteStore::writeResources(
   return outcome;
 }
 
+namespace {
+
+// A row of SELECT type, id, version, last_updated, deleted, body.
+ResourceVersion versionRow(sqlite3_stmt* select) {
+  ResourceVersion v;
+  v.type = sqlite::columnText(select, 0);
+  v.id = sqlite::columnText(select, 1);
+  v.version = sqlite3_column_int(select, 2);
+  v.lastUpdated = sqlite::columnText(select, 3);
+  v.deleted = sqlite3_column_int(select, 4) != 0;
+  v.body = sqlite::columnText(select, 5);
+  return v;
+}
+
+}  // namespace
+
 Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const std::string& id,
                                                   std::optional<int> version) {
+  // The hot read path: a read connection and its prepared statements.
+  static const std::string kCurrent =
+      "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.type = r.type "
+      "AND v.id = r.id AND v.version = r.version WHERE r.type = ? AND r.id = ?";
+  static const std::string kVersion =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? AND version = ?";
   std::optional<ResourceVersion> found;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    // The hot read path: SQLite directly, without Poco::Data's per-statement machinery.
-    sqlite::StatementCache statements(session);
-    sqlite3_stmt* select = version
-                               ? statements.get(
-                                     "SELECT version, last_updated, deleted, body FROM "
-                                     "resource_versions WHERE type = ? AND id = ? AND version = ?")
-                               : statements.get(
-                                     "SELECT v.version, v.last_updated, v.deleted, v.body "
-                                     "FROM resources r JOIN resource_versions v ON v.type = r.type "
-                                     "AND v.id = r.id AND v.version = r.version "
-                                     "WHERE r.type = ? AND r.id = ?");
-    statements.bind(select, 1, type);
-    statements.bind(select, 2, id);
-    if (version) statements.bind(select, 3, *version);
-    if (statements.step(select)) {
-      ResourceVersion v;
-      v.type = type;
-      v.id = id;
-      v.version = sqlite3_column_int(select, 0);
-      v.lastUpdated = sqlite::columnText(select, 1);
-      v.deleted = sqlite3_column_int(select, 2) != 0;
-      v.body = sqlite::columnText(select, 3);
-      found = std::move(v);
-    }
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    sqlite3_stmt* select = c.statement(version ? kVersion : kCurrent);
+    c.bind(select, 1, type);
+    c.bind(select, 2, id);
+    if (version) c.bind(select, 3, *version);
+    if (c.step(select)) found = versionRow(select);
   });
   if (outcome.hasErrors()) return Result<ResourceVersion>(std::move(outcome));
   if (!found) {
@@ -476,21 +496,20 @@ Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const
 
 Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
                                                           const std::string& id, int count) {
+  static const std::string kOfType =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?";
+  static const std::string kOfResource =
+      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?";
   std::vector<ResourceVersion> found;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    std::string t = type, i = id;
-    int limit = count;
-    Poco::Data::Statement select(session);
-    if (id.empty()) {
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?",
-          use(t), use(limit), now;
-    } else {
-      select << "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-                "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?",
-          use(t), use(i), use(limit), now;
-    }
-    found = readVersions(select);
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    sqlite3_stmt* select = c.statement(id.empty() ? kOfType : kOfResource);
+    int at = 1;
+    c.bind(select, at++, type);
+    if (!id.empty()) c.bind(select, at++, id);
+    c.bind(select, at, count);
+    while (c.step(select)) found.push_back(versionRow(select));
   });
   if (outcome.hasErrors()) return Result<std::vector<ResourceVersion>>(std::move(outcome));
   if (!id.empty() && found.empty()) {
@@ -500,53 +519,275 @@ Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& typ
   return found;
 }
 
-Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
-  SearchPage page;
-  fhir::Outcome outcome = withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    SqlBuilder where;
-    where.sql = " WHERE r.type = ";
-    where.bind(query.type);
-    where.sql += " AND r.deleted = 0";
-    addCriteria(where, query.type, query.criteria);
-    {
-      Poco::Data::Statement count(session);
-      std::vector<std::string> values = where.values;
-      count << "SELECT COUNT(*) FROM resources r" + where.sql;
-      bindAll(count, values);
-      count, into(page.total), now;
-    }
-    const std::string direction = query.sortDescending ? " DESC" : " ASC";
-    std::string order;
-    std::vector<std::string> values = where.values;
-    if (query.sortParam == "_id") {
-      order = " ORDER BY r.id" + direction;
-    } else if (query.sortParam.empty() || query.sortParam == "_lastUpdated") {
-      order = " ORDER BY r.last_updated" + direction + ", r.id";
+namespace {
+
+bool onResource(const SearchCriterion& criterion) {
+  return criterion.kind == "id" || criterion.kind == "lastUpdated";
+}
+
+// The conditions of `criteria` (all but `skip`) on one resource row `r`: index criteria as
+// EXISTS over that resource's own index rows, the rest on `r`. Subqueries about one resource
+// name search_index_by_resource: left to itself SQLite takes (type, param[, value]) for them,
+// which scans every row of the parameter once per resource (a date sort over 6,000
+// Observations took 18 s that way).
+void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria,
+                           const SearchCriterion* skip) {
+  for (const SearchCriterion& criterion : criteria) {
+    if (&criterion == skip) continue;
+    if (onResource(criterion)) {
+      q.sql += " AND (";
     } else {
-      order =
-          " ORDER BY (SELECT MIN(s.value) FROM search_index s WHERE s.type = r.type AND "
-          "s.id = r.id AND s.param = ?)" +
-          direction + ", r.id";
-      values.push_back(query.sortParam);
+      q.sql +=
+          " AND EXISTS (SELECT 1 FROM search_index i INDEXED BY search_index_by_resource "
+          "WHERE i.type = r.type AND i.id = r.id AND "
+          "i.param = ";
+      q.bind(criterion.param);
+      q.sql += " AND (";
     }
-    Poco::Data::Statement select(session);
-    // With an index criterion the matching ids are few compared with the type: look them up
-    // by primary key and sort them, rather than walk every resource of the type in
-    // last_updated order (which SQLite prefers, to skip the sort).
-    const bool byIndex = std::any_of(
-        query.criteria.begin(), query.criteria.end(),
-        [](const SearchCriterion& c) { return c.kind != "id" && c.kind != "lastUpdated"; });
-    select << std::string(
-                  "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                  "FROM resources r ") +
-                  (byIndex ? "INDEXED BY sqlite_autoindex_resources_1 " : "") +
-                  "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND "
-                  "v.version = r.version" +
-                  where.sql + order + " LIMIT " + std::to_string(query.count) + " OFFSET " +
-                  std::to_string(query.offset);
-    bindAll(select, values);
-    select.execute();
-    page.resources = readVersions(select);
+    for (std::size_t a = 0; a < criterion.alternatives.size(); ++a) {
+      if (a > 0) q.sql += " OR ";
+      addAlternative(q, criterion, criterion.alternatives[a]);
+    }
+    q.sql += onResource(criterion) ? ")" : "))";
+  }
+}
+
+// The key of a search's page: a current version, with its row when it was read already.
+struct PageKey {
+  std::string id;
+  int version = 0;
+  std::optional<ResourceVersion> row;
+};
+
+// A page found in one SQL statement (index criteria as IN subqueries), SQLite walking the
+// type in order: for searches without an index criterion, or with one that matches too much
+// to sort here. Returns the total.
+int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
+               const std::vector<SortKey>& sort, std::vector<PageKey>& keys) {
+  SqlBuilder where;
+  where.sql = " WHERE r.type = ";
+  where.bind(query.type);
+  where.sql += " AND r.deleted = 0";
+  addCriteria(where, query.type, query.criteria);
+  std::string order = " ORDER BY ";
+  std::vector<std::string> values = where.values;
+  for (const SortKey& key : sort) {
+    const char* direction = key.descending ? " DESC, " : " ASC, ";
+    if (key.param == "_id") {
+      order += std::string("r.id") + direction;
+    } else if (key.param == "_lastUpdated") {
+      order += std::string("r.last_updated") + direction;
+    } else {
+      order += std::string(
+                   "(SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
+                   "WHERE s.type = r.type AND "
+                   "s.id = r.id AND s.param = ?)") +
+               direction;
+      values.push_back(key.param);
+    }
+  }
+  order += "r.id";  // ties in a stable order, so pages neither repeat nor skip
+  // One row more than the page: when it is not there, this is the last page and the total is
+  // known without counting.
+  sqlite3_stmt* select = c.statement("SELECT r.id, r.version FROM resources r" + where.sql + order +
+                                     " LIMIT ? OFFSET ?");
+  int at = 1;
+  for (const std::string& value : values) c.bind(select, at++, value);
+  c.bind(select, at++, query.count + 1);
+  c.bind(select, at, query.offset);
+  while (c.step(select)) {
+    keys.push_back({sqlite::columnText(select, 0), sqlite3_column_int(select, 1), {}});
+  }
+  const int shown = static_cast<int>(keys.size());
+  if (shown > query.count) keys.resize(static_cast<std::size_t>(query.count));
+  if (shown <= query.count && (shown > 0 || query.offset == 0)) return query.offset + shown;
+  sqlite3_stmt* count = c.statement("SELECT COUNT(*) FROM resources r" + where.sql);
+  at = 1;
+  for (const std::string& value : where.values) c.bind(count, at++, value);
+  return c.step(count) ? sqlite3_column_int(count, 0) : 0;
+}
+
+// A page found through the index: the ids the first index criterion matches (one index range,
+// no temporary tables), each checked against the other criteria by primary key and given its
+// sort keys, then sorted here. SQLite's plan for the same query in one statement (an IN
+// subquery and ORDER BY ... LIMIT) built two temporary b-trees per search, which cost more
+// than the search itself; this way the total comes for free too. Returns the total.
+// Nothing when the criterion matches more than kMaxCandidates index rows: the caller walks the
+// type in SQL instead, which keeps memory bounded and can stop at the page.
+constexpr std::size_t kMaxCandidates = 5000;
+
+std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
+                               const std::vector<SortKey>& sort, const SearchCriterion& driving,
+                               std::vector<PageKey>& keys) {
+  std::vector<std::string> ids;
+  {
+    SqlBuilder q;
+    q.sql = "SELECT i.id FROM search_index i WHERE i.type = ";
+    q.bind(query.type);
+    q.sql += " AND i.param = ";
+    q.bind(driving.param);
+    q.sql += " AND (";
+    for (std::size_t a = 0; a < driving.alternatives.size(); ++a) {
+      if (a > 0) q.sql += " OR ";
+      addAlternative(q, driving, driving.alternatives[a]);
+    }
+    q.sql += ")";
+    sqlite3_stmt* select = c.statement(q.sql);
+    int at = 1;
+    for (const std::string& value : q.values) c.bind(select, at++, value);
+    while (c.step(select)) {
+      if (ids.size() == kMaxCandidates) return std::nullopt;
+      ids.push_back(sqlite::columnText(select, 0));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  // Per candidate: its version, last_updated and date sort keys, when it is current and matches
+  // every other criterion. When every candidate fits the first page, its body comes along
+  // (one statement per resource instead of two).
+  const bool withBodies = query.offset == 0 && ids.size() <= static_cast<std::size_t>(query.count);
+  SqlBuilder q;
+  q.sql = withBodies ? "SELECT r.version, r.last_updated, v.deleted, v.body"
+                     : "SELECT r.version, r.last_updated";
+  for (const SortKey& key : sort) {
+    if (key.param == "_id" || key.param == "_lastUpdated") continue;
+    q.sql +=
+        ", (SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
+        "WHERE s.type = r.type AND s.id = r.id AND "
+        "s.param = ";
+    q.bind(key.param);
+    q.sql += ")";
+  }
+  q.sql += withBodies ? " FROM resources r JOIN resource_versions v ON v.type = r.type AND "
+                        "v.id = r.id AND v.version = r.version WHERE r.type = "
+                      : " FROM resources r WHERE r.type = ";
+  q.bind(query.type);
+  q.sql += " AND r.id = ";
+  const std::size_t idAt = q.values.size();
+  q.bind({});
+  q.sql += " AND r.deleted = 0";
+  addCorrelatedCriteria(q, query.criteria, &driving);
+  sqlite3_stmt* check = c.statement(q.sql);
+
+  struct Match {
+    std::string id;
+    int version = 0;
+    std::vector<std::optional<std::string>> keys;  // one per sort key; nothing for NULL
+    std::optional<ResourceVersion> row;
+  };
+  std::vector<Match> matches;
+  for (std::string& id : ids) {
+    sqlite3_reset(check);
+    q.values[idAt] = std::move(id);
+    int at = 1;
+    for (const std::string& value : q.values) c.bind(check, at++, value);
+    if (!c.step(check)) continue;
+    Match& m = matches.emplace_back();
+    m.id = q.values[idAt];  // the bound text stays until the next reset
+    m.version = sqlite3_column_int(check, 0);
+    int column = withBodies ? 4 : 2;
+    if (withBodies) {
+      ResourceVersion& v = m.row.emplace();
+      v.type = query.type;
+      v.id = m.id;
+      v.version = m.version;
+      v.lastUpdated = sqlite::columnText(check, 1);
+      v.deleted = sqlite3_column_int(check, 2) != 0;
+      v.body = sqlite::columnText(check, 3);
+    }
+    for (const SortKey& key : sort) {
+      if (key.param == "_id") {
+        m.keys.emplace_back(m.id);
+      } else if (key.param == "_lastUpdated") {
+        m.keys.emplace_back(sqlite::columnText(check, 1));
+      } else if (sqlite3_column_type(check, column) == SQLITE_NULL) {
+        m.keys.emplace_back();
+        ++column;
+      } else {
+        m.keys.emplace_back(sqlite::columnText(check, column++));
+      }
+    }
+  }
+  // As SQL orders text (BINARY: byte by byte), NULL before any value, then by id.
+  auto before = [&](const Match& a, const Match& b) {
+    for (std::size_t k = 0; k < sort.size(); ++k) {
+      if (a.keys[k] == b.keys[k]) continue;
+      const bool less = a.keys[k] < b.keys[k];  // nullopt sorts first
+      return sort[k].descending ? !less : less;
+    }
+    return a.id < b.id;
+  };
+  const std::size_t total = matches.size();
+  const std::size_t from = std::min(total, static_cast<std::size_t>(query.offset));
+  const std::size_t to = std::min(total, from + static_cast<std::size_t>(query.count));
+  if (to > from) {
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(to),
+                      matches.end(), before);
+  }
+  for (std::size_t i = from; i < to; ++i) {
+    keys.push_back({std::move(matches[i].id), matches[i].version, std::move(matches[i].row)});
+  }
+  return static_cast<int>(total);
+}
+
+}  // namespace
+
+Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
+  const std::vector<SortKey> sort =
+      query.sort.empty() ? std::vector<SortKey>{{"_lastUpdated", true}} : query.sort;
+  // With an index criterion the matching ids are few compared with the type: start from them
+  // rather than walk every resource of the type.
+  const auto driving = std::find_if(query.criteria.begin(), query.criteria.end(),
+                                    [](const SearchCriterion& c) { return !onResource(c); });
+  static const std::string kBody =
+      "SELECT last_updated, deleted, body FROM resource_versions "
+      "WHERE type = ? AND id = ? AND version = ?";
+  SearchPage page;
+  fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
+    // Keys and bodies in one read transaction: a concurrent update cannot make the page show
+    // a version other than the one its keys name.
+    c.step(c.statement("BEGIN"));
+    struct EndRead {
+      SqliteReadPool::Connection& c;
+      ~EndRead() {
+        c.resetUsed();
+        try {
+          c.step(c.statement("COMMIT"));
+        } catch (const Poco::Exception&) {
+          // Nothing was written; the connection's next BEGIN starts afresh either way.
+        }
+      }
+    } endRead{c};
+    std::vector<PageKey> keys;
+    std::optional<int> total;
+    if (driving != query.criteria.end()) total = pageByIndex(c, query, sort, *driving, keys);
+    page.total = total ? *total : pageByType(c, query, sort, keys);
+    // The bodies of the page only, by primary key.
+    sqlite3_stmt* body = nullptr;
+    page.resources.reserve(keys.size());
+    for (PageKey& key : keys) {
+      if (key.row) {
+        page.resources.push_back(std::move(*key.row));
+        continue;
+      }
+      if (body) {
+        sqlite3_reset(body);
+      } else {
+        body = c.statement(kBody);
+      }
+      c.bind(body, 1, query.type);
+      c.bind(body, 2, key.id);
+      c.bind(body, 3, key.version);
+      if (!c.step(body)) continue;
+      ResourceVersion& v = page.resources.emplace_back();
+      v.type = query.type;
+      v.id = std::move(key.id);
+      v.version = key.version;
+      v.lastUpdated = sqlite::columnText(body, 0);
+      v.deleted = sqlite3_column_int(body, 1) != 0;
+      v.body = sqlite::columnText(body, 2);
+    }
   });
   if (outcome.hasErrors()) return Result<SearchPage>(std::move(outcome));
   return page;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "notebridge/gateway/sqlite_store.h"
+#include "storage/sqlite_read_pool.h"
 
 namespace notebridge::gateway {
 
@@ -56,6 +57,14 @@ std::vector<std::string> matchingIds(Poco::Data::Session& session, const std::st
 // An instant with millisecond precision in UTC: lexically ordered like the times it names.
 std::string nowInstant();
 void rollbackQuietly(Poco::Data::Session& session);
+// A note written inside a transaction the caller holds (sqlite_notes.cpp): as the group commit
+// writes one, in a savepoint of its own; nothing when refused (the reason in `issues`).
+std::optional<NoteWriteResult> writeNoteInTransaction(Poco::Data::Session& session,
+                                                      StatementCache& statements,
+                                                      const NoteWrite& write,
+                                                      fhir::Outcome& issues);
+std::optional<NoteRecord> readNoteInTransaction(Poco::Data::Session& session, const std::string& id,
+                                                std::optional<int> version);
 }  // namespace sqlite
 
 template <typename Work>
@@ -90,6 +99,22 @@ fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
   } catch (const Poco::Exception& e) {
     // The next write starts from a fresh session rather than one in an unknown state.
     writeSession_.reset();
+    outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
+  }
+  return outcome;
+}
+
+template <typename Work>
+fhir::Outcome SqliteStore::withReads(Work&& work) {
+  fhir::Outcome outcome;
+  std::shared_lock lock(mutex_);
+  if (!reads_) {
+    outcome.add(fhir::Severity::kFatal, "transient", "the database is closed");
+    return outcome;
+  }
+  try {
+    reads_->run(work);
+  } catch (const Poco::Exception& e) {
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
   }
   return outcome;

@@ -156,15 +156,18 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
                         "cannot put " + file.string() + " in WAL mode (got '" + mode + "')");
     }
     migrate(session, migrations);
-    return R(std::shared_ptr<SqliteStore>(new SqliteStore(file, std::move(pool))));
+    auto reads = std::make_unique<SqliteReadPool>(file.string(), 32);
+    return R(
+        std::shared_ptr<SqliteStore>(new SqliteStore(file, std::move(pool), std::move(reads))));
   } catch (const Poco::Exception& e) {
     return R::failure(Severity::kFatal, "exception",
                       "cannot open database " + file.string() + ": " + e.displayText());
   }
 }
 
-SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool)
-    : file_(std::move(file)), pool_(std::move(pool)) {}
+SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
+                         std::unique_ptr<SqliteReadPool> reads)
+    : file_(std::move(file)), pool_(std::move(pool)), reads_(std::move(reads)) {}
 
 SqliteStore::~SqliteStore() { close(); }
 
@@ -254,6 +257,7 @@ void SqliteStore::close() {
     // Closing is best effort: SQLite has committed every transaction already.
   }
   pool_.reset();
+  reads_.reset();
 }
 
 }  // namespace notebridge::gateway

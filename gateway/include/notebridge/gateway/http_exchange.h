@@ -36,6 +36,8 @@ class HttpExchange {
   const std::string& method() const;
   // The path without the query string, percent-decoded.
   const std::string& path() const { return path_; }
+  // The path as sent, still percent-encoded (what the router splits into segments).
+  const std::string& rawPath() const { return rawPath_; }
   const std::string& requestId() const { return requestId_; }
   // A captured `{name}` segment of the route pattern; empty when absent.
   std::string_view pathParam(std::string_view name) const;
@@ -74,6 +76,7 @@ class HttpExchange {
   Poco::Net::HTTPServerResponse& response_;
   std::string requestId_;
   std::string path_;
+  std::string rawPath_;
   std::map<std::string, std::string, std::less<>> pathParams_;
   Principal principal_;
   OutcomeWriter outcomeWriter_;

@@ -45,7 +45,9 @@ struct RouteMatch {
 class Router {
  public:
   void add(Route route);
-  // Literal segments win over captures, so `/fhir/metadata` beats `/fhir/{type}`.
+  // Literal segments win over captures, so `/fhir/metadata` beats `/fhir/{type}`. `path` is
+  // the path as sent (percent-encoded, without the query): it is split at '/' first and each
+  // segment decoded after, so a captured value may hold an encoded '/' (%2F).
   RouteMatch match(std::string_view method, std::string_view path) const;
 
   const std::vector<Route>& routes() const { return routes_; }

@@ -11,8 +11,9 @@ namespace notebridge::gateway {
 // (http://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html). A v2 scope narrowed by a
 // query (`system/Observation.rs?category=survey`, SMART v2 finer-grained scopes) is never
 // widened: allows() ignores it, and narrowingQueries() hands its query to the FHIR API, which
-// grants read and search only of resources matching it. Narrowed c/u/d grant nothing (the
-// gateway does not check writes against a query). Immutable; thread-safe.
+// grants read, vread, history and search only of resources (and versions) matching it. Narrowed
+// c/u/d grant nothing (the gateway does not check writes against a query). Immutable;
+// thread-safe.
 class SmartScopes {
  public:
   SmartScopes() = default;
@@ -25,8 +26,9 @@ class SmartScopes {
   bool allows(std::string_view resourceType, std::string_view interaction) const;
 
   // When allows() is false: the queries (text after '?') of the narrowed grants that would
-  // allow `interaction` (read, vread or search-type only) on `resourceType` for resources
-  // matching one of them. Empty when allows() is true or nothing narrowed applies.
+  // allow `interaction` (read, vread, history-instance, history-type or search-type only) on
+  // `resourceType` for resources matching one of them. Empty when allows() is true or nothing
+  // narrowed applies.
   std::vector<std::string> narrowingQueries(std::string_view resourceType,
                                             std::string_view interaction) const;
   // allows(), or a narrowed grant might allow it (the caller then checks the query).

@@ -18,6 +18,8 @@ class SessionPool;
 
 namespace notebridge::gateway {
 
+class SqliteReadPool;
+
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
 struct Migration {
@@ -82,7 +84,8 @@ class SqliteStore final : public Store {
   const std::filesystem::path& file() const { return file_; }
 
  private:
-  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool);
+  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
+              std::unique_ptr<SqliteReadPool> reads);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
@@ -92,6 +95,9 @@ class SqliteStore final : public Store {
   // drops a connection's cache whenever another connection has written).
   template <typename Work>
   fhir::Outcome withWriteSession(Work&& work);
+  // Runs `work` with a read connection (reads, history, search), with the same error channel.
+  template <typename Work>
+  fhir::Outcome withReads(Work&& work);
 
   std::filesystem::path file_;
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
@@ -110,6 +116,7 @@ class SqliteStore final : public Store {
   bool leaderActive_ = false;
   std::shared_mutex mutex_;  // calls share it; close() takes it alone
   std::unique_ptr<Poco::Data::SessionPool> pool_;
+  std::unique_ptr<SqliteReadPool> reads_;  // closed with pool_
 };
 
 }  // namespace notebridge::gateway

@@ -56,11 +56,17 @@ struct SearchCriterion {
   std::vector<Alternative> alternatives;
 };
 
+// One key of a search's order.
+struct SortKey {
+  std::string param;  // "_lastUpdated", "_id" or a date parameter (by the start of its range)
+  bool descending = false;
+};
+
 struct SearchQuery {
   std::string type;
   std::vector<SearchCriterion> criteria;
-  std::string sortParam;  // "_lastUpdated", "_id" or a date parameter; empty: _lastUpdated
-  bool sortDescending = true;
+  // The keys in turn, then the id; empty: _lastUpdated, newest first.
+  std::vector<SortKey> sort;
   int count = 20;
   int offset = 0;
 };
@@ -164,6 +170,13 @@ class ResourceTransaction {
   // Ids of current resources of `type` matching every criterion (conditional create).
   virtual fhir::Result<std::vector<std::string>> matchingIds(
       const std::string& type, const std::vector<SearchCriterion>& criteria, int limit) = 0;
+  // As Store::writeNote (same idempotency, "conflict" when the version exists with other
+  // content), inside the transaction: an inbound FHIR write and the note made from it commit
+  // together or not at all. A failure undoes this note's writes only; the transaction goes on
+  // unless `work` returns the errors.
+  virtual fhir::Result<NoteWriteResult> writeNote(const NoteWrite& write) = 0;
+  // As Store::readNote, seeing the transaction's own writes.
+  virtual fhir::Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) = 0;
 };
 
 // One outbox row: a note version's delivery to one destination (table `outbox`).
