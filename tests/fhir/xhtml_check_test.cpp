@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "../../fhir-profiles/core/src/xhtml_check.h"
+#include "xhtml_check.h"
 
 using notebridge::fhir::checkXhtmlDiv;
 using notebridge::fhir::checkXhtmlDivWithLibxml2;

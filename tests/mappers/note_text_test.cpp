@@ -1,8 +1,8 @@
 // The XHTML renderings built together (the mapper's fast path) are the ones built apart.
 #include <boost/test/unit_test.hpp>
 
-#include "../../mappers/src/note_text.h"
 #include "mapper_test_support.h"
+#include "note_text.h"
 
 using namespace notebridge::mappers;
 using notebridge::mappers::testing::exampleNote;
