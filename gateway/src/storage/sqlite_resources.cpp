@@ -358,30 +358,6 @@ void rollbackQuietly(Poco::Data::Session& session) {
 
 }  // namespace sqlite
 
-Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
-  std::optional<WriteResult> result;
-  fhir::Outcome outcome =
-      withWriteSession([&](Poco::Data::Session& session, fhir::Outcome& issues) {
-        // IMMEDIATE takes the write lock now, so the checks below see what the insert will see.
-        session << "BEGIN IMMEDIATE", now;
-        try {
-          sqlite::StatementCache statements(session);
-          result = sqlite::writeInTransaction(session, statements, write, issues);
-          statements.resetAll();
-          if (result) {
-            session << "COMMIT", now;
-          } else {
-            session << "ROLLBACK", now;
-          }
-        } catch (...) {
-          sqlite::rollbackQuietly(session);
-          throw;
-        }
-      });
-  if (outcome.hasErrors() || !result) return Result<WriteResult>(std::move(outcome));
-  return std::move(*result);
-}
-
 namespace {
 
 class SqliteResourceTransaction final : public ResourceTransaction {
@@ -444,6 +420,19 @@ fhir::Outcome SqliteStore::writeResources(
   });
   outcome.append(result);
   return outcome;
+}
+
+// One resource is a transaction of one write.
+Result<WriteResult> SqliteStore::writeResource(const ResourceWrite& write) {
+  std::optional<WriteResult> result;
+  fhir::Outcome outcome = writeResources([&](ResourceTransaction& transaction) {
+    Result<WriteResult> written = transaction.write(write);
+    if (!written) return std::move(written.outcome());
+    result = std::move(*written);
+    return fhir::Outcome{};
+  });
+  if (outcome.hasErrors() || !result) return Result<WriteResult>(std::move(outcome));
+  return std::move(*result);
 }
 
 namespace {
