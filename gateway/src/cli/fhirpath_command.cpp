@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "notebridge/fhir/json_text.h"
 #include "notebridge/fhir/resource_format.h"
 #include "notebridge/fhirpath/expression.h"
 #include "notebridge/fhirpath/registry_type_model.h"
@@ -25,35 +26,9 @@ constexpr std::string_view kUsage =
     "Exit: 0 all evaluated, 1 some failed, 2 usage error.\n";
 
 std::string jsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  fhir::appendJsonString(out, s);
+  return out;
 }
 
 // A System value as JSON: Booleans and numbers bare, dates as strings, a Quantity as FHIR
