@@ -1,19 +1,29 @@
 // DocumentReferences (realistic progress notes) validated per second on one thread, against our
 // progress-note profile and against US Core 6.1.0 DocumentReference. Prints one JSON object per
 // measurement. Usage:
-//   bench_validator [--docs N] [--seconds S] [--shared DIR] [--corpus-out FILE]
+//   bench_validator [--docs N] [--seconds S] [--shared DIR] [--corpus-out FILE] [--only mapped]
+// The `mapped_note` lines validate what POST /notes validates per note: the resources of
+// tests/data/mappers/soap.note.json (subjective grown to a ~4 KB note, as bench/load does)
+// mapped by mappers::noteToFhir, each taken out of the Bundle with its urn:uuid references
+// rewritten to Type/id; `all` is every resource, `per_note` leaves out the four types the
+// gateway's ValidationCache answers from memory (Patient, Practitioner, PractitionerRole,
+// Organization). Rates by process CPU time.
 // --shared is the ../shared folder (for the US Core package); --corpus-out writes the generated
 // notes as a JSON array, for the @medplum/core comparison (bench/run_validator_bench.sh).
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "notebridge/fhir/definitions.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/mappers/note_json.h"
+#include "notebridge/mappers/note_to_fhir.h"
 #include "notebridge/validation/standard_definitions.h"
 #include "notebridge/validation/validator.h"
 
@@ -137,6 +147,87 @@ void print(const char* profile, const char* mode, const Measurement& m, std::siz
   std::fflush(stdout);
 }
 
+// The resources of a mapped note as the gateway validates them (note_routes.cpp mapNote).
+std::vector<notebridge::fhir::Element::Ptr> mappedNoteResources(const std::string& sourceDir) {
+  std::ifstream in(sourceDir + "/tests/data/mappers/soap.note.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto note = notebridge::mappers::parseNote(text);
+  if (!note) return {};
+  for (auto& section : note->sections) {
+    if (section.name != "subjective") continue;
+    while (section.text.size() < 3000) {
+      section.text += " Client described the week in detail, including sleep, appetite and work.";
+    }
+  }
+  auto bundle = notebridge::mappers::noteToFhir(*note);
+  if (!bundle) return {};
+  std::map<std::string, std::string> targets;
+  for (const auto* entry : (*bundle)->childrenNamed("entry")) {
+    const auto* resource = entry->child("resource");
+    const std::string url(entry->childValue("fullUrl"));
+    if (resource && url.rfind("urn:uuid:", 0) == 0)
+      targets[url] = resource->type() + "/" + url.substr(9);
+  }
+  std::vector<notebridge::fhir::Element::Ptr> out;
+  for (const auto& entry : (*bundle)->children()) {
+    if (entry->name() != "entry") continue;
+    for (std::size_t i = 0; i < entry->children().size(); ++i) {
+      if (entry->children()[i]->name() != "resource") continue;
+      auto resource = entry->removeChild(i);
+      std::vector<notebridge::fhir::Element*> pending{resource.get()};
+      while (!pending.empty()) {
+        auto* e = pending.back();
+        pending.pop_back();
+        if (e->isPrimitive() && e->hasValue() && (e->name() == "reference" || e->type() == "uri")) {
+          auto it = targets.find(e->value());
+          if (it != targets.end()) e->setValue(it->second);
+        }
+        for (const auto& child : e->children()) pending.push_back(child.get());
+      }
+      out.push_back(std::move(resource));
+      break;
+    }
+  }
+  return out;
+}
+
+bool sharedType(const std::string& type) {
+  return type == "Patient" || type == "Practitioner" || type == "PractitionerRole" ||
+         type == "Organization";
+}
+
+// Validates the mapped note's resources for `seconds`; prints notes and resources per CPU second.
+void benchMappedNote(const notebridge::validation::Validator& validator,
+                     const std::vector<notebridge::fhir::Element::Ptr>& resources, bool perNote,
+                     double seconds) {
+  std::vector<const notebridge::fhir::Element*> selected;
+  for (const auto& r : resources) {
+    if (!perNote || !sharedType(r->type())) selected.push_back(r.get());
+  }
+  const auto once = [&] {
+    for (const auto* r : selected) (void)validator.validate(*r);
+  };
+  for (int i = 0; i < 50; ++i) once();
+  const auto start = Clock::now();
+  const std::clock_t cpuStart = std::clock();
+  long notes = 0;
+  double elapsed = 0;
+  do {
+    for (int i = 0; i < 20; ++i) once();
+    notes += 20;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds);
+  const double cpu = static_cast<double>(std::clock() - cpuStart) / CLOCKS_PER_SEC;
+  std::printf(
+      "{\"bench\":\"validator\",\"profile\":\"mapped_note\",\"mode\":\"%s\","
+      "\"resources_per_note\":%zu,\"notes\":%ld,\"cpu_seconds\":%.3f,"
+      "\"notes_per_cpu_second\":%.0f,\"resources_per_cpu_second\":%.0f,"
+      "\"cpu_us_per_note\":%.1f}\n",
+      perNote ? "per_note" : "all", selected.size(), notes, cpu, notes / cpu,
+      static_cast<double>(notes * static_cast<long>(selected.size())) / cpu, cpu * 1e6 / notes);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,12 +235,14 @@ int main(int argc, char** argv) {
   double seconds = 3.0;
   std::string shared;
   std::string corpusOut;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--docs") count = static_cast<std::size_t>(std::stoul(argv[i + 1]));
     if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
     if (flag == "--shared") shared = argv[i + 1];
     if (flag == "--corpus-out") corpusOut = argv[i + 1];
+    if (flag == "--only") only = argv[i + 1];
   }
   std::mt19937 rng(20250304);
   std::vector<std::string> notes;
@@ -174,6 +267,25 @@ int main(int argc, char** argv) {
   std::shared_ptr<const notebridge::validation::ConformanceStore> ours = *standard;
   const notebridge::validation::Validator validator(ours);
   auto registry = notebridge::fhir::DefinitionRegistry::r4();
+
+  {
+    const auto resources = mappedNoteResources(NOTEBRIDGE_SOURCE_DIR);
+    if (resources.empty()) {
+      std::cerr << "the mapped note could not be built\n";
+      return 1;
+    }
+    for (const auto& r : resources) {
+      const auto outcome = validator.validate(*r);
+      if (outcome.hasErrors()) {
+        std::cerr << "mapped " << r->type() << " is invalid:\n"
+                  << outcome.toOperationOutcomeJson(true);
+        return 1;
+      }
+    }
+    benchMappedNote(validator, resources, false, seconds);
+    benchMappedNote(validator, resources, true, seconds);
+    if (only == "mapped") return 0;
+  }
 
   std::vector<notebridge::fhir::Element::Ptr> trees;
   for (const auto& note : notes) {
