@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace notebridge::validation {
 namespace {
@@ -186,8 +189,26 @@ bool matchUuid(std::string_view text) {
   return true;
 }
 
+#if defined(__SSE2__)
+// Per byte of a 16-byte block: 0xFF where it is a space, tab, CR or LF.
+__m128i whitespaceMask(__m128i v) {
+  const __m128i spaceOrTab =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+  const __m128i crOrLf =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+  return _mm_or_si128(spaceOrTab, crOrLf);
+}
+#endif
+
 bool hasNoWhitespace(std::string_view text) {
-  for (char ch : text) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    if (_mm_movemask_epi8(whitespaceMask(v)) != 0) return false;
+  }
+#endif
+  for (char ch : text.substr(i)) {
     if (isSpace(ch)) return false;
   }
   return true;
@@ -219,7 +240,27 @@ bool matchBase64(std::string_view text) {
   }();
   unsigned char seen = 0;
   std::size_t significant = 0;
-  for (char ch : text) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen characters at a time while all are of the alphabet (class 0): a block with anything
+  // else is left to the table loop below, which then sees every remaining character.
+  const __m128i upperA = _mm_set1_epi8('A' - 1), upperZ = _mm_set1_epi8('Z' + 1);
+  const __m128i lowerA = _mm_set1_epi8('a' - 1), lowerZ = _mm_set1_epi8('z' + 1);
+  const __m128i digit0 = _mm_set1_epi8('0' - 1), digit9 = _mm_set1_epi8('9' + 1);
+  const __m128i plus = _mm_set1_epi8('+'), slash = _mm_set1_epi8('/');
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, upperA), _mm_cmplt_epi8(v, upperZ));
+    const __m128i lower = _mm_and_si128(_mm_cmpgt_epi8(v, lowerA), _mm_cmplt_epi8(v, lowerZ));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, digit0), _mm_cmplt_epi8(v, digit9));
+    const __m128i sign = _mm_or_si128(_mm_cmpeq_epi8(v, plus), _mm_cmpeq_epi8(v, slash));
+    const __m128i ok = _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, sign));
+    if (_mm_movemask_epi8(ok) != 0xFFFF) break;
+    seen |= 1u;
+    significant += 16;
+  }
+#endif
+  for (char ch : text.substr(i)) {
     const unsigned char c = kClass[static_cast<unsigned char>(ch)];
     seen |= static_cast<unsigned char>(1u << c);
     significant += c != 1;
@@ -241,15 +282,28 @@ bool matchBase64(std::string_view text) {
 // string and markdown: R4 forbids characters below U+0020 except tab, CR and LF.
 std::optional<std::string> checkString(std::string_view type, std::string_view text) {
   if (text.size() > kMaxStringBytes) return std::string(type) + " exceeds 1 MiB";
-  for (char ch : text) {
+  bool allSpace = true;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time up to the first block with a forbidden control character, which the
+  // byte loop below then finds and names.
+  const __m128i kControlMax = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, kControlMax), v);  // v <= 0x1F
+    const __m128i space = whitespaceMask(v);
+    if (_mm_movemask_epi8(_mm_andnot_si128(space, control)) != 0) break;
+    allSpace = allSpace && _mm_movemask_epi8(space) == 0xFFFF;
+  }
+#endif
+  for (char ch : text.substr(i)) {
     const auto byte = static_cast<unsigned char>(ch);
     if (byte < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') {
       return std::string(type) + " contains a control character (U+" +
              std::to_string(static_cast<int>(byte)) + ")";
     }
+    allSpace = allSpace && isSpace(ch);
   }
-  bool allSpace = true;
-  for (char ch : text) allSpace = allSpace && isSpace(ch);
   if (allSpace) return std::string(type) + " must contain a non-whitespace character";
   return std::nullopt;
 }

@@ -257,12 +257,19 @@ void TerminologyService::includeInto(const ValueSetInclude& include, Expansion& 
 std::shared_ptr<const Expansion> TerminologyService::expandUncached(const ValueSet& vs, int depth,
                                                                     fhir::Outcome& outcome) const {
   auto out = std::make_shared<Expansion>();
+  const auto indexBareCodes = [&out] {
+    for (const std::string& member : out->codes) {
+      out->bareCodes.insert(member.substr(member.rfind('|') + 1));
+    }
+  };
   if (vs.includes.empty() && vs.hasExpansion) {
     for (const auto& [system, code] : vs.expansion) out->codes.insert(system + "|" + code);
+    indexBareCodes();
     return out;
   }
   for (const ValueSetInclude& include : vs.includes) includeInto(include, *out, false, depth);
   for (const ValueSetInclude& exclude : vs.excludes) includeInto(exclude, *out, true, depth);
+  indexBareCodes();
   if (!out->incompleteReason.empty()) {
     outcome.add(fhir::Severity::kWarning, "not-found",
                 "ValueSet " + vs.url + " could not be fully expanded: " + out->incompleteReason);
@@ -272,12 +279,12 @@ std::shared_ptr<const Expansion> TerminologyService::expandUncached(const ValueS
 
 fhir::Result<std::shared_ptr<const Expansion>> TerminologyService::expand(
     std::string_view valueSetUrl) const {
-  const std::string key(valueSetUrl);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = expansions_.find(key);
+    auto it = expansions_.find(valueSetUrl);
     if (it != expansions_.end()) return it->second;
   }
+  const std::string key(valueSetUrl);
   const ValueSet* vs = store_->valueSet(valueSetUrl);
   if (!vs) {
     return fhir::Result<std::shared_ptr<const Expansion>>::failure(
@@ -298,9 +305,11 @@ CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::st
     return {CodeVerdict::kUnknown, expansion.outcome().issues().front().diagnostics};
   }
   const Expansion& e = **expansion;
-  const std::string vsName(valueSetUrl);
+  const std::string_view vsName = valueSetUrl;
   if (!system.empty()) {
-    std::string key(system);
+    // A per-thread buffer: the lookup key is built for every coded element validated.
+    thread_local std::string key;
+    key.assign(system);
     key += '|';
     key += code;
     if (e.codes.count(key)) return {CodeVerdict::kValid, {}};
@@ -314,10 +323,7 @@ CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::st
                                          " is not available; code " + key + " was not checked"};
     }
   } else {
-    for (const auto& member : e.codes) {
-      const auto bar = member.rfind('|');
-      if (std::string_view(member).substr(bar + 1) == code) return {CodeVerdict::kValid, {}};
-    }
+    if (e.bareCodes.find(code) != e.bareCodes.end()) return {CodeVerdict::kValid, {}};
     if (!e.openSystems.empty()) {
       // A bare code (e.g. Attachment.contentType) bound to a value set of one external system
       // gets that system's syntax check.
@@ -330,15 +336,16 @@ CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::st
                                            ") was checked for syntax only"};
       }
       return {CodeVerdict::kUnknown,
-              "value set " + vsName + " includes systems that are not loaded"};
+              "value set " + std::string(vsName) + " includes systems that are not loaded"};
     }
   }
   if (!e.incompleteReason.empty()) {
-    return {CodeVerdict::kUnknown, "value set " + vsName + " is incomplete: " + e.incompleteReason};
+    return {CodeVerdict::kUnknown,
+            "value set " + std::string(vsName) + " is incomplete: " + e.incompleteReason};
   }
   std::string shown =
       system.empty() ? std::string(code) : std::string(system) + "|" + std::string(code);
-  return {CodeVerdict::kInvalid, "code '" + shown + "' is not in value set " + vsName};
+  return {CodeVerdict::kInvalid, "code '" + shown + "' is not in value set " + std::string(vsName)};
 }
 
 }  // namespace notebridge::validation

@@ -66,7 +66,55 @@ ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> defini
                              ChildMatch{child, type.code});
       }
     }
+    for (const PlanNode* child : node->children) {
+      PlanChild info;
+      info.match = child->choiceBase.empty() ? node->match(child->name) : nullptr;
+      info.name = child->name.data();
+      info.nameSize = child->name.size();
+      info.min = child->min;
+      info.max = child->max;
+      info.isValue = child->name == "value";
+      node->childInfo.push_back(info);
+      node->anyRequiredChild = node->anyRequiredChild || child->min > 0;
+    }
+    for (const TypeRef& type : node->def->types) {
+      node->hasTypeProfiles = node->hasTypeProfiles || !type.profiles.empty();
+    }
+    for (const Constraint& c : node->def->constraints) {
+      if (!c.expression.empty() && !isNativeConstraint(c.key)) node->evaluated.push_back(&c);
+    }
   }
+}
+
+void ValidationPlan::resolveReferences(
+    const std::function<std::optional<std::string>(const std::string& profile)>& typeOf) {
+  constexpr std::string_view kCore = "http://hl7.org/fhir/StructureDefinition/";
+  for (auto& node : nodes_) {
+    bool anyTarget = false;  // a target profile that is not loaded: its type is unknown
+    for (const TypeRef& t : node->def->types) {
+      if (t.code != "Reference") continue;
+      for (const std::string& target : t.targetProfiles) {
+        if (std::optional<std::string> type = typeOf(target)) {
+          node->referenceTargets.push_back(std::move(*type));
+        } else if (target.compare(0, kCore.size(), kCore) == 0) {
+          node->referenceTargets.push_back(target.substr(kCore.size()));
+        } else {
+          anyTarget = true;
+        }
+      }
+    }
+    if (anyTarget) node->referenceTargets.clear();
+  }
+}
+
+bool ValidationPlan::isNativeConstraint(std::string_view key) {
+  static constexpr std::string_view kNative[] = {
+      "ele-1", "ext-1", "dom-2", "dom-3", "dom-4", "dom-5",  "ref-1",  "bdl-1", "bdl-2",
+      "bdl-3", "bdl-4", "bdl-7", "bdl-8", "bdl-9", "bdl-10", "bdl-11", "bdl-12"};
+  for (std::string_view native : kNative) {
+    if (key == native) return true;
+  }
+  return false;
 }
 
 const PlanNode* ValidationPlan::find(std::string_view id) const {

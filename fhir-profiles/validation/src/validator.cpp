@@ -1,10 +1,12 @@
 #include "notebridge/validation/validator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "digest.h"
 #include "json_reader.h"
+#include "narrative_checks.h"
 #include "notebridge/fhir/digest.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/resource_format.h"
@@ -30,14 +32,21 @@ bool isResourceTypeName(std::string_view type) {
   return type == "Resource" || type == "DomainResource";
 }
 
-// The constraint keys checked natively (faster than FHIRPath, and needed before the engine is
-// installed); the evaluator skips them.
-bool isNativeConstraint(std::string_view key) {
-  static constexpr std::string_view kNative[] = {
-      "ele-1", "ext-1", "dom-2", "dom-3", "dom-4", "dom-5",  "ref-1",  "bdl-1", "bdl-2",
-      "bdl-3", "bdl-4", "bdl-7", "bdl-8", "bdl-9", "bdl-10", "bdl-11", "bdl-12"};
-  for (std::string_view native : kNative) {
-    if (key == native) return true;
+// Invariants whose FHIRPath expression the validator answers itself with the engine's exact
+// verdict, because they are on every resource or every narrative: htmlChecks() (txt-1, txt-2;
+// see narrative_checks.h) and dom-6's text.`div`.exists() (true when a `text` child has a `div`
+// child: neither name is a choice element in R4, so path navigation is a plain name match).
+enum class NativeExpression { kNone, kHtmlChecks, kTextDivExists };
+
+NativeExpression nativeExpression(const std::string& expression) {
+  if (expression == "htmlChecks()") return NativeExpression::kHtmlChecks;
+  if (expression == "text.`div`.exists()") return NativeExpression::kTextDivExists;
+  return NativeExpression::kNone;
+}
+
+bool textDivExists(const Element& node) {
+  for (const auto& child : node.children()) {
+    if (child->name() == "text" && child->child("div")) return true;
   }
   return false;
 }
@@ -199,9 +208,23 @@ class Run {
     outcome_.add(std::move(issue));
   }
 
-  // Validates `node` as an instance of `def` with FHIR type `type`.
+  // The base definition's plan of `type`; `via` (when given and naming the same type) keeps
+  // the answer so the next element through the same property does not look it up again.
+  const ValidationPlan* typePlanOf(std::string_view type, const ChildMatch* via) {
+    if (!via || via->type.data() != type.data()) return validator_.typePlan(type);
+    if (via->typePlanKnown.load(std::memory_order_acquire)) {
+      return via->typePlan.load(std::memory_order_relaxed);
+    }
+    const ValidationPlan* plan = validator_.typePlan(type);
+    via->typePlan.store(plan, std::memory_order_relaxed);
+    via->typePlanKnown.store(true, std::memory_order_release);
+    return plan;
+  }
+
+  // Validates `node` as an instance of `def` with FHIR type `type`; `via` is the property
+  // match `type` came from, if any.
   void element(const Element& node, const PlanNode& def, std::string_view type, int depth,
-               const PlanNode* host) {
+               const PlanNode* host, const ChildMatch* via = nullptr) {
     if (depth > kMaxDepth) {
       report(node, Severity::kError, "too-long", "Element nesting is too deep", &def);
       return;
@@ -235,11 +258,11 @@ class Run {
     // profile constrains inside (CDex part slices) keeps its own children.
     const PlanNode* scope = def.contentTarget && def.children.empty() ? def.contentTarget : &def;
     if (scope->children.empty() && !type.empty() && !isResourceTypeName(type)) {
-      if (const ValidationPlan* typePlan = validator_.typePlan(type)) {
+      if (const ValidationPlan* typePlan = typePlanOf(type, via)) {
         // The type's own invariants (ref-1 on Reference, qty-3 on Quantity...) live on its root.
         invariants(node, *typePlan->root());
         children(node, *typePlan->root(), depth, &def);
-        typeProfiles(node, ed, type, depth);
+        typeProfiles(node, def, type, depth);
         return;
       }
       if (!node.hasChildren()) return;
@@ -248,13 +271,13 @@ class Run {
       return;
     }
     children(node, *scope, depth, &def);
-    typeProfiles(node, ed, type, depth);
+    typeProfiles(node, def, type, depth);
   }
 
   // Profiles on the element's type (SimpleQuantity, an extension definition...).
-  void typeProfiles(const Element& node, const ElementDefinition& ed, std::string_view type,
-                    int depth) {
-    if (type == "Extension") return;  // handled with the url
+  void typeProfiles(const Element& node, const PlanNode& def, std::string_view type, int depth) {
+    if (!def.hasTypeProfiles || type == "Extension") return;  // Extension: handled with the url
+    const ElementDefinition& ed = *def.def;
     for (const TypeRef& ref : ed.types) {
       if (ref.code != type || ref.profiles.empty()) continue;
       auto plan = validator_.plan(ref.profiles.front());
@@ -271,17 +294,26 @@ class Run {
   }
 
   void children(const Element& node, const PlanNode& scope, int depth, const PlanNode* host) {
+    // Nothing to match and nothing to count (most primitives: a value, no id or extension).
+    if (!node.hasChildren() && !scope.anyRequiredChild) return;
     // Counts per plan child; most types have few properties, so the stack usually suffices.
     constexpr std::size_t kInline = 64;
-    int inlineCounts[kInline] = {};
+    int inlineCounts[kInline];
     std::vector<int> heapCounts;
     int* counts = inlineCounts;
     if (scope.children.size() > kInline) {
       heapCounts.assign(scope.children.size(), 0);
       counts = heapCounts.data();
+    } else {
+      // Only the entries in use: zeroing all 64 (rep stos) cost more than the loop over them.
+      std::fill_n(inlineCounts, scope.children.size(), 0);
     }
     const auto& kids = node.children();
     std::vector<const Element*> items;
+    // Properties come in definition order in parsed and mapped trees: look a few plan children
+    // ahead of the last match before asking the name table.
+    std::size_t cursor = 0;
+    const std::size_t planChildren = scope.children.size();
     // Children of one property are consecutive in parsed trees; each run is one group.
     for (std::size_t begin = 0; begin < kids.size();) {
       const std::string_view name = kids[begin]->name();
@@ -289,7 +321,19 @@ class Run {
       while (end < kids.size() && kids[end]->name() == name) ++end;
       const std::size_t runBegin = begin;
       begin = end;
-      const ChildMatch* match = scope.match(name);
+      const ChildMatch* match = nullptr;
+      for (std::size_t i = cursor, end = std::min(planChildren, cursor + 6); i < end; ++i) {
+        const PlanChild& candidate = scope.childInfo[i];
+        if (candidate.match && candidate.nameSize == name.size() &&
+            std::memcmp(candidate.name, name.data(), name.size()) == 0) {
+          match = candidate.match;
+          break;
+        }
+      }
+      if (!match) match = scope.match(name);
+      if (match && match->node->position >= 0) {
+        cursor = static_cast<std::size_t>(match->node->position) + 1;
+      }
       if (!match) {
         if (node.isPrimitive() && name == "value") continue;
         for (std::size_t k = runBegin; k < end; ++k) {
@@ -318,13 +362,16 @@ class Run {
         if (const PlanNode* typeSlice = child.slice(name)) effective = typeSlice;
       }
       for (std::size_t k = runBegin; k < end; ++k) {
-        instance(*kids[k], *effective, match->type, depth, host);
+        instance(*kids[k], *effective, match->type, depth, host, match);
       }
     }
-    for (std::size_t i = 0; i < scope.children.size(); ++i) {
-      const PlanNode& child = *scope.children[i];
-      if (node.isPrimitive() && child.name == "value") continue;
-      cardinality(node, child, counts[i], nullptr);
+    const bool primitive = node.isPrimitive();
+    for (std::size_t i = 0; i < planChildren; ++i) {
+      const PlanChild& child = scope.childInfo[i];
+      const int count = counts[i];
+      if (count >= child.min && (child.max <= 0 || count <= child.max)) continue;
+      if (primitive && child.isValue) continue;
+      cardinality(node, *scope.children[i], count, nullptr);
     }
   }
 
@@ -353,11 +400,11 @@ class Run {
 
   // Validates one occurrence; resolves the type of resources and the definition of resources.
   void instance(const Element& item, const PlanNode& def, std::string_view type, int depth,
-                const PlanNode* host) {
+                const PlanNode* host, const ChildMatch* via = nullptr) {
     if (type.empty() && def.def->types.size() > 1) type = item.type();
     const bool resourceSlot =
         isResourceTypeName(type) ||
-        (item.isResource() && !type.empty() && validator_.typePlan(type) && type == item.type());
+        (item.isResource() && !type.empty() && type == item.type() && typePlanOf(type, via));
     if (resourceSlot) {
       if (!item.isResource()) {
         report(item, Severity::kError, "structure", "A resource is expected here", &def);
@@ -377,7 +424,7 @@ class Run {
              "A resource is not allowed here (expected " + std::string(type) + ")", &def);
       return;
     }
-    element(item, def, type, depth + 1, host);
+    element(item, def, type, depth + 1, host, via);
   }
 
   void primitive(const Element& node, const PlanNode& def, std::string_view type) {
@@ -491,22 +538,8 @@ class Run {
     const Element* ref = node.child("reference");
     if (!ref || !ref->hasValue()) return;
     const std::string& value = ref->value();
-    std::vector<std::string> allowed;
-    bool anyTarget = false;  // a target profile that is not loaded: its type is unknown
-    for (const TypeRef& t : def.def->types) {
-      if (t.code != "Reference") continue;
-      for (const std::string& target : t.targetProfiles) {
-        constexpr std::string_view kCore = "http://hl7.org/fhir/StructureDefinition/";
-        if (auto sd = validator_.store().structureDefinition(target)) {
-          allowed.push_back(sd->type);
-        } else if (startsWith(target, kCore)) {
-          allowed.push_back(target.substr(kCore.size()));
-        } else {
-          anyTarget = true;
-        }
-      }
-    }
-    if (anyTarget) allowed.clear();
+    // Resolved from the targetProfiles when the plan was compiled (ValidationPlan).
+    const std::vector<std::string>& allowed = def.referenceTargets;
     auto allows = [&](std::string_view type) {
       if (allowed.empty()) return true;
       for (const std::string& a : allowed) {
@@ -614,7 +647,7 @@ class Run {
       }
     }
     if (hash && hash->hasValue()) {
-      auto bytes = fhir::base64Decode(data->value());
+      auto bytes = detail::base64DecodeFast(data->value());
       if (!bytes) return;  // the primitive check reports it
       const auto digest = fhir::sha1(*bytes);
       const std::string expected = fhir::base64Encode(
@@ -719,10 +752,28 @@ class Run {
   void invariants(const Element& node, const PlanNode& def) {
     const ConstraintEvaluator* evaluator = validator_.invariants();
     if (!evaluator) return;
+    if (def.evaluated.empty()) return;
     const Element* resource = node.containingResource();
-    for (const Constraint& c : def.def->constraints) {
-      if (c.expression.empty() || isNativeConstraint(c.key)) continue;
-      auto holds = evaluator->holds(c, node, resource ? *resource : node);
+    for (const Constraint* constraint : def.evaluated) {
+      const Constraint& c = *constraint;
+      std::optional<bool> holds;
+      switch (nativeExpression(c.expression)) {
+        case NativeExpression::kHtmlChecks:
+          // txt-1 and txt-2 are both htmlChecks() on the same div: scan it once.
+          if (htmlChecked_ != &node) {
+            htmlChecked_ = &node;
+            htmlSafe_ =
+                node.kind() != fhir::NodeKind::kXhtml || detail::htmlChecksHold(node.value());
+          }
+          holds = htmlSafe_;
+          break;
+        case NativeExpression::kTextDivExists:
+          holds = textDivExists(node);
+          break;
+        case NativeExpression::kNone:
+          holds = evaluator->holds(c, node, resource ? *resource : node);
+          break;
+      }
       if (holds && !*holds) {
         report(node, c.severity == "error" ? Severity::kError : Severity::kWarning, "invariant",
                c.key + ": " + c.human, &def);
@@ -1079,6 +1130,8 @@ class Run {
   Outcome outcome_;
   std::set<std::string> seen_;
   std::shared_ptr<const ValidationPlan> lastKeep_;
+  const Element* htmlChecked_ = nullptr;  // the last node htmlChecks() ran on, and its verdict
+  bool htmlSafe_ = true;
 };
 
 // Parses JSON or XML (told apart by the first character) into a typed tree, keeping the tree
@@ -1115,7 +1168,14 @@ std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) cons
   }
   auto sd = store_->structureDefinition(url);
   std::shared_ptr<const ValidationPlan> compiled;
-  if (sd && !sd->snapshot.empty()) compiled = std::make_shared<const ValidationPlan>(sd);
+  if (sd && !sd->snapshot.empty()) {
+    auto fresh = std::make_shared<ValidationPlan>(sd);
+    fresh->resolveReferences([&](const std::string& target) -> std::optional<std::string> {
+      if (auto targetSd = store_->structureDefinition(target)) return targetSd->type;
+      return std::nullopt;
+    });
+    compiled = std::move(fresh);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = plans_.emplace(std::string(url), compiled);
   return it->second;

@@ -10,6 +10,7 @@
 
 #include "notebridge/fhir/outcome.h"
 #include "notebridge/validation/conformance_store.h"
+#include "notebridge/validation/validation_plan.h"
 
 namespace notebridge::validation {
 
@@ -19,6 +20,9 @@ namespace notebridge::validation {
 // neither confirmed nor refuted.
 struct Expansion {
   std::unordered_set<std::string> codes;
+  // The code part (after the last '|') of every entry of `codes`: a bare code (no system) is
+  // looked up here instead of scanning `codes`. Filled when the expansion is complete.
+  std::unordered_set<std::string, StringHash, std::equal_to<>> bareCodes;
   std::set<std::string> openSystems;
   // Set when the expansion is incomplete for another reason (a missing nested ValueSet, an
   // unsupported filter): every code not found is then "unknown", not "invalid".
@@ -73,7 +77,9 @@ class TerminologyService {
 
   std::shared_ptr<const ConformanceStore> store_;
   mutable std::mutex mutex_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const Expansion>> expansions_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const Expansion>, StringHash,
+                             std::equal_to<>>
+      expansions_;
   mutable std::unordered_map<const CodeSystem*, std::unique_ptr<ConceptIndex>> indexes_;
 };
 

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,12 +22,33 @@ struct StringHash {
 };
 
 struct PlanNode;
+class ValidationPlan;
 
 // How a JSON property name resolves under a plan node: the child definition and, for a choice,
 // the type the name selects ("valueQuantity" -> value[x], "Quantity").
 struct ChildMatch {
+  ChildMatch(const PlanNode* n, std::string t) : node(n), type(std::move(t)) {}
+  ChildMatch(const ChildMatch& other) : node(other.node), type(other.type) {}
+
   const PlanNode* node = nullptr;
   std::string type;
+  // The base definition's plan of `type` (null when the type has no definition), filled in on
+  // first use by the Validator that compiled the plan: typePlan is valid once typePlanKnown
+  // reads true (release/acquire). Lock-free.
+  mutable std::atomic<const ValidationPlan*> typePlan{nullptr};
+  mutable std::atomic<bool> typePlanKnown{false};
+};
+
+// What the validator reads of a child element for every instance: kept in one contiguous array
+// per parent (PlanNode::childInfo) so matching names and checking cardinality do not chase
+// pointers to each child's PlanNode.
+struct PlanChild {
+  const ChildMatch* match = nullptr;  // the child's ChildMatch when it is not a choice
+  const char* name = nullptr;         // PlanNode::name of the child
+  std::size_t nameSize = 0;
+  int min = 0;
+  int max = -1;
+  bool isValue = false;  // named "value" (a primitive's value is not a child in the tree)
 };
 
 // One element of a compiled profile: its definition, children and slices, with the lookups the
@@ -40,6 +64,18 @@ struct PlanNode {
   std::vector<const PlanNode*> slices;
   const PlanNode* contentTarget = nullptr;  // contentReference resolved
   std::unordered_map<std::string, ChildMatch, StringHash, std::equal_to<>> byName;
+  // Precomputed so the validator does not search per instance element:
+  // the constraints the ConstraintEvaluator checks (with an expression and no native check),
+  std::vector<const Constraint*> evaluated;
+  // per entry of `children`, what is checked of it (same order),
+  std::vector<PlanChild> childInfo;
+  // whether some child has min > 0 (else an instance without children has nothing to count),
+  bool anyRequiredChild = false;
+  // whether some type of the element names profiles (SimpleQuantity, an extension...),
+  bool hasTypeProfiles = false;
+  // and the resource types a Reference here may point to, from targetProfiles (empty: any;
+  // filled by the Validator through ValidationPlan::resolveReferences).
+  std::vector<std::string> referenceTargets;
 
   const ChildMatch* match(std::string_view jsonName) const {
     auto it = byName.find(jsonName);
@@ -67,6 +103,16 @@ class ValidationPlan {
   const PlanNode* root() const { return root_; }
   // The node of an element id ("DocumentReference.content.attachment"), or null.
   const PlanNode* find(std::string_view id) const;
+
+  // Fills every node's referenceTargets: `typeOf` gives the resource type a target profile
+  // constrains, or nothing when the profile is not loaded. Called once by the Validator before
+  // the plan is shared.
+  void resolveReferences(
+      const std::function<std::optional<std::string>(const std::string& profile)>& typeOf);
+
+  // True for the constraint keys the validator checks natively (ele-1, ext-1, dom-2..5, ref-1,
+  // bdl-*): these are never handed to the ConstraintEvaluator.
+  static bool isNativeConstraint(std::string_view key);
 
  private:
   std::shared_ptr<const StructureDefinition> definition_;
