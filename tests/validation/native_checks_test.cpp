@@ -1,0 +1,258 @@
+// The validator's fast paths against the general code they stand in for: htmlChecks() (txt-1,
+// txt-2) and dom-6 answered natively against the FHIRPath engine, the Attachment.hash decoder
+// against fhir::base64Decode, and the sixteen-bytes-at-a-time primitive checks on long values
+// with the odd byte at every position.
+#include <boost/test/unit_test.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "digest.h"
+#include "fixture.h"
+#include "narrative_checks.h"
+#include "notebridge/fhir/digest.h"
+#include "notebridge/fhir/json_format.h"
+#include "notebridge/fhirpath/expression.h"
+#include "notebridge/validation/primitive_rules.h"
+
+using namespace notebridge;
+using validation::detail::htmlChecksHold;
+
+namespace {
+
+// What the FHIRPath engine says of htmlChecks() on an XHTML node holding `markup`.
+bool engineHtmlChecks(const std::string& markup) {
+  static const fhirpath::Expression kExpression = *fhirpath::Expression::compile("htmlChecks()");
+  const fhir::Element::Ptr div = fhir::Element::makeXhtml(markup);
+  fhirpath::EvaluationContext env;
+  auto result = kExpression.evaluate(*div, env);
+  BOOST_REQUIRE(result.ok());
+  const std::optional<bool> verdict = fhirpath::asBoolean(*result);
+  BOOST_REQUIRE(verdict.has_value());
+  return *verdict;
+}
+
+// Issues of `json` (a resource) whose diagnostics start with `key`, as "expression|severity".
+std::vector<std::string> issuesOf(const std::string& json, const std::string& key) {
+  const fhir::Outcome outcome = validation::testing::r4Validator().validateJson(json);
+  std::vector<std::string> found;
+  for (const auto& issue : outcome.issues()) {
+    if (issue.diagnostics.rfind(key, 0) == 0) {
+      found.push_back(issue.expression + "|" + std::string(fhir::toString(issue.severity)));
+    }
+  }
+  return found;
+}
+
+std::string patientWithText(const std::string& textJson) {
+  return R"({"resourceType":"Patient","id":"p1",)" + textJson + R"("active":true})";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(native_checks)
+
+BOOST_AUTO_TEST_CASE(html_checks_give_the_engine_verdict_on_chosen_markup) {
+  struct Case {
+    std::string markup;
+    bool safe;
+  };
+  const std::vector<Case> cases = {
+      {R"x(<div xmlns="http://www.w3.org/1999/xhtml"><p>Plain note: S: slept 6h.</p></div>)x",
+       true},
+      {"<div><script>alert(1)</script></div>", false},
+      {"<div><SCRIPT src=x></SCRIPT></div>", false},
+      {"<div><scripts>not the element</scripts></div>", true},
+      {"<div><iframe/></div>", false},
+      {"<div><style\t>p{}</style></div>", false},
+      {"<div><form", false},  // the name at the very end counts
+      {"<div><formula>x</formula></div>", true},
+      {R"x(<div><a href="javascript:void(0)">x</a></div>)x", false},
+      {R"x(<div><a href="JavaScript:x">x</a></div>)x", false},
+      {"<div>javascript is mentioned: here</div>", true},
+      {"<div>see javascript:alert</div>", false},  // anywhere, as the engine does
+      {R"x(<div><p onclick="x()">x</p></div>)x", false},
+      {R"x(<div><p ONMOUSEOVER = "x()">x</p></div>)x", false},
+      {"<div><p\tonblur=x>x</p></div>", false},
+      {"<div><p\ton=x>x</p></div>", true},   // "on" needs a letter or a space before '='
+      {"<div><p on =x>x</p></div>", false},  // "on", spaces, '=': the engine refuses it
+      {"<div><p one>x</p></div>", true},
+      {"<div><p> onclick=x </p></div>", true},  // outside a tag
+      {"<div><p <x onload=y>z</p></div>", false},
+      {"<p>no div here</p>", false},
+      {"<DIV>upper case div</DIV>", true},
+      {"", false},
+      {"<div>caf\xc3\xa9 \xe2\x80\x94 d\xc3\xa9j\xc3\xa0 vu</div>", true},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.markup) {
+      BOOST_TEST(htmlChecksHold(c.markup) == c.safe);
+      BOOST_TEST(engineHtmlChecks(c.markup) == c.safe);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(html_checks_agree_with_the_engine_on_generated_markup) {
+  // Markup assembled from the pieces the rules look at, in every mix: a disagreement on any of
+  // them would mean a different verdict in some real narrative.
+  const std::vector<std::string> pieces = {
+      "<",    ">",          "/",          "div", "DiV",   "script", "ScRiPt", "iframe",
+      "meta", "base",       "on",         "ON",  "click", "=",      " ",      "\t",
+      "\n",   "javascript", "JAVASCRIPT", ":",   "a",     "x",      "\"",     "\xc3\xa9",
+      "<div", "<p ",        "onload",     "  ",  "frame", "\r"};
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> length(0, 24);
+  int unsafe = 0;
+  int safe = 0;
+  for (int i = 0; i < 6000; ++i) {
+    std::string markup;
+    const int n = length(rng);
+    for (int k = 0; k < n; ++k) markup += pieces[pick(rng)];
+    const bool ours = htmlChecksHold(markup);
+    const bool engine = engineHtmlChecks(markup);
+    if (ours != engine) {
+      BOOST_TEST(ours == engine, "markup: [" << markup << "]");
+    }
+    (engine ? safe : unsafe)++;
+  }
+  // Both verdicts occur often, or the comparison would prove little.
+  BOOST_TEST(safe > 300);
+  BOOST_TEST(unsafe > 300);
+}
+
+BOOST_AUTO_TEST_CASE(narrative_rules_report_as_before) {
+  // txt-1 and txt-2 are both htmlChecks(): an unsafe div gets both, once each.
+  const auto unsafe = issuesOf(
+      patientWithText(
+          R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p onclick=\"x\">A</p></div>"},)"),
+      "txt-");
+  BOOST_TEST(unsafe.size() == 2u);
+  for (const auto& issue : unsafe) BOOST_TEST(issue == "Patient.text.div|error");
+  const auto safe = issuesOf(
+      patientWithText(
+          R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>A</p></div>"},)"),
+      "txt-");
+  BOOST_TEST(safe.empty());
+  // dom-6: a warning on the resource without a narrative, none with one.
+  const auto missing = issuesOf(patientWithText(""), "dom-6:");
+  BOOST_REQUIRE(missing.size() == 1u);
+  BOOST_TEST(missing[0] == "Patient|warning");
+  const auto present = issuesOf(
+      patientWithText(
+          R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A</div>"},)"),
+      "dom-6:");
+  BOOST_TEST(present.empty());
+}
+
+BOOST_AUTO_TEST_CASE(dom6_native_check_matches_the_expression) {
+  const auto expression = *fhirpath::Expression::compile("text.`div`.exists()");
+  auto registry = fhir::DefinitionRegistry::r4();
+  BOOST_REQUIRE(registry);
+  const std::vector<std::string> resources = {
+      patientWithText(""),
+      patientWithText(
+          R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A</div>"},)"),
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})",
+      R"({"resourceType":"Observation","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A</div>"},"status":"final","code":{"text":"x"}})",
+  };
+  for (const std::string& json : resources) {
+    auto tree = fhir::parseJson(json, *registry);
+    BOOST_REQUIRE(tree.ok());
+    fhirpath::EvaluationContext env;
+    auto result = expression.evaluate(**tree, env);
+    BOOST_REQUIRE(result.ok());
+    const bool engine = fhirpath::asBoolean(*result).value_or(false);
+    const bool reported = !issuesOf(json, "dom-6:").empty();
+    BOOST_TEST(reported == !engine, json);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fast_base64_decoding_gives_the_core_decoder_result) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> size(0, 40);
+  const std::string odd = " \n=*-_A";
+  int refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string bytes;
+    for (int n = size(rng); n > 0; --n) bytes += static_cast<char>(byte(rng));
+    std::string text = fhir::base64Encode(bytes);
+    // Half of them damaged: a character replaced, inserted or removed.
+    if (i % 2 == 1 && !text.empty()) {
+      const std::size_t at = static_cast<std::size_t>(rng()) % text.size();
+      const char c = odd[static_cast<std::size_t>(rng()) % odd.size()];
+      switch (i % 6) {
+        case 1:
+          text[at] = c;
+          break;
+        case 3:
+          text.insert(at, 1, c);
+          break;
+        default:
+          text.erase(at, 1);
+          break;
+      }
+    }
+    const auto fast = validation::detail::base64DecodeFast(text);
+    const auto core = fhir::base64Decode(text);
+    BOOST_TEST(fast.has_value() == core.has_value(), text);
+    if (fast && core) BOOST_TEST((*fast == *core), text);
+    if (i % 2 == 0) BOOST_TEST((fast && *fast == bytes), text);
+    refused += core ? 0 : 1;
+  }
+  BOOST_TEST(refused > 500);
+  for (const char* text : {"", "====", "QQ===", "QQ==QQ==", "Q===", "QUJD", "QUI=", "QQ=="}) {
+    const auto fast = validation::detail::base64DecodeFast(text);
+    const auto core = fhir::base64Decode(text);
+    BOOST_TEST(fast.has_value() == core.has_value(), text);
+    if (fast && core) BOOST_TEST((*fast == *core), text);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(long_values_are_checked_at_every_position) {
+  using validation::checkPrimitive;
+  for (std::size_t at = 0; at < 48; ++at) {
+    BOOST_TEST_CONTEXT("position " << at) {
+      std::string text(48, 'a');
+      text[at] = '\x01';
+      BOOST_TEST(checkPrimitive("string", text).value_or("") ==
+                 "string contains a control character (U+1)");
+      text[at] = '\x1f';
+      BOOST_TEST(checkPrimitive("markdown", text).value_or("") ==
+                 "markdown contains a control character (U+31)");
+      text[at] = '\n';
+      BOOST_TEST(!checkPrimitive("string", text).has_value());
+      text[at] = '\xc3';  // UTF-8 bytes are not control characters
+      BOOST_TEST(!checkPrimitive("string", text).has_value());
+
+      std::string blank(48, ' ');
+      blank[at] = '\t';
+      BOOST_TEST(checkPrimitive("string", blank).value_or("") ==
+                 "string must contain a non-whitespace character");
+      blank[at] = '.';
+      BOOST_TEST(!checkPrimitive("string", blank).has_value());
+
+      std::string uri = "https://example.org/a-long-path/segment/segment/";
+      uri[at] = ' ';
+      BOOST_TEST(checkPrimitive("uri", uri).has_value());
+
+      std::string data(48, 'Q');
+      BOOST_TEST(!checkPrimitive("base64Binary", data).has_value());
+      data[at] = '*';
+      BOOST_TEST(checkPrimitive("base64Binary", data).has_value());
+      data[at] = '\x80';
+      BOOST_TEST(checkPrimitive("base64Binary", data).has_value());
+      data[at] = '\n';  // whitespace between groups is allowed, but it is not a character
+      BOOST_TEST(checkPrimitive("base64Binary", data).has_value());  // 47 significant: not /4
+    }
+  }
+  // The first control character is the one named.
+  std::string text(40, 'b');
+  text[33] = '\x02';
+  text[35] = '\x03';
+  BOOST_TEST(checkPrimitive("string", text).value_or("") ==
+             "string contains a control character (U+2)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
