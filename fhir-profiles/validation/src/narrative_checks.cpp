@@ -20,6 +20,21 @@ bool wordAt(std::string_view text, std::size_t pos, std::string_view word) {
 // An element name the engine refuses, starting at the '<' at `pos`: the name followed by a
 // space, '>', '/', tab, newline or the end of the text.
 bool forbiddenElementAt(std::string_view text, std::size_t pos) {
+  // Every name starts with one of these letters: most tags (<p>, <br/>, </div>) stop here.
+  if (pos + 1 >= text.size()) return false;
+  switch (lowered(text[pos + 1])) {
+    case 's':
+    case 'i':
+    case 'o':
+    case 'e':
+    case 'f':
+    case 'b':
+    case 'l':
+    case 'm':
+      break;
+    default:
+      return false;
+  }
   static constexpr std::string_view kForbidden[] = {"<script", "<iframe", "<object", "<embed",
                                                     "<form",   "<input",  "<applet", "<base",
                                                     "<link",   "<meta",   "<style",  "<frame"};

@@ -2,12 +2,16 @@
 
 #include <array>
 #include <cstdint>
+
+#include "literal.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 namespace notebridge::validation {
 namespace {
+
+using detail::is;
 
 constexpr std::size_t kMaxStringBytes = 1024 * 1024;
 
@@ -318,49 +322,67 @@ std::string invalid(std::string_view type, std::string_view text) {
 }  // namespace
 
 bool isPrimitiveType(std::string_view type) {
-  static constexpr std::array<std::string_view, 20> kTypes = {
-      "boolean",      "integer",  "string",      "decimal",     "uri",  "url",  "canonical",
-      "base64Binary", "instant",  "date",        "dateTime",    "time", "code", "oid",
-      "id",           "markdown", "unsignedInt", "positiveInt", "uuid", "xhtml"};
-  for (std::string_view known : kTypes) {
-    if (known == type) return true;
+  // By length first: this runs for every primitive element validated.
+  switch (type.size()) {
+    case 2:
+      return is(type, "id");
+    case 3:
+      return is(type, "uri") || is(type, "url") || is(type, "oid");
+    case 4:
+      return is(type, "date") || is(type, "time") || is(type, "code") || is(type, "uuid");
+    case 5:
+      return is(type, "xhtml");
+    case 6:
+      return is(type, "string");
+    case 7:
+      return is(type, "boolean") || is(type, "integer") || is(type, "decimal") ||
+             is(type, "instant");
+    case 8:
+      return is(type, "dateTime") || is(type, "markdown");
+    case 9:
+      return is(type, "canonical");
+    case 11:
+      return is(type, "unsignedInt") || is(type, "positiveInt");
+    case 12:
+      return is(type, "base64Binary");
+    default:
+      return false;
   }
-  return false;
 }
 
 std::optional<std::string> checkPrimitive(std::string_view type, std::string_view value) {
   if (value.empty() && type != "xhtml") return std::string(type) + " value must not be empty";
   bool ok = true;
-  if (type == "string" || type == "markdown") return checkString(type, value);
-  if (type == "boolean") {
-    ok = value == "true" || value == "false";
-  } else if (type == "integer") {
+  if (is(type, "string") || is(type, "markdown")) return checkString(type, value);
+  if (is(type, "boolean")) {
+    ok = is(value, "true") || is(value, "false");
+  } else if (is(type, "integer")) {
     return checkInteger(type, value, -2147483648LL, true, false);
-  } else if (type == "positiveInt") {
+  } else if (is(type, "positiveInt")) {
     return checkInteger(type, value, 1, false, true);
-  } else if (type == "unsignedInt") {
+  } else if (is(type, "unsignedInt")) {
     return checkInteger(type, value, 0, false, false);
-  } else if (type == "decimal") {
+  } else if (is(type, "decimal")) {
     ok = matchDecimal(value);
-  } else if (type == "date") {
+  } else if (is(type, "date")) {
     ok = matchDate(value);
-  } else if (type == "dateTime") {
+  } else if (is(type, "dateTime")) {
     ok = matchDateTime(value, false);
-  } else if (type == "instant") {
+  } else if (is(type, "instant")) {
     ok = matchDateTime(value, true);
-  } else if (type == "time") {
+  } else if (is(type, "time")) {
     ok = matchTime(value);
-  } else if (type == "id") {
+  } else if (is(type, "id")) {
     ok = matchId(value);
-  } else if (type == "oid") {
+  } else if (is(type, "oid")) {
     ok = matchOid(value);
-  } else if (type == "uuid") {
+  } else if (is(type, "uuid")) {
     ok = matchUuid(value);
-  } else if (type == "uri" || type == "url" || type == "canonical") {
+  } else if (is(type, "uri") || is(type, "url") || is(type, "canonical")) {
     ok = hasNoWhitespace(value);
-  } else if (type == "code") {
+  } else if (is(type, "code")) {
     ok = matchCode(value);
-  } else if (type == "base64Binary") {
+  } else if (is(type, "base64Binary")) {
     ok = matchBase64(value);
   }
   if (!ok) return invalid(type, value);

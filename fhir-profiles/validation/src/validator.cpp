@@ -6,6 +6,7 @@
 
 #include "digest.h"
 #include "json_reader.h"
+#include "literal.h"
 #include "narrative_checks.h"
 #include "notebridge/fhir/digest.h"
 #include "notebridge/fhir/json_format.h"
@@ -16,6 +17,8 @@
 
 namespace notebridge::validation {
 namespace {
+
+using detail::is;
 
 using fhir::Element;
 using fhir::Issue;
@@ -29,7 +32,7 @@ bool startsWith(std::string_view text, std::string_view prefix) {
 }
 
 bool isResourceTypeName(std::string_view type) {
-  return type == "Resource" || type == "DomainResource";
+  return is(type, "Resource") || is(type, "DomainResource");
 }
 
 // Invariants whose FHIRPath expression the validator answers itself with the engine's exact
@@ -39,14 +42,14 @@ bool isResourceTypeName(std::string_view type) {
 enum class NativeExpression { kNone, kHtmlChecks, kTextDivExists };
 
 NativeExpression nativeExpression(const std::string& expression) {
-  if (expression == "htmlChecks()") return NativeExpression::kHtmlChecks;
-  if (expression == "text.`div`.exists()") return NativeExpression::kTextDivExists;
+  if (is(expression, "htmlChecks()")) return NativeExpression::kHtmlChecks;
+  if (is(expression, "text.`div`.exists()")) return NativeExpression::kTextDivExists;
   return NativeExpression::kNone;
 }
 
 bool textDivExists(const Element& node) {
   for (const auto& child : node.children()) {
-    if (child->name() == "text" && child->child("div")) return true;
+    if (is(child->name(), "text") && child->child("div")) return true;
   }
   return false;
 }
@@ -246,9 +249,9 @@ class Run {
              "Value does not match the required pattern " + describe(*ed.pattern.value), &def);
     }
     if (ed.binding) binding(node, def, type, *ed.binding);
-    if (type == "Reference") reference(node, def);
-    if (type == "Attachment") attachment(node);
-    if (type == "Extension") {
+    if (is(type, "Reference")) reference(node, def);
+    if (is(type, "Attachment")) attachment(node);
+    if (is(type, "Extension")) {
       extension(node, def, depth, host);
     }
     invariants(node, def);
@@ -276,7 +279,7 @@ class Run {
 
   // Profiles on the element's type (SimpleQuantity, an extension definition...).
   void typeProfiles(const Element& node, const PlanNode& def, std::string_view type, int depth) {
-    if (!def.hasTypeProfiles || type == "Extension") return;  // Extension: handled with the url
+    if (!def.hasTypeProfiles || is(type, "Extension")) return;  // Extension: handled with the url
     const ElementDefinition& ed = *def.def;
     for (const TypeRef& ref : ed.types) {
       if (ref.code != type || ref.profiles.empty()) continue;
@@ -335,7 +338,7 @@ class Run {
         cursor = static_cast<std::size_t>(match->node->position) + 1;
       }
       if (!match) {
-        if (node.isPrimitive() && name == "value") continue;
+        if (node.isPrimitive() && is(name, "value")) continue;
         for (std::size_t k = runBegin; k < end; ++k) {
           report(*kids[k], Severity::kError, "structure",
                  "Unknown element '" + std::string(name) + "'", nullptr);
@@ -436,7 +439,7 @@ class Run {
       }
       return;
     }
-    if (type == "xhtml") {
+    if (is(type, "xhtml")) {
       if (!startsWith(node.value(), "<div")) {
         report(node, Severity::kError, "value", "Narrative must be an XHTML div element", &def);
       }
@@ -464,7 +467,8 @@ class Run {
 
   // Numbers compare numerically; dates and times as text (same-precision ISO 8601 sorts).
   static int compareValues(const std::string& a, const std::string& b, std::string_view type) {
-    if (type == "integer" || type == "decimal" || type == "positiveInt" || type == "unsignedInt") {
+    if (is(type, "integer") || is(type, "decimal") || is(type, "positiveInt") ||
+        is(type, "unsignedInt")) {
       const double x = std::strtod(a.c_str(), nullptr);
       const double y = std::strtod(b.c_str(), nullptr);
       return x < y ? -1 : (x > y ? 1 : 0);
@@ -475,9 +479,9 @@ class Run {
   void binding(const Element& node, const PlanNode& def, std::string_view type, const Binding& b) {
     if (b.valueSet.empty()) return;
     Severity severity;
-    if (b.strength == "required") {
+    if (is(b.strength, "required")) {
       severity = Severity::kError;
-    } else if (b.strength == "extensible") {
+    } else if (is(b.strength, "extensible")) {
       severity = Severity::kWarning;
     } else {
       return;  // preferred and example bindings are advice, not rules
@@ -492,17 +496,17 @@ class Run {
                external ? "informational" : "not-found", check.message, &def);
       }
     };
-    if (type == "code" || type == "string" || type == "uri") {
+    if (is(type, "code") || is(type, "string") || is(type, "uri")) {
       if (node.hasValue()) note(terminology.validateCode(b.valueSet, "", node.value()), node);
       return;
     }
-    if (type == "Coding") {
+    if (is(type, "Coding")) {
       const std::string_view code = node.childValue("code");
       if (code.empty()) return;
       note(terminology.validateCode(b.valueSet, node.childValue("system"), code), node);
       return;
     }
-    if (type == "CodeableConcept") {
+    if (is(type, "CodeableConcept")) {
       const auto codings = node.childrenNamed("coding");
       bool anyValid = false;
       std::vector<std::pair<CodeCheck, const Element*>> checks;
@@ -515,7 +519,7 @@ class Run {
       }
       if (anyValid) return;
       if (checks.empty()) {
-        if (b.strength == "required") {
+        if (is(b.strength, "required")) {
           report(node, Severity::kWarning, "code-invalid",
                  "No code is provided for a required binding to " + b.valueSet, &def);
         }
@@ -543,7 +547,7 @@ class Run {
     auto allows = [&](std::string_view type) {
       if (allowed.empty()) return true;
       for (const std::string& a : allowed) {
-        if (a == type || a == "Resource" || a == "DomainResource") return true;
+        if (a == type || is(a, "Resource") || is(a, "DomainResource")) return true;
       }
       return false;
     };
@@ -604,7 +608,7 @@ class Run {
   // that is not itself a contained one.
   static const Element* containerOf(const Element& node) {
     const Element* resource = node.containingResource();
-    while (resource && resource->name() == "contained" && resource->parent()) {
+    while (resource && is(resource->name(), "contained") && resource->parent()) {
       resource = resource->parent()->containingResource();
     }
     return resource;
@@ -613,7 +617,7 @@ class Run {
   // The entry resource a reference points to inside the enclosing Bundle, if any.
   static const Element* inBundle(const Element& node, const std::string& reference) {
     const Element* resource = node.containingResource();
-    while (resource && resource->name() == "contained" && resource->parent()) {
+    while (resource && is(resource->name(), "contained") && resource->parent()) {
       resource = resource->parent()->containingResource();
     }
     if (!resource || resource->name() != "resource" || !resource->parent()) return nullptr;
@@ -660,11 +664,11 @@ class Run {
   }
 
   void extension(const Element& node, const PlanNode& def, int depth, const PlanNode* host) {
-    const bool modifier = node.name() == "modifierExtension";
+    const bool modifier = is(node.name(), "modifierExtension");
     const std::string_view url = node.childValue("url");
     const bool hasValue = std::any_of(
         node.children().begin(), node.children().end(),
-        [](const auto& c) { return c->baseName() == "value" || startsWith(c->name(), "value"); });
+        [](const auto& c) { return is(c->baseName(), "value") || startsWith(c->name(), "value"); });
     if (hasValue && node.child("extension")) {
       report(node, Severity::kError, "invariant",
              "ext-1: An extension must have either extensions or value[x], not both", &def);
@@ -741,7 +745,8 @@ class Run {
     }
     for (const auto& [type, expression] : sd.contexts) {
       if (type != "element") return true;  // fhirpath and extension contexts are not checked
-      if (expression == "Element" || expression == "Resource" || expression == "Base") return true;
+      if (is(expression, "Element") || is(expression, "Resource") || is(expression, "Base"))
+        return true;
       for (const std::string& name : names) {
         if (name == expression) return true;
       }
@@ -775,7 +780,7 @@ class Run {
           break;
       }
       if (holds && !*holds) {
-        report(node, c.severity == "error" ? Severity::kError : Severity::kWarning, "invariant",
+        report(node, is(c.severity, "error") ? Severity::kError : Severity::kWarning, "invariant",
                c.key + ": " + c.human, &def);
       }
     }
@@ -797,7 +802,7 @@ class Run {
         }
       }
       if (matched < 0) {
-        if (slicing.rules == "closed") {
+        if (is(slicing.rules, "closed")) {
           report(*item, Severity::kError, "structure",
                  "Element does not match any slice of '" + base.def->path + "' (closed slicing)",
                  &base);
@@ -806,7 +811,7 @@ class Run {
         instance(*item, base, singleType(base), depth, host);
         continue;
       }
-      if (slicing.rules == "openAtEnd" && unmatchedSeen) {
+      if (is(slicing.rules, "openAtEnd") && unmatchedSeen) {
         report(*item, Severity::kError, "structure",
                "Slice '" + base.slices[static_cast<std::size_t>(matched)]->def->sliceName +
                    "' appears after unsliced content (openAtEnd)",
@@ -871,7 +876,7 @@ class Run {
 
   static void valuesAt(const Element& item, std::string_view path,
                        std::vector<const Element*>& out) {
-    if (path.empty() || path == "$this") {
+    if (path.empty() || is(path, "$this")) {
       out.push_back(&item);
       return;
     }
@@ -894,8 +899,8 @@ class Run {
       std::vector<const Element*> values;
       valuesAt(item, d.path, values);
       std::string type;
-      if (d.type == "value" || d.type == "pattern") {
-        if (d.path == "url" && item.name().find("xtension") != std::string::npos) {
+      if (is(d.type, "value") || is(d.type, "pattern")) {
+        if (is(d.path, "url") && item.name().find("xtension") != std::string::npos) {
           // Extension slices are identified by the profile of the slice's type.
           std::string url;
           for (const TypeRef& t : slice.def->types) {
@@ -910,7 +915,7 @@ class Run {
         if (!at) return false;
         const TypedValue& expected = at->fixed ? at->fixed : at->pattern;
         if (!expected) {
-          if (at->binding && at->binding->strength == "required") {
+          if (at->binding && is(at->binding->strength, "required")) {
             bool any = false;
             for (const Element* v : values) {
               if (v->hasValue() && validator_.terminology()
@@ -941,14 +946,14 @@ class Run {
           if (matchesPattern(*v, *expected.value)) any = true;
         }
         if (!any) return false;
-      } else if (d.type == "exists") {
+      } else if (is(d.type, "exists")) {
         const ElementDefinition* at = definitionAt(slice, d.path, type);
         if (!at) return false;
         const bool mustExist = at->min.value_or(0) > 0;
         const bool mustNot = at->max && *at->max == "0";
         if (mustExist && values.empty()) return false;
         if (mustNot && !values.empty()) return false;
-      } else if (d.type == "type") {
+      } else if (is(d.type, "type")) {
         const ElementDefinition* at = definitionAt(slice, d.path, type);
         if (!at || values.empty()) return false;
         bool any = false;
@@ -965,7 +970,7 @@ class Run {
           }
         }
         if (!any) return false;
-      } else if (d.type == "profile") {
+      } else if (is(d.type, "profile")) {
         const ElementDefinition* at = definitionAt(slice, d.path, type);
         if (!at || values.empty()) return false;
         std::string url;
@@ -1021,7 +1026,7 @@ class Run {
                nullptr);
       }
     }
-    if (node.type() == "Bundle") bundleRules(node);
+    if (is(node.type(), "Bundle")) bundleRules(node);
   }
 
   static bool referencedFrom(const Element& node, const std::string& target, const Element* skip) {
@@ -1035,7 +1040,7 @@ class Run {
 
   static bool refersToContainer(const Element& node) {
     for (const auto& c : node.children()) {
-      if (c->hasValue() && c->value() == "#") return true;
+      if (c->hasValue() && is(c->value(), "#")) return true;
       if (refersToContainer(*c)) return true;
     }
     return false;
@@ -1044,9 +1049,9 @@ class Run {
   // Bundle invariants bdl-1..12 (https://hl7.org/fhir/R4/bundle.html#invs).
   void bundleRules(const Element& bundle) {
     const std::string_view type = bundle.childValue("type");
-    const bool transactionish = type == "transaction" || type == "batch" || type == "history";
+    const bool transactionish = is(type, "transaction") || is(type, "batch") || is(type, "history");
     const bool responseish =
-        type == "transaction-response" || type == "batch-response" || type == "history";
+        is(type, "transaction-response") || is(type, "batch-response") || is(type, "history");
     if (bundle.child("total") && type != "searchset" && type != "history") {
       report(bundle, Severity::kError, "invariant", "bdl-1: total only when a search or history",
              nullptr);
@@ -1098,16 +1103,16 @@ class Run {
           }
         }
       }
-      if (resource && i == 0 && type == "document" && resource->type() != "Composition") {
+      if (resource && i == 0 && is(type, "document") && resource->type() != "Composition") {
         report(entry, Severity::kError, "invariant",
                "bdl-11: A document must have a Composition as the first resource", nullptr);
       }
-      if (resource && i == 0 && type == "message" && resource->type() != "MessageHeader") {
+      if (resource && i == 0 && is(type, "message") && resource->type() != "MessageHeader") {
         report(entry, Severity::kError, "invariant",
                "bdl-12: A message must have a MessageHeader as the first resource", nullptr);
       }
     }
-    if (type == "document") {
+    if (is(type, "document")) {
       const Element* identifier = bundle.child("identifier");
       if (!identifier || !identifier->child("system") || !identifier->child("value")) {
         report(bundle, Severity::kError, "invariant",
@@ -1188,14 +1193,14 @@ fhir::Outcome Validator::validateOperation(std::string_view body, std::string_vi
   fhir::Outcome outcome = parsed.outcome();
   const Element* resource = parsed->get();
   ValidationOptions effective = options;
-  if (resource->type() == "Parameters" && expectedType != "Parameters") {
+  if (is(resource->type(), "Parameters") && expectedType != "Parameters") {
     resource = nullptr;
     for (const Element* parameter : (*parsed)->childrenNamed("parameter")) {
       const std::string_view name = parameter->childValue("name");
-      if (name == "resource") resource = parameter->child("resource");
-      if (name == "profile") {
+      if (is(name, "resource")) resource = parameter->child("resource");
+      if (is(name, "profile")) {
         for (const auto& child : parameter->children()) {
-          if (child->baseName() == "value" && child->hasValue()) {
+          if (is(child->baseName(), "value") && child->hasValue()) {
             effective.profiles.push_back(child->value());
           }
         }
