@@ -168,6 +168,31 @@ BOOST_AUTO_TEST_CASE(dom6_native_check_matches_the_expression) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(constraints_decided_by_an_absent_first_operand_still_fire_when_present) {
+  // obs-6 "dataAbsentReason.empty() or value.empty()" and con-4 "abatement.empty() or ..." are
+  // skipped when the first name is absent; present, they are evaluated and fire.
+  const std::string both = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+                           R"("valueQuantity":{"value":1},"dataAbsentReason":{"text":"unknown"}})";
+  const auto obs6 = issuesOf(both, "obs-6:");
+  BOOST_REQUIRE(obs6.size() == 1u);
+  BOOST_TEST(obs6[0] == "Observation|error");
+  const std::string valueOnly =
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1}})";
+  BOOST_TEST(issuesOf(valueOnly, "obs-6:").empty());
+  const std::string abated =
+      R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":)"
+      R"("http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},)"
+      R"("abatementDateTime":"2024-01-02","subject":{"reference":"Patient/p1"}})";
+  const auto con4 = issuesOf(abated, "con-4:");
+  BOOST_REQUIRE(con4.size() == 1u);
+  BOOST_TEST(con4[0] == "Condition|error");
+  const std::string notAbated =
+      R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"system":)"
+      R"("http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},)"
+      R"("subject":{"reference":"Patient/p1"}})";
+  BOOST_TEST(issuesOf(notAbated, "con-4:").empty());
+}
+
 BOOST_AUTO_TEST_CASE(fast_base64_decoding_gives_the_core_decoder_result) {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> byte(0, 255);

@@ -294,8 +294,10 @@ fhir::Result<std::shared_ptr<const Expansion>> TerminologyService::expand(
   fhir::Outcome outcome;
   auto expansion = expandUncached(*vs, 0, outcome);
   std::lock_guard<std::mutex> lock(mutex_);
-  expansions_.emplace(key, expansion);
-  return {expansion, std::move(outcome)};
+  // The stored one (another thread may have stored its own first): callers may keep a raw
+  // pointer to it for the service's lifetime.
+  auto stored = expansions_.emplace(key, expansion).first->second;
+  return {std::move(stored), std::move(outcome)};
 }
 
 CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::string_view system,
@@ -304,7 +306,11 @@ CodeCheck TerminologyService::validateCode(std::string_view valueSetUrl, std::st
   if (!expansion.ok()) {
     return {CodeVerdict::kUnknown, expansion.outcome().issues().front().diagnostics};
   }
-  const Expansion& e = **expansion;
+  return validateCode(**expansion, valueSetUrl, system, code);
+}
+
+CodeCheck TerminologyService::validateCode(const Expansion& e, std::string_view valueSetUrl,
+                                           std::string_view system, std::string_view code) const {
   const std::string_view vsName = valueSetUrl;
   if (!system.empty()) {
     // A per-thread buffer: the lookup key is built for every coded element validated.

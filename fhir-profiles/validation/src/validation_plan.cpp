@@ -5,6 +5,34 @@
 namespace notebridge::validation {
 namespace {
 
+// The x of "x.empty() or <rest>" / "x.exists() implies <rest>" (see PlannedConstraint), or "".
+// `implies` binds loosest and `xor` as loosely as `or`, so either in <rest> could make the whole
+// expression depend on more than the first operand: those are left to the evaluator.
+std::string holdsWithout(std::string_view expression) {
+  std::size_t end = 0;
+  if (expression.empty() || expression[0] < 'a' || expression[0] > 'z') return {};
+  while (end < expression.size() && ((expression[end] >= 'a' && expression[end] <= 'z') ||
+                                     (expression[end] >= 'A' && expression[end] <= 'Z') ||
+                                     (expression[end] >= '0' && expression[end] <= '9'))) {
+    ++end;
+  }
+  const std::string_view name = expression.substr(0, end);
+  const std::string_view after = expression.substr(end);
+  constexpr std::string_view kEmptyOr = ".empty() or ";
+  constexpr std::string_view kExistsImplies = ".exists() implies ";
+  std::string_view rest;
+  if (after.substr(0, kEmptyOr.size()) == kEmptyOr) {
+    rest = after.substr(kEmptyOr.size());
+    if (rest.find("xor") != std::string_view::npos) return {};
+  } else if (after.substr(0, kExistsImplies.size()) == kExistsImplies) {
+    rest = after.substr(kExistsImplies.size());
+  } else {
+    return {};
+  }
+  if (rest.find("implies") != std::string_view::npos) return {};
+  return std::string(name);
+}
+
 std::string capitalized(std::string code) {
   if (!code.empty() && code[0] >= 'a' && code[0] <= 'z') code[0] = static_cast<char>(code[0] - 32);
   return code;
@@ -81,7 +109,9 @@ ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> defini
       node->hasTypeProfiles = node->hasTypeProfiles || !type.profiles.empty();
     }
     for (const Constraint& c : node->def->constraints) {
-      if (!c.expression.empty() && !isNativeConstraint(c.key)) node->evaluated.push_back(&c);
+      if (!c.expression.empty() && !isNativeConstraint(c.key)) {
+        node->evaluated.push_back(PlannedConstraint{&c, holdsWithout(c.expression)});
+      }
     }
   }
 }

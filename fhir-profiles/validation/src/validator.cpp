@@ -47,6 +47,16 @@ NativeExpression nativeExpression(const std::string& expression) {
   return NativeExpression::kNone;
 }
 
+// Conservative for FHIRPath navigation by `name`: also true for choice elements (valueQuantity
+// for value) and any longer name.
+bool hasChildStartingWith(const Element& node, const std::string& name) {
+  if (node.type() == name) return true;  // a type name could select the focus itself
+  for (const auto& child : node.children()) {
+    if (child->name().compare(0, name.size(), name) == 0) return true;
+  }
+  return false;
+}
+
 bool textDivExists(const Element& node) {
   for (const auto& child : node.children()) {
     if (is(child->name(), "text") && child->child("div")) return true;
@@ -487,6 +497,19 @@ class Run {
       return;  // preferred and example bindings are advice, not rules
     }
     const TerminologyService& terminology = validator_.terminology();
+    // The expansion is looked up once per plan node, not per coded element.
+    const Expansion* expansion = def.bindingExpansion.load(std::memory_order_acquire);
+    if (!expansion) {
+      auto expanded = terminology.expand(b.valueSet);
+      if (expanded.ok()) {
+        expansion = expanded->get();
+        def.bindingExpansion.store(expansion, std::memory_order_release);
+      }
+    }
+    const auto validateCode = [&](std::string_view system, std::string_view code) {
+      return expansion ? terminology.validateCode(*expansion, b.valueSet, system, code)
+                       : terminology.validateCode(b.valueSet, system, code);
+    };
     auto note = [&](const CodeCheck& check, const Element& at) {
       if (check.verdict == CodeVerdict::kInvalid) {
         report(at, severity, "code-invalid", check.message + " (" + b.strength + " binding)", &def);
@@ -497,13 +520,13 @@ class Run {
       }
     };
     if (is(type, "code") || is(type, "string") || is(type, "uri")) {
-      if (node.hasValue()) note(terminology.validateCode(b.valueSet, "", node.value()), node);
+      if (node.hasValue()) note(validateCode("", node.value()), node);
       return;
     }
     if (is(type, "Coding")) {
       const std::string_view code = node.childValue("code");
       if (code.empty()) return;
-      note(terminology.validateCode(b.valueSet, node.childValue("system"), code), node);
+      note(validateCode(node.childValue("system"), code), node);
       return;
     }
     if (is(type, "CodeableConcept")) {
@@ -513,7 +536,7 @@ class Run {
       for (const Element* coding : codings) {
         const std::string_view code = coding->childValue("code");
         if (code.empty()) continue;
-        CodeCheck check = terminology.validateCode(b.valueSet, coding->childValue("system"), code);
+        CodeCheck check = validateCode(coding->childValue("system"), code);
         if (check.verdict == CodeVerdict::kValid) anyValid = true;
         checks.emplace_back(std::move(check), coding);
       }
@@ -759,8 +782,11 @@ class Run {
     if (!evaluator) return;
     if (def.evaluated.empty()) return;
     const Element* resource = node.containingResource();
-    for (const Constraint* constraint : def.evaluated) {
-      const Constraint& c = *constraint;
+    for (const PlannedConstraint& planned : def.evaluated) {
+      const Constraint& c = *planned.constraint;
+      if (!planned.holdsWithout.empty() && !hasChildStartingWith(node, planned.holdsWithout)) {
+        continue;  // holds: its first operand decides (PlannedConstraint)
+      }
       std::optional<bool> holds;
       switch (nativeExpression(c.expression)) {
         case NativeExpression::kHtmlChecks:

@@ -49,12 +49,16 @@ class TerminologyService {
   explicit TerminologyService(std::shared_ptr<const ConformanceStore> store);
 
   // The expansion of a value set (cached), or an outcome with a warning naming what is missing.
+  // A returned expansion stays alive and unchanged as long as this service.
   fhir::Result<std::shared_ptr<const Expansion>> expand(std::string_view valueSetUrl) const;
 
   // Is system|code in the value set? An empty system matches a code of any system in it (a
   // `code` element bound to a value set).
   CodeCheck validateCode(std::string_view valueSetUrl, std::string_view system,
                          std::string_view code) const;
+  // The same against an expansion this service returned for `valueSetUrl` (no lookup).
+  CodeCheck validateCode(const Expansion& expansion, std::string_view valueSetUrl,
+                         std::string_view system, std::string_view code) const;
 
   // The concept of a loaded CodeSystem, or null (unknown system or code).
   const Concept* lookup(std::string_view system, std::string_view code) const;

@@ -23,6 +23,17 @@ struct StringHash {
 
 struct PlanNode;
 class ValidationPlan;
+struct Expansion;
+
+// A constraint the ConstraintEvaluator checks, with what is known of it without evaluating.
+struct PlannedConstraint {
+  const Constraint* constraint = nullptr;
+  // Set for expressions "x.empty() or <rest>" and "x.exists() implies <rest>" (x a lower-case
+  // name, <rest> without a looser-binding `implies`/`xor`): the constraint holds on a focus with
+  // no child whose name starts with x, without evaluating (FHIRPath: `true or ...` and
+  // `false implies ...` are true). Empty otherwise.
+  std::string holdsWithout;
+};
 
 // How a JSON property name resolves under a plan node: the child definition and, for a choice,
 // the type the name selects ("valueQuantity" -> value[x], "Quantity").
@@ -66,13 +77,16 @@ struct PlanNode {
   std::unordered_map<std::string, ChildMatch, StringHash, std::equal_to<>> byName;
   // Precomputed so the validator does not search per instance element:
   // the constraints the ConstraintEvaluator checks (with an expression and no native check),
-  std::vector<const Constraint*> evaluated;
+  std::vector<PlannedConstraint> evaluated;
   // per entry of `children`, what is checked of it (same order),
   std::vector<PlanChild> childInfo;
   // whether some child has min > 0 (else an instance without children has nothing to count),
   bool anyRequiredChild = false;
   // whether some type of the element names profiles (SimpleQuantity, an extension...),
   bool hasTypeProfiles = false;
+  // the expansion of the binding's value set, cached by the Validator on first use (null until
+  // then, and when the value set cannot be expanded),
+  mutable std::atomic<const Expansion*> bindingExpansion{nullptr};
   // and the resource types a Reference here may point to, from targetProfiles (empty: any;
   // filled by the Validator through ValidationPlan::resolveReferences).
   std::vector<std::string> referenceTargets;
