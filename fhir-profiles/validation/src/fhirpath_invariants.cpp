@@ -44,11 +44,29 @@ std::optional<bool> FhirPathInvariants::holds(const Constraint& constraint,
                                               const fhir::Element& resource) const {
   auto expression = compiled(constraint.expression);
   if (!expression) return std::nullopt;
+  return evaluate(*expression, focus, resource);
+}
+
+std::shared_ptr<const void> FhirPathInvariants::prepare(const Constraint& constraint) const {
+  return compiled(constraint.expression);
+}
+
+std::optional<bool> FhirPathInvariants::holds(const Constraint& constraint, const void* prepared,
+                                              const fhir::Element& focus,
+                                              const fhir::Element& resource) const {
+  // `prepared` is what prepare() gave for this constraint: its compiled expression.
+  if (!prepared) return holds(constraint, focus, resource);
+  return evaluate(*static_cast<const fhirpath::Expression*>(prepared), focus, resource);
+}
+
+std::optional<bool> FhirPathInvariants::evaluate(const fhirpath::Expression& expression,
+                                                 const fhir::Element& focus,
+                                                 const fhir::Element& resource) const {
   fhirpath::EvaluationContext env;
   env.resource = &resource;
   env.rootResource = resource.root();
   env.terminology = memberOf_.get();
-  auto result = expression->evaluate(focus, env);
+  auto result = expression.evaluate(focus, env);
   if (!result.ok()) return std::nullopt;
   return fhirpath::asBoolean(*result);
 }

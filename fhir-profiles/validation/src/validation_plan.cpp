@@ -105,12 +105,17 @@ ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> defini
       node->childInfo.push_back(info);
       node->anyRequiredChild = node->anyRequiredChild || child->min > 0;
     }
+    const ElementDefinition& ed = *node->def;
+    node->valueRules = static_cast<std::uint8_t>(
+        (ed.fixed ? PlanNode::kFixed : 0) | (ed.pattern ? PlanNode::kPattern : 0) |
+        (ed.binding ? PlanNode::kBinding : 0) |
+        (ed.maxLength || ed.minValue || ed.maxValue ? PlanNode::kValueLimits : 0));
     for (const TypeRef& type : node->def->types) {
       node->hasTypeProfiles = node->hasTypeProfiles || !type.profiles.empty();
     }
     for (const Constraint& c : node->def->constraints) {
       if (!c.expression.empty() && !isNativeConstraint(c.key)) {
-        node->evaluated.push_back(PlannedConstraint{&c, holdsWithout(c.expression)});
+        node->evaluated.push_back(PlannedConstraint{&c, holdsWithout(c.expression), nullptr});
       }
     }
   }
@@ -134,6 +139,14 @@ void ValidationPlan::resolveReferences(
       }
     }
     if (anyTarget) node->referenceTargets.clear();
+  }
+}
+
+void ValidationPlan::prepareConstraints(
+    const std::function<std::shared_ptr<const void>(const Constraint& constraint)>& prepare) {
+  for (auto& node : nodes_) {
+    for (PlannedConstraint& planned : node->evaluated)
+      planned.prepared = prepare(*planned.constraint);
   }
 }
 

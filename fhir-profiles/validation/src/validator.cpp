@@ -249,16 +249,18 @@ class Run {
       report(node, Severity::kError, "invariant",
              "ele-1: All FHIR elements must have a @value or children", &def);
     }
-    if (ed.fixed && !equalsExactly(node, *ed.fixed.value)) {
-      report(node, Severity::kError, "value",
-             "Value must be exactly " + describe(*ed.fixed.value) + ", found " + describe(node),
-             &def);
+    if (def.valueRules & (PlanNode::kFixed | PlanNode::kPattern | PlanNode::kBinding)) {
+      if (ed.fixed && !equalsExactly(node, *ed.fixed.value)) {
+        report(node, Severity::kError, "value",
+               "Value must be exactly " + describe(*ed.fixed.value) + ", found " + describe(node),
+               &def);
+      }
+      if (ed.pattern && !matchesPattern(node, *ed.pattern.value)) {
+        report(node, Severity::kError, "value",
+               "Value does not match the required pattern " + describe(*ed.pattern.value), &def);
+      }
+      if (ed.binding) binding(node, def, type, *ed.binding);
     }
-    if (ed.pattern && !matchesPattern(node, *ed.pattern.value)) {
-      report(node, Severity::kError, "value",
-             "Value does not match the required pattern " + describe(*ed.pattern.value), &def);
-    }
-    if (ed.binding) binding(node, def, type, *ed.binding);
     if (is(type, "Reference")) reference(node, def);
     if (is(type, "Attachment")) attachment(node);
     if (is(type, "Extension")) {
@@ -459,6 +461,7 @@ class Run {
       report(node, Severity::kError, "value", *problem, &def);
       return;
     }
+    if (!(def.valueRules & PlanNode::kValueLimits)) return;
     if (ed.maxLength && static_cast<int>(node.value().size()) > *ed.maxLength) {
       report(node, Severity::kError, "too-long",
              "Value is longer than maxLength " + std::to_string(*ed.maxLength), &def);
@@ -802,7 +805,7 @@ class Run {
           holds = textDivExists(node);
           break;
         case NativeExpression::kNone:
-          holds = evaluator->holds(c, node, resource ? *resource : node);
+          holds = evaluator->holds(c, planned.prepared.get(), node, resource ? *resource : node);
           break;
       }
       if (holds && !*holds) {
@@ -1205,6 +1208,10 @@ std::shared_ptr<const ValidationPlan> Validator::plan(std::string_view url) cons
       if (auto targetSd = store_->structureDefinition(target)) return targetSd->type;
       return std::nullopt;
     });
+    if (invariants_) {
+      fresh->prepareConstraints(
+          [&](const Constraint& constraint) { return invariants_->prepare(constraint); });
+    }
     compiled = std::move(fresh);
   }
   std::lock_guard<std::mutex> lock(mutex_);

@@ -23,10 +23,17 @@ class FhirPathInvariants : public ConstraintEvaluator {
 
   std::optional<bool> holds(const Constraint& constraint, const fhir::Element& focus,
                             const fhir::Element& resource) const override;
+  // The compiled expression (a fhirpath::Expression), or null when it does not compile.
+  std::shared_ptr<const void> prepare(const Constraint& constraint) const override;
+  std::optional<bool> holds(const Constraint& constraint, const void* prepared,
+                            const fhir::Element& focus,
+                            const fhir::Element& resource) const override;
 
  private:
   class MemberOf;
   std::shared_ptr<const fhirpath::Expression> compiled(const std::string& text) const;
+  std::optional<bool> evaluate(const fhirpath::Expression& expression, const fhir::Element& focus,
+                               const fhir::Element& resource) const;
 
   std::unique_ptr<MemberOf> memberOf_;
   mutable std::shared_mutex mutex_;

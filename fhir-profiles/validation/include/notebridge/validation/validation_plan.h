@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +34,9 @@ struct PlannedConstraint {
   // no child whose name starts with x, without evaluating (FHIRPath: `true or ...` and
   // `false implies ...` are true). Empty otherwise.
   std::string holdsWithout;
+  // What the ConstraintEvaluator prepared for it (ConstraintEvaluator::prepare), set by the
+  // Validator through ValidationPlan::prepareConstraints.
+  std::shared_ptr<const void> prepared;
 };
 
 // How a JSON property name resolves under a plan node: the child definition and, for a choice,
@@ -84,6 +88,10 @@ struct PlanNode {
   bool anyRequiredChild = false;
   // whether some type of the element names profiles (SimpleQuantity, an extension...),
   bool hasTypeProfiles = false;
+  // which of the definition's value rules exist (kFixed | kPattern | ...): read here, next to
+  // the other hot fields, instead of in the much larger ElementDefinition,
+  std::uint8_t valueRules = 0;
+  static constexpr std::uint8_t kFixed = 1, kPattern = 2, kBinding = 4, kValueLimits = 8;
   // the expansion of the binding's value set, cached by the Validator on first use (null until
   // then, and when the value set cannot be expanded),
   mutable std::atomic<const Expansion*> bindingExpansion{nullptr};
@@ -123,6 +131,11 @@ class ValidationPlan {
   // the plan is shared.
   void resolveReferences(
       const std::function<std::optional<std::string>(const std::string& profile)>& typeOf);
+
+  // Sets every PlannedConstraint::prepared from `prepare`. Called once by the Validator before
+  // the plan is shared.
+  void prepareConstraints(
+      const std::function<std::shared_ptr<const void>(const Constraint& constraint)>& prepare);
 
   // True for the constraint keys the validator checks natively (ele-1, ext-1, dom-2..5, ref-1,
   // bdl-*): these are never handed to the ConstraintEvaluator.

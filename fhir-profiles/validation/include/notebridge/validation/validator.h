@@ -37,6 +37,21 @@ class ConstraintEvaluator {
   // validator then reports nothing for it).
   virtual std::optional<bool> holds(const Constraint& constraint, const fhir::Element& focus,
                                     const fhir::Element& resource) const = 0;
+
+  // Optional: what the evaluator can reuse for `constraint` on every call (e.g. its compiled
+  // expression). The Validator asks once per constraint when it compiles a plan, keeps the
+  // answer with the plan and hands it back to the holds() below. Default: nothing.
+  virtual std::shared_ptr<const void> prepare(const Constraint& constraint) const {
+    (void)constraint;
+    return nullptr;
+  }
+  // holds() with what prepare() returned for this constraint (null when it returned nothing).
+  virtual std::optional<bool> holds(const Constraint& constraint, const void* prepared,
+                                    const fhir::Element& focus,
+                                    const fhir::Element& resource) const {
+    (void)prepared;
+    return holds(constraint, focus, resource);
+  }
 };
 
 // The profile validator (https://hl7.org/fhir/R4/validation.html): validates a resource tree
