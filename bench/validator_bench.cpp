@@ -276,6 +276,12 @@ int main(int argc, char** argv) {
     }
     for (const auto& r : resources) {
       const auto outcome = validator.validate(*r);
+      if (std::getenv("BENCH_SHOW_ISSUES")) {  // what each resource costs in reported issues
+        for (const auto& issue : outcome.issues()) {
+          std::cerr << r->type() << " " << notebridge::fhir::toString(issue.severity) << " "
+                    << issue.expression << ": " << issue.diagnostics << "\n";
+        }
+      }
       if (outcome.hasErrors()) {
         std::cerr << "mapped " << r->type() << " is invalid:\n"
                   << outcome.toOperationOutcomeJson(true);
