@@ -8,6 +8,7 @@
 #include "json_reader.h"
 #include "literal.h"
 #include "narrative_checks.h"
+#include "native_invariants.h"
 #include "notebridge/fhir/digest.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/resource_format.h"
@@ -789,7 +790,6 @@ class Run {
     const ConstraintEvaluator* evaluator = validator_.invariants();
     if (!evaluator) return;
     if (def.evaluated.empty()) return;
-    const Element* resource = node.containingResource();
     for (const PlannedConstraint& planned : def.evaluated) {
       const Constraint& c = *planned.constraint;
       if (!planned.holdsWithout.empty() && !hasChildStartingWith(node, planned.holdsWithout)) {
@@ -810,7 +810,11 @@ class Run {
           holds = textDivExists(node);
           break;
         case NativeExpression::kNone:
-          holds = evaluator->holds(c, planned.prepared.get(), node, resource ? *resource : node);
+          holds = detail::childTestsHold(c.expression, node);
+          if (!holds) {
+            const Element* resource = node.containingResource();
+            holds = evaluator->holds(c, planned.prepared.get(), node, resource ? *resource : node);
+          }
           break;
       }
       if (holds && !*holds) {
