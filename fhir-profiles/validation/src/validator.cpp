@@ -215,9 +215,13 @@ class Run {
     issue.line = location.line;
     issue.column = location.column;
     // The same finding through the base and a profile is reported once.
-    const std::string key = issue.expression + '\x1f' + issue.diagnostics;
-    if (!seen_.insert(key).second) return;
-    if (profile_ && !profile_->empty()) issue.diagnostics += " (profile " + *profile_ + ")";
+    std::string key;
+    key.reserve(issue.expression.size() + 1 + issue.diagnostics.size());
+    key.append(issue.expression).append(1, '\x1f').append(issue.diagnostics);
+    if (!seen_.insert(std::move(key)).second) return;
+    if (profile_ && !profile_->empty()) {
+      issue.diagnostics.append(" (profile ").append(*profile_).append(1, ')');
+    }
     (void)where;
     outcome_.add(std::move(issue));
   }
