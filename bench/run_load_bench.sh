@@ -58,7 +58,10 @@ while len(json.dumps(note)) < 4096:
 json.dump(note, open(sys.argv[2], "w"))
 PY
 
-"$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
+# NB_BENCH_STORE_STATS=1: the store prints its group-commit figures (notes per commit, time the
+# writer is held per note) when the server stops; they are printed after the runs.
+NOTEBRIDGE_STORE_STATS="${NB_BENCH_STORE_STATS:-}" \
+  "$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
@@ -129,3 +132,9 @@ run fhir_read -H "Authorization: Bearer $token" "$base/fhir/$document"
 run fhir_search -H "Authorization: Bearer $token" "$base/fhir/Observation?patient=$patient"
 run healthz "$base/healthz"
 if [ -n "${NB_BENCH_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+if [ -n "${NB_BENCH_STORE_STATS:-}" ]; then
+  kill "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
+  grep -h '"store_stats"' "$work/serve.log" || true
+fi

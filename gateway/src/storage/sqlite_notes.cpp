@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -160,7 +162,7 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
   }
   NoteRecord note = write.note;
   if (note.bundleFromNote) note.bundleJson.clear();
-  note.receivedAt = sqlite::nowInstant();
+  note.receivedAt = statements.now();
   {
     // A retraction replaces the stored row; received_at moves so `GET /notes?since=` shows it.
     sqlite3_stmt* insert = statements.get(
@@ -211,6 +213,28 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
   result.created = !retraction;
   return result;
 }
+
+// Wall and thread CPU time since construction.
+class HeldTime {
+ public:
+  HeldTime() : wall_(std::chrono::steady_clock::now()), cpu_(threadCpuNanos()) {}
+  std::uint64_t wallNanos() const {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now() - wall_)
+                                          .count());
+  }
+  std::uint64_t cpuNanos() const { return threadCpuNanos() - cpu_; }
+
+ private:
+  static std::uint64_t threadCpuNanos() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+  }
+  std::chrono::steady_clock::time_point wall_;
+  std::uint64_t cpu_;
+};
 
 // Notes per transaction at most: bounds the time a batch holds the write lock.
 constexpr std::size_t kMaxNotesPerCommit = 64;
@@ -271,6 +295,18 @@ Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
 
 void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
   fhir::Outcome outcome = withWriteSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+    const HeldTime held;
+    struct Count {
+      const HeldTime& held;
+      CommitStats& stats;
+      std::size_t notes;
+      ~Count() {
+        stats.batches.fetch_add(1, std::memory_order_relaxed);
+        stats.notes.fetch_add(notes, std::memory_order_relaxed);
+        stats.heldNanos.fetch_add(held.wallNanos(), std::memory_order_relaxed);
+        stats.heldCpuNanos.fetch_add(held.cpuNanos(), std::memory_order_relaxed);
+      }
+    } count{held, stats_, batch.size()};
     // IMMEDIATE: the existence checks and the inserts see the same database, so parallel
     // identical posts give one row.
     session << "BEGIN IMMEDIATE", now;

@@ -6,6 +6,7 @@
 #include <Poco/Exception.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,13 +35,20 @@ class StatementCache {
   bool step(sqlite3_stmt* statement);
   void bind(sqlite3_stmt* statement, int index, const std::string& text);
   void bind(sqlite3_stmt* statement, int index, int value);
+  void bind(sqlite3_stmt* statement, int index, std::int64_t value);
+  // The rowid of the last row this connection inserted.
+  std::int64_t lastInsertRowid() const;
   // Runs a statement without results (SAVEPOINT, RELEASE, ...), prepared once.
   void exec(const char* sql);
   // Resets every statement, so none is still reading when the transaction ends.
   void resetAll();
+  // The transaction's time (nowInstant, read once): every write of a group commit carries
+  // the same lastUpdated.
+  const std::string& now();
 
  private:
   sqlite3* db_;
+  std::string now_;
   std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 

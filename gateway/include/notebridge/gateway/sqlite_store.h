@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -111,6 +113,16 @@ class SqliteStore final : public Store {
   // the leadership to the first writer still queued.
   struct PendingNote;
   void writeNoteBatch(const std::vector<PendingNote*>& batch);
+  // Group-commit figures for the benchmarks: batches, notes, and the wall and CPU time the
+  // leader held the writer for them (statements, commit, fsync). Printed as one JSON line on
+  // stderr at close() when the environment has NOTEBRIDGE_STORE_STATS set.
+  struct CommitStats {
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<std::uint64_t> notes{0};
+    std::atomic<std::uint64_t> heldNanos{0};
+    std::atomic<std::uint64_t> heldCpuNanos{0};
+  };
+  CommitStats stats_;
   std::mutex queueMutex_;
   std::deque<PendingNote*> queue_;
   bool leaderActive_ = false;
