@@ -95,11 +95,15 @@ run() {
   local name="$1"; shift
   local out
   local cpu_before cpu_after
+  local written_before written_after
   cpu_before="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
+  written_before="$(awk '/^wchar/ {print $2}' "/proc/$server_pid/io")"
   out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@")"
   cpu_after="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
+  written_after="$(awk '/^wchar/ {print $2}' "/proc/$server_pid/io")"
   out="$out
-server_cpu_ticks: $(( cpu_after - cpu_before ))"
+server_cpu_ticks: $(( cpu_after - cpu_before ))
+server_written_bytes: $(( written_after - written_before ))"
   python3 - "$name" "$connections" "$seconds" "$out" <<'PY'
 import json, re, sys
 name, connections, seconds, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -113,10 +117,12 @@ errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
 sockets = re.search(r"Socket errors:.*", out)
 ticks = int(re.search(r"server_cpu_ticks: (\d+)", out).group(1))
 requests = int(re.search(r"(\d+) requests in", out).group(1))
+written = int(re.search(r"server_written_bytes: (\d+)", out).group(1))
 print(json.dumps({"bench": "load", "run": name, "connections": connections, "seconds": seconds,
                   "requests_per_second": round(rate, 1), "p50_ms": p50, "p99_ms": p99,
                   "non_2xx": int(errors.group(1)) if errors else 0,
                   "server_cpu_ms_per_request": round(ticks * 10.0 / max(requests, 1), 3),
+                  "server_written_kb_per_request": round(written / 1024.0 / max(requests, 1), 1),
                   "socket_errors": sockets.group(0) if sockets else ""}))
 PY
 }

@@ -327,7 +327,10 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
         statements.exec("RELEASE note");
       }
       statements.resetAll();
+      const HeldTime commit;
       session << "COMMIT", now;
+      stats_.commitNanos.fetch_add(commit.wallNanos(), std::memory_order_relaxed);
+      stats_.commitCpuNanos.fetch_add(commit.cpuNanos(), std::memory_order_relaxed);
     } catch (...) {
       sqlite::rollbackQuietly(session);
       throw;

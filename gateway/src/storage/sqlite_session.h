@@ -102,11 +102,14 @@ fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
     return outcome;
   }
   try {
-    if (!writeSession_) writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+    if (!writeSession_) {
+      writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+      configureWriter(*writeSession_);
+    }
     work(*writeSession_, outcome);
   } catch (const Poco::Exception& e) {
     // The next write starts from a fresh session rather than one in an unknown state.
-    writeSession_.reset();
+    releaseWriter();
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
   }
   return outcome;

@@ -21,6 +21,7 @@ class SessionPool;
 namespace notebridge::gateway {
 
 class SqliteReadPool;
+class WalCheckpointer;
 
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
@@ -87,7 +88,8 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
-              std::unique_ptr<SqliteReadPool> reads);
+              std::unique_ptr<SqliteReadPool> reads,
+              std::unique_ptr<WalCheckpointer> checkpointer);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
@@ -106,6 +108,12 @@ class SqliteStore final : public Store {
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
   std::unique_ptr<Poco::Data::Session> writeSession_;  // guarded by writeMutex_
+  // Checkpoints the WAL beside the writer (its hook is installed on writeSession_).
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  // Called with writeMutex_ held when writeSession_ is (re)opened.
+  void configureWriter(Poco::Data::Session& session);
+  // Gives writeSession_ back to the pool, without the hook (writeMutex_ held or closing).
+  void releaseWriter();
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
   // every queued note in one transaction, a savepoint each, so that many notes share one
   // commit and its fsync. Each writer gets its answer only after that commit. Waiters sleep
@@ -121,6 +129,8 @@ class SqliteStore final : public Store {
     std::atomic<std::uint64_t> notes{0};
     std::atomic<std::uint64_t> heldNanos{0};
     std::atomic<std::uint64_t> heldCpuNanos{0};
+    std::atomic<std::uint64_t> commitNanos{0};  // of heldNanos: the COMMIT (WAL write, fsync)
+    std::atomic<std::uint64_t> commitCpuNanos{0};
   };
   CommitStats stats_;
   std::mutex queueMutex_;
