@@ -144,3 +144,8 @@ if [ -n "${NB_BENCH_STORE_STATS:-}" ]; then
   server_pid=""
   grep -h '"store_stats"' "$work/serve.log" || true
 fi
+# NB_BENCH_KEEP_DB=DIR: the database is copied there (analysis: sqlite3 DIR/notebridge.db).
+if [ -n "${NB_BENCH_KEEP_DB:-}" ]; then
+  if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" || true; server_pid=""; fi
+  mkdir -p "$NB_BENCH_KEEP_DB" && cp "$work"/data/notebridge.db* "$NB_BENCH_KEEP_DB"/
+fi

@@ -213,6 +213,9 @@ SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data:
       reads_(std::move(reads)) {}
 
 void SqliteStore::configureWriter(Poco::Data::Session& session) {
+  // The writer walks every index of every table a note writes; with UUID keys its hot pages
+  // spread over the whole index, which outgrows 16 MB after some thousands of notes.
+  session << "PRAGMA cache_size = -131072", Poco::Data::Keywords::now;
   if (checkpointer_) checkpointer_->install(Poco::Data::SQLite::Utility::dbHandle(session));
 }
 

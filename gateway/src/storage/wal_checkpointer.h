@@ -39,9 +39,9 @@ class WalCheckpointer {
   std::uint64_t checkpoints() const;
 
   // WAL pages after a commit from which the thread is woken.
-  static constexpr int kWakePages = 1000;
+  static constexpr int kWakePages = 8000;
   // WAL pages from which the writer checkpoints inside its commit, as without this class.
-  static constexpr int kInlinePages = 16000;
+  static constexpr int kInlinePages = 64000;
 
  private:
   static int onCommit(void* self, sqlite3* db, const char* name, int pages);
