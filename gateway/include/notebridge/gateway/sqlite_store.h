@@ -88,8 +88,7 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
-              std::unique_ptr<SqliteReadPool> reads,
-              std::unique_ptr<WalCheckpointer> checkpointer);
+              std::unique_ptr<SqliteReadPool> reads, std::unique_ptr<WalCheckpointer> checkpointer);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
