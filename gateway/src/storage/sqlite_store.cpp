@@ -216,6 +216,9 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
   // The writer walks every index of every table a note writes; with UUID keys its hot pages
   // spread over the whole index, which outgrows 16 MB after some thousands of notes.
   session << "PRAGMA cache_size = -131072", Poco::Data::Keywords::now;
+  // The WAL now grows to the checkpoint thread's threshold (8,000 pages, ~32 MB) before it is
+  // reused; after a reset SQLite truncates the file to this size instead of keeping its peak.
+  session << "PRAGMA journal_size_limit = 67108864", Poco::Data::Keywords::now;
   if (checkpointer_) checkpointer_->install(Poco::Data::SQLite::Utility::dbHandle(session));
 }
 
