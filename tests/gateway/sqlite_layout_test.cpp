@@ -7,7 +7,10 @@
 #include <Poco/Data/Session.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "notebridge/fhir/json_format.h"
@@ -15,6 +18,7 @@
 #include "notebridge/gateway/version_template.h"
 #include "notes_api/note_routes.h"
 #include "shared_registry.h"
+#include "storage/wal_checkpointer.h"
 #include "temp_dir.h"
 
 using namespace notebridge::gateway;
@@ -253,6 +257,48 @@ BOOST_AUTO_TEST_CASE(content_holding_the_placeholders_is_rendered_from_the_tree)
   BOOST_TEST(written->written.body == rendered(odd, written->written));
   BOOST_TEST(written->written.body.find(R"("family":"~nb:versionId~")") != std::string::npos);
   store->close();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The checkpoint thread (storage/wal_checkpointer.h), woken here after 8 pages: the database
+// file itself is written only by checkpoints, so it grows without any checkpoint asked for.
+
+BOOST_AUTO_TEST_SUITE(wal_checkpointer)
+
+BOOST_AUTO_TEST_CASE(commits_past_the_threshold_are_copied_into_the_database_file_by_the_thread) {
+  TempDir dir;
+  const std::string file = (dir.path() / "w.db").string();
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x TEXT)", nullptr,
+                             nullptr, nullptr) == SQLITE_OK);
+  {
+    WalCheckpointer checkpointer(file, 8);
+    checkpointer.install(db);
+    const auto before = std::filesystem::file_size(file);
+    for (int i = 0; i < 20; ++i) {
+      // ~16 KB per commit: 4 or more pages each.
+      BOOST_REQUIRE(sqlite3_exec(db, "INSERT INTO t VALUES (hex(randomblob(8192)))", nullptr,
+                                 nullptr, nullptr) == SQLITE_OK);
+    }
+    // The thread runs on its own: wait for it (bounded, not a timing assertion).
+    for (int i = 0; i < 500 && checkpointer.checkpoints() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(checkpointer.checkpoints() > 0u);
+    for (int i = 0; i < 500 && std::filesystem::file_size(file) <= before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(std::filesystem::file_size(file) > before);
+    WalCheckpointer::uninstall(db);
+  }
+  sqlite3_stmt* count = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t", -1, &count, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_step(count) == SQLITE_ROW);
+  BOOST_TEST(sqlite3_column_int(count, 0) == 20);
+  sqlite3_finalize(count);
+  sqlite3_close(db);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,7 @@
 
 namespace notebridge::gateway {
 
-WalCheckpointer::WalCheckpointer(const std::string& file) {
+WalCheckpointer::WalCheckpointer(const std::string& file, int wakePages) : wakePages_(wakePages) {
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -38,11 +38,11 @@ std::uint64_t WalCheckpointer::checkpoints() const {
 }
 
 int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* checkpointer = static_cast<WalCheckpointer*>(self);
   if (pages >= kInlinePages) {
     // The thread cannot keep up: bound the WAL here, as SQLite's own hook would.
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (pages >= kWakePages) {
-    auto* checkpointer = static_cast<WalCheckpointer*>(self);
+  } else if (pages >= checkpointer->wakePages_) {
     {
       std::lock_guard lock(checkpointer->mutex_);
       checkpointer->wanted_ = true;

@@ -23,8 +23,9 @@ namespace notebridge::gateway {
 // Thread-safe. Throws Poco::Data::DataException when its connection cannot be opened.
 class WalCheckpointer {
  public:
-  // Opens its own connection to `file` and starts the thread.
-  explicit WalCheckpointer(const std::string& file);
+  // Opens its own connection to `file` and starts the thread, woken when a commit leaves
+  // `wakePages` or more in the WAL.
+  explicit WalCheckpointer(const std::string& file, int wakePages = kWakePages);
   // Stops the thread and closes the connection.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
@@ -38,7 +39,7 @@ class WalCheckpointer {
   // Checkpoints run so far by the thread (for tests).
   std::uint64_t checkpoints() const;
 
-  // WAL pages after a commit from which the thread is woken.
+  // WAL pages after a commit from which the thread is woken by default.
   static constexpr int kWakePages = 8000;
   // WAL pages from which the writer checkpoints inside its commit, as without this class.
   static constexpr int kInlinePages = 64000;
@@ -47,6 +48,7 @@ class WalCheckpointer {
   static int onCommit(void* self, sqlite3* db, const char* name, int pages);
   void run();
 
+  const int wakePages_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
