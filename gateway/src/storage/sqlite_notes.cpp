@@ -325,7 +325,9 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
     // identical posts give one row.
     session << "BEGIN IMMEDIATE", now;
     try {
-      sqlite::StatementCache statements(session);
+      if (!noteStatements_) noteStatements_ = std::make_unique<sqlite::StatementCache>(session);
+      sqlite::StatementCache& statements = *noteStatements_;
+      statements.newTransaction();
       for (PendingNote* pending : batch) {
         const bool savepoint = mayFailAfterWriting(*pending->write);
         if (savepoint) statements.exec("SAVEPOINT note");
@@ -354,6 +356,7 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
       stats_.commitNanos.fetch_add(commit.wallNanos(), std::memory_order_relaxed);
       stats_.commitCpuNanos.fetch_add(commit.cpuNanos(), std::memory_order_relaxed);
     } catch (...) {
+      if (noteStatements_) noteStatements_->resetAll();
       sqlite::rollbackQuietly(session);
       throw;
     }

@@ -45,6 +45,9 @@ class StatementCache {
   // The transaction's time (nowInstant, read once): every write of a group commit carries
   // the same lastUpdated.
   const std::string& now();
+  // Starts a new transaction's use of a cache kept between transactions: now() reads the
+  // clock again.
+  void newTransaction() { now_.clear(); }
 
  private:
   sqlite3* db_;

@@ -223,6 +223,7 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
 }
 
 void SqliteStore::releaseWriter() {
+  noteStatements_.reset();  // finalized before their connection goes back
   if (!writeSession_) return;
   try {
     WalCheckpointer::uninstall(Poco::Data::SQLite::Utility::dbHandle(*writeSession_));

@@ -22,6 +22,9 @@ namespace notebridge::gateway {
 
 class SqliteReadPool;
 class WalCheckpointer;
+namespace sqlite {
+class StatementCache;
+}
 
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
@@ -107,6 +110,9 @@ class SqliteStore final : public Store {
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
   std::unique_ptr<Poco::Data::Session> writeSession_;  // guarded by writeMutex_
+  // The group commit's prepared statements on writeSession_, kept from one batch to the next
+  // (guarded by writeMutex_; released with the session).
+  std::unique_ptr<sqlite::StatementCache> noteStatements_;
   // Checkpoints the WAL beside the writer (its hook is installed on writeSession_).
   std::unique_ptr<WalCheckpointer> checkpointer_;
   // Called with writeMutex_ held when writeSession_ is (re)opened.
