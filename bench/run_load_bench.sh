@@ -58,7 +58,10 @@ while len(json.dumps(note)) < 4096:
 json.dump(note, open(sys.argv[2], "w"))
 PY
 
-"$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
+# NB_BENCH_STORE_STATS=1: the store prints its group-commit figures (notes per commit, time the
+# writer is held per note) when the server stops; they are printed after the runs.
+NOTEBRIDGE_STORE_STATS="${NB_BENCH_STORE_STATS:-}" \
+  "$notebridge" serve --config "$work/gateway.properties" > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
@@ -92,11 +95,15 @@ run() {
   local name="$1"; shift
   local out
   local cpu_before cpu_after
+  local written_before written_after
   cpu_before="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
+  written_before="$(awk '/^wchar/ {print $2}' "/proc/$server_pid/io")"
   out="$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@")"
   cpu_after="$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
+  written_after="$(awk '/^wchar/ {print $2}' "/proc/$server_pid/io")"
   out="$out
-server_cpu_ticks: $(( cpu_after - cpu_before ))"
+server_cpu_ticks: $(( cpu_after - cpu_before ))
+server_written_bytes: $(( written_after - written_before ))"
   python3 - "$name" "$connections" "$seconds" "$out" <<'PY'
 import json, re, sys
 name, connections, seconds, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -110,10 +117,12 @@ errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
 sockets = re.search(r"Socket errors:.*", out)
 ticks = int(re.search(r"server_cpu_ticks: (\d+)", out).group(1))
 requests = int(re.search(r"(\d+) requests in", out).group(1))
+written = int(re.search(r"server_written_bytes: (\d+)", out).group(1))
 print(json.dumps({"bench": "load", "run": name, "connections": connections, "seconds": seconds,
                   "requests_per_second": round(rate, 1), "p50_ms": p50, "p99_ms": p99,
                   "non_2xx": int(errors.group(1)) if errors else 0,
                   "server_cpu_ms_per_request": round(ticks * 10.0 / max(requests, 1), 3),
+                  "server_written_kb_per_request": round(written / 1024.0 / max(requests, 1), 1),
                   "socket_errors": sockets.group(0) if sockets else ""}))
 PY
 }
@@ -129,3 +138,14 @@ run fhir_read -H "Authorization: Bearer $token" "$base/fhir/$document"
 run fhir_search -H "Authorization: Bearer $token" "$base/fhir/Observation?patient=$patient"
 run healthz "$base/healthz"
 if [ -n "${NB_BENCH_PERF:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+if [ -n "${NB_BENCH_STORE_STATS:-}" ]; then
+  kill "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
+  grep -h '"store_stats"' "$work/serve.log" || true
+fi
+# NB_BENCH_KEEP_DB=DIR: the database is copied there (analysis: sqlite3 DIR/notebridge.db).
+if [ -n "${NB_BENCH_KEEP_DB:-}" ]; then
+  if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" || true; server_pid=""; fi
+  mkdir -p "$NB_BENCH_KEEP_DB" && cp "$work"/data/notebridge.db* "$NB_BENCH_KEEP_DB"/
+fi

@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(notes_stored_before_migration_5_keep_their_bundle) {
         now;
   }
   auto store = *SqliteStore::open(file);
-  BOOST_TEST(store->schemaVersion() == 5);
+  BOOST_TEST(store->schemaVersion() == sqliteMigrations().back().version);
   auto read = store->readNote("N-OLD", 1);
   BOOST_REQUIRE(read.ok());
   BOOST_TEST(!read->bundleFromNote);

@@ -20,6 +20,7 @@
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/validation_cache.h"
+#include "notebridge/gateway/version_template.h"
 #include "notebridge/mappers/fhir_to_note.h"
 #include "notebridge/mappers/note_json.h"
 #include "notebridge/mappers/note_to_fhir.h"
@@ -160,7 +161,6 @@ std::vector<std::pair<std::string, std::string>> bundleRefs(const Element& bundl
 // references resolved to them. (The Bundle itself is not kept: see noteBundleJson.)
 struct MappedNote {
   std::vector<std::pair<std::string, std::string>> refs;  // type, id, in Bundle order
-  std::vector<std::shared_ptr<Element>> resources;
   std::vector<ResourceWrite> writes;
 };
 
@@ -207,16 +207,10 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
         outcome.add(std::move(issue));
       }
     }
-    ResourceWrite write;
-    write.type = copy->type();
-    write.id = url.substr(9);
-    write.index = indexResource(*copy);
+    // Rendered here, before the store's writer is taken: the store only splices the version
+    // in, and compares content by digest (the tree is dropped unless no template fits).
+    ResourceWrite write = templatedWrite(std::move(copy), url.substr(9));
     write.skipUnchanged = true;
-    write.render = [copy](const ResourceVersion& v) {
-      stampVersion(*copy, v);
-      return fhir::writeJson(*copy);
-    };
-    mapped.resources.push_back(copy);
     mapped.writes.push_back(std::move(write));
   }
   if (outcome.hasErrors()) return Result<MappedNote>(std::move(outcome));

@@ -84,6 +84,10 @@ void SqliteReadPool::Connection::bind(sqlite3_stmt* statement, int index, int va
   if (sqlite3_bind_int(statement, index, value) != SQLITE_OK) fail(db_, "cannot bind a value");
 }
 
+void SqliteReadPool::Connection::bind(sqlite3_stmt* statement, int index, std::int64_t value) {
+  if (sqlite3_bind_int64(statement, index, value) != SQLITE_OK) fail(db_, "cannot bind a value");
+}
+
 bool SqliteReadPool::Connection::step(sqlite3_stmt* statement) {
   const int rc = sqlite3_step(statement);
   if (rc == SQLITE_ROW) return true;

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,7 @@ class SqliteReadPool {
     // Texts are bound without a copy: they must outlive the statement's steps.
     void bind(sqlite3_stmt* statement, int index, std::string_view text);
     void bind(sqlite3_stmt* statement, int index, int value);
+    void bind(sqlite3_stmt* statement, int index, std::int64_t value);
     // Steps once: true when a row is there.
     bool step(sqlite3_stmt* statement);
     // Resets every statement used since the last call.

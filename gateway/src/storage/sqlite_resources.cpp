@@ -115,7 +115,7 @@ void addCriteria(SqlBuilder& q, const std::string& type,
     // An uncorrelated IN: SQLite finds the matching ids through the (type, param, value)
     // index first instead of probing the index once per resource of the type.
     q.sql +=
-        onResource ? " AND (" : " AND r.id IN (SELECT i.id FROM search_index i WHERE i.type = ";
+        onResource ? " AND (" : " AND r.rid IN (SELECT i.rid FROM search_index i WHERE i.type = ";
     if (!onResource) {
       q.bind(type);
       q.sql += " AND i.param = ";
@@ -231,6 +231,28 @@ void StatementCache::bind(sqlite3_stmt* statement, int index, int value) {
   sqlite3_bind_int(statement, index, value);
 }
 
+void StatementCache::bind(sqlite3_stmt* statement, int index, std::int64_t value) {
+  sqlite3_bind_int64(statement, index, value);
+}
+
+std::int64_t StatementCache::lastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
+const std::string& StatementCache::now() {
+  if (now_.empty()) now_ = nowInstant();
+  return now_;
+}
+
+namespace {
+// NULL for no digest: such a version is compared by its body.
+void bindHash(sqlite3_stmt* statement, int index, const std::string& hash) {
+  if (hash.empty()) {
+    sqlite3_bind_null(statement, index);
+  } else {
+    sqlite3_bind_text(statement, index, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
+  }
+}
+}  // namespace
+
 std::string columnText(sqlite3_stmt* statement, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
   return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, column)))
@@ -251,9 +273,9 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     if (ids.size() == 1) {
       std::string type = write.type, id = ids.front();
       Poco::Data::Statement select(session);
-      select << "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-                "FROM resource_versions v JOIN resources r ON r.type = v.type AND "
-                "r.id = v.id AND r.version = v.version WHERE v.type = ? AND v.id = ?",
+      select << "SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.body "
+                "FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+                "v.version = r.version WHERE r.type = ? AND r.id = ?",
           use(type), use(id), now;
       result.written = readVersions(select).front();
       result.matchedExisting = true;
@@ -261,18 +283,23 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     }
   }
   std::optional<ResourceVersion> current;
+  std::int64_t rid = 0;
+  std::string currentHash;
   {
     sqlite3_stmt* select = statements.get(
-        "SELECT version, last_updated, deleted FROM resources WHERE type = ? AND id = ?");
+        "SELECT rid, version, last_updated, deleted, content_hash FROM resources "
+        "WHERE type = ? AND id = ?");
     statements.bind(select, 1, write.type);
     statements.bind(select, 2, write.id);
     if (statements.step(select)) {
       current.emplace();
       current->type = write.type;
       current->id = write.id;
-      current->version = sqlite3_column_int(select, 0);
-      current->lastUpdated = columnText(select, 1);
-      current->deleted = sqlite3_column_int(select, 2) != 0;
+      rid = sqlite3_column_int64(select, 0);
+      current->version = sqlite3_column_int(select, 1);
+      current->lastUpdated = columnText(select, 2);
+      current->deleted = sqlite3_column_int(select, 3) != 0;
+      currentHash = columnText(select, 4);
     }
   }
   if (current && write.mustNotExist) {
@@ -286,61 +313,80 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     return std::nullopt;
   }
   if (current && !current->deleted && write.skipUnchanged) {
-    sqlite3_stmt* select = statements.get(
-        "SELECT body FROM resource_versions WHERE type = ? AND id = ? AND version = ?");
-    statements.bind(select, 1, write.type);
-    statements.bind(select, 2, write.id);
-    statements.bind(select, 3, current->version);
-    if (statements.step(select)) current->body = columnText(select, 0);
-    // Rendered as the current version would be: equal text means equal content.
-    if (!current->body.empty() && write.render(*current) == current->body) {
-      result.written = std::move(*current);
-      return result;
+    if (!write.contentHash.empty() && !currentHash.empty()) {
+      // Both digests cover everything but the version stamp: equal means the same content,
+      // decided without reading the stored body.
+      if (write.contentHash == currentHash) {
+        result.written = std::move(*current);
+        return result;
+      }
+    } else {
+      // A version stored without a digest (before migration 6, or by a writer without one):
+      // render as the current version would be; equal text means equal content.
+      sqlite3_stmt* select =
+          statements.get("SELECT body FROM resource_versions WHERE rid = ? AND version = ?");
+      statements.bind(select, 1, rid);
+      statements.bind(select, 2, current->version);
+      if (statements.step(select)) current->body = columnText(select, 0);
+      if (!current->body.empty() && write.render(*current) == current->body) {
+        result.written = std::move(*current);
+        return result;
+      }
     }
   }
   ResourceVersion& v = result.written;
   v.type = write.type;
   v.id = write.id;
   v.version = current ? current->version + 1 : 1;
-  v.lastUpdated = nowInstant();
+  v.lastUpdated = statements.now();
+  // A resource's versions stay in order even if the clock stepped back.
+  if (current && v.lastUpdated < current->lastUpdated) v.lastUpdated = current->lastUpdated;
   v.body = write.render(v);
-  {
+  if (current) {
+    sqlite3_stmt* update = statements.get(
+        "UPDATE resources SET version = ?, last_updated = ?, deleted = 0, content_hash = ? "
+        "WHERE rid = ?");
+    statements.bind(update, 1, v.version);
+    statements.bind(update, 2, v.lastUpdated);
+    bindHash(update, 3, write.contentHash);
+    statements.bind(update, 4, rid);
+    statements.step(update);
+  } else {
     sqlite3_stmt* insert = statements.get(
-        "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
+        "INSERT INTO resources (type, id, version, last_updated, deleted, content_hash) "
         "VALUES (?, ?, ?, ?, 0, ?)");
     statements.bind(insert, 1, v.type);
     statements.bind(insert, 2, v.id);
     statements.bind(insert, 3, v.version);
     statements.bind(insert, 4, v.lastUpdated);
-    statements.bind(insert, 5, v.body);
+    bindHash(insert, 5, write.contentHash);
     statements.step(insert);
+    rid = statements.lastInsertRowid();
   }
   {
-    sqlite3_stmt* upsert = statements.get(
-        "INSERT INTO resources (type, id, version, last_updated, deleted) "
-        "VALUES (?, ?, ?, ?, 0) ON CONFLICT (type, id) DO UPDATE SET "
-        "version = excluded.version, last_updated = excluded.last_updated, deleted = 0");
-    statements.bind(upsert, 1, v.type);
-    statements.bind(upsert, 2, v.id);
-    statements.bind(upsert, 3, v.version);
-    statements.bind(upsert, 4, v.lastUpdated);
-    statements.step(upsert);
+    sqlite3_stmt* insert = statements.get(
+        "INSERT INTO resource_versions (rid, version, last_updated, deleted, body) "
+        "VALUES (?, ?, ?, 0, ?)");
+    statements.bind(insert, 1, rid);
+    statements.bind(insert, 2, v.version);
+    statements.bind(insert, 3, v.lastUpdated);
+    statements.bind(insert, 4, v.body);
+    statements.step(insert);
   }
   if (current) {
-    sqlite3_stmt* remove = statements.get("DELETE FROM search_index WHERE type = ? AND id = ?");
-    statements.bind(remove, 1, v.type);
-    statements.bind(remove, 2, v.id);
+    sqlite3_stmt* remove = statements.get("DELETE FROM search_index WHERE rid = ?");
+    statements.bind(remove, 1, rid);
     statements.step(remove);
   }
   for (const IndexEntry& entry : write.index) {
     sqlite3_stmt* insert = statements.get(
-        "INSERT INTO search_index (type, id, param, system, value, high) "
+        "INSERT OR IGNORE INTO search_index (rid, type, param, value, system, high) "
         "VALUES (?, ?, ?, ?, ?, ?)");
-    statements.bind(insert, 1, v.type);
-    statements.bind(insert, 2, v.id);
+    statements.bind(insert, 1, rid);
+    statements.bind(insert, 2, v.type);
     statements.bind(insert, 3, entry.param);
-    statements.bind(insert, 4, entry.system);
-    statements.bind(insert, 5, entry.value);
+    statements.bind(insert, 4, entry.value);
+    statements.bind(insert, 5, entry.system);
     statements.bind(insert, 6, entry.high);
     statements.step(insert);
   }
@@ -455,12 +501,13 @@ Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const
                                                   std::optional<int> version) {
   // The hot read path: a read connection and its prepared statements.
   static const std::string kCurrent =
-      "SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.body "
-      "FROM resources r JOIN resource_versions v ON v.type = r.type "
-      "AND v.id = r.id AND v.version = r.version WHERE r.type = ? AND r.id = ?";
+      "SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = r.version "
+      "WHERE r.type = ? AND r.id = ?";
   static const std::string kVersion =
-      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-      "WHERE type = ? AND id = ? AND version = ?";
+      "SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+      "WHERE r.type = ? AND r.id = ? AND v.version = ?";
   std::optional<ResourceVersion> found;
   fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
     sqlite3_stmt* select = c.statement(version ? kVersion : kCurrent);
@@ -486,11 +533,13 @@ Result<ResourceVersion> SqliteStore::readResource(const std::string& type, const
 Result<std::vector<ResourceVersion>> SqliteStore::history(const std::string& type,
                                                           const std::string& id, int count) {
   static const std::string kOfType =
-      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-      "WHERE type = ? ORDER BY last_updated DESC, id, version DESC LIMIT ?";
+      "SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+      "WHERE r.type = ? ORDER BY v.last_updated DESC, r.id, v.version DESC LIMIT ?";
   static const std::string kOfResource =
-      "SELECT type, id, version, last_updated, deleted, body FROM resource_versions "
-      "WHERE type = ? AND id = ? ORDER BY version DESC LIMIT ?";
+      "SELECT r.type, r.id, v.version, v.last_updated, v.deleted, v.body "
+      "FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+      "WHERE r.type = ? AND r.id = ? ORDER BY v.version DESC LIMIT ?";
   std::vector<ResourceVersion> found;
   fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
     sqlite3_stmt* select = c.statement(id.empty() ? kOfType : kOfResource);
@@ -515,10 +564,9 @@ bool onResource(const SearchCriterion& criterion) {
 }
 
 // The conditions of `criteria` (all but `skip`) on one resource row `r`: index criteria as
-// EXISTS over that resource's own index rows, the rest on `r`. Subqueries about one resource
-// name search_index_by_resource: left to itself SQLite takes (type, param[, value]) for them,
-// which scans every row of the parameter once per resource (a date sort over 6,000
-// Observations took 18 s that way).
+// EXISTS over that resource's own index rows (the (rid, param) prefix of search_index's
+// primary key; the value index cannot serve them, its first column type is not bound), the
+// rest on `r`.
 void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& criteria,
                            const SearchCriterion* skip) {
   for (const SearchCriterion& criterion : criteria) {
@@ -526,10 +574,7 @@ void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& cr
     if (onResource(criterion)) {
       q.sql += " AND (";
     } else {
-      q.sql +=
-          " AND EXISTS (SELECT 1 FROM search_index i INDEXED BY search_index_by_resource "
-          "WHERE i.type = r.type AND i.id = r.id AND "
-          "i.param = ";
+      q.sql += " AND EXISTS (SELECT 1 FROM search_index i WHERE i.rid = r.rid AND i.param = ";
       q.bind(criterion.param);
       q.sql += " AND (";
     }
@@ -544,6 +589,7 @@ void addCorrelatedCriteria(SqlBuilder& q, const std::vector<SearchCriterion>& cr
 // The key of a search's page: a current version, with its row when it was read already.
 struct PageKey {
   std::string id;
+  std::int64_t rid = 0;
   int version = 0;
   std::optional<ResourceVersion> row;
 };
@@ -568,9 +614,8 @@ int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
       order += std::string("r.last_updated") + direction;
     } else {
       order += std::string(
-                   "(SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
-                   "WHERE s.type = r.type AND "
-                   "s.id = r.id AND s.param = ?)") +
+                   "(SELECT MIN(s.value) FROM search_index s WHERE s.rid = r.rid AND "
+                   "s.param = ?)") +
                direction;
       values.push_back(key.param);
     }
@@ -578,14 +623,17 @@ int pageByType(SqliteReadPool::Connection& c, const SearchQuery& query,
   order += "r.id";  // ties in a stable order, so pages neither repeat nor skip
   // One row more than the page: when it is not there, this is the last page and the total is
   // known without counting.
-  sqlite3_stmt* select = c.statement("SELECT r.id, r.version FROM resources r" + where.sql + order +
-                                     " LIMIT ? OFFSET ?");
+  sqlite3_stmt* select = c.statement("SELECT r.id, r.version, r.rid FROM resources r" + where.sql +
+                                     order + " LIMIT ? OFFSET ?");
   int at = 1;
   for (const std::string& value : values) c.bind(select, at++, value);
   c.bind(select, at++, query.count + 1);
   c.bind(select, at, query.offset);
   while (c.step(select)) {
-    keys.push_back({sqlite::columnText(select, 0), sqlite3_column_int(select, 1), {}});
+    keys.push_back({sqlite::columnText(select, 0),
+                    sqlite3_column_int64(select, 2),
+                    sqlite3_column_int(select, 1),
+                    {}});
   }
   const int shown = static_cast<int>(keys.size());
   if (shown > query.count) keys.resize(static_cast<std::size_t>(query.count));
@@ -608,10 +656,10 @@ constexpr std::size_t kMaxCandidates = 5000;
 std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery& query,
                                const std::vector<SortKey>& sort, const SearchCriterion& driving,
                                std::vector<PageKey>& keys) {
-  std::vector<std::string> ids;
+  std::vector<std::int64_t> rids;
   {
     SqlBuilder q;
-    q.sql = "SELECT i.id FROM search_index i WHERE i.type = ";
+    q.sql = "SELECT i.rid FROM search_index i WHERE i.type = ";
     q.bind(query.type);
     q.sql += " AND i.param = ";
     q.bind(driving.param);
@@ -625,71 +673,71 @@ std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery&
     int at = 1;
     for (const std::string& value : q.values) c.bind(select, at++, value);
     while (c.step(select)) {
-      if (ids.size() == kMaxCandidates) return std::nullopt;
-      ids.push_back(sqlite::columnText(select, 0));
+      if (rids.size() == kMaxCandidates) return std::nullopt;
+      rids.push_back(sqlite3_column_int64(select, 0));
     }
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::sort(rids.begin(), rids.end());
+  rids.erase(std::unique(rids.begin(), rids.end()), rids.end());
 
   // Per candidate: its version, last_updated and date sort keys, when it is current and matches
   // every other criterion. When every candidate fits the first page, its body comes along
   // (one statement per resource instead of two).
-  const bool withBodies = query.offset == 0 && ids.size() <= static_cast<std::size_t>(query.count);
+  const bool withBodies = query.offset == 0 && rids.size() <= static_cast<std::size_t>(query.count);
   SqlBuilder q;
-  q.sql = withBodies ? "SELECT r.version, r.last_updated, v.deleted, v.body"
-                     : "SELECT r.version, r.last_updated";
+  q.sql = withBodies ? "SELECT r.id, r.version, r.last_updated, v.deleted, v.body"
+                     : "SELECT r.id, r.version, r.last_updated";
   for (const SortKey& key : sort) {
     if (key.param == "_id" || key.param == "_lastUpdated") continue;
-    q.sql +=
-        ", (SELECT MIN(s.value) FROM search_index s INDEXED BY search_index_by_resource "
-        "WHERE s.type = r.type AND s.id = r.id AND "
-        "s.param = ";
+    q.sql += ", (SELECT MIN(s.value) FROM search_index s WHERE s.rid = r.rid AND s.param = ";
     q.bind(key.param);
     q.sql += ")";
   }
-  q.sql += withBodies ? " FROM resources r JOIN resource_versions v ON v.type = r.type AND "
-                        "v.id = r.id AND v.version = r.version WHERE r.type = "
-                      : " FROM resources r WHERE r.type = ";
-  q.bind(query.type);
-  q.sql += " AND r.id = ";
-  const std::size_t idAt = q.values.size();
+  q.sql += withBodies ? " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+                        "v.version = r.version WHERE r.rid = "
+                      : " FROM resources r WHERE r.rid = ";
+  const std::size_t ridAt = q.values.size();  // bound per candidate, the texts once
   q.bind({});
+  q.sql += " AND r.type = ";
+  q.bind(query.type);
   q.sql += " AND r.deleted = 0";
   addCorrelatedCriteria(q, query.criteria, &driving);
   sqlite3_stmt* check = c.statement(q.sql);
 
   struct Match {
     std::string id;
+    std::int64_t rid = 0;
     int version = 0;
     std::vector<std::optional<std::string>> keys;  // one per sort key; nothing for NULL
     std::optional<ResourceVersion> row;
   };
   std::vector<Match> matches;
-  for (std::string& id : ids) {
+  for (std::size_t at = 0; at < q.values.size(); ++at) {
+    if (at != ridAt) c.bind(check, static_cast<int>(at) + 1, q.values[at]);
+  }
+  for (const std::int64_t rid : rids) {
     sqlite3_reset(check);
-    q.values[idAt] = std::move(id);
-    int at = 1;
-    for (const std::string& value : q.values) c.bind(check, at++, value);
+    c.bind(check, static_cast<int>(ridAt) + 1, rid);
     if (!c.step(check)) continue;
     Match& m = matches.emplace_back();
-    m.id = q.values[idAt];  // the bound text stays until the next reset
-    m.version = sqlite3_column_int(check, 0);
-    int column = withBodies ? 4 : 2;
+    m.id = sqlite::columnText(check, 0);
+    m.rid = rid;
+    m.version = sqlite3_column_int(check, 1);
+    int column = withBodies ? 5 : 3;
     if (withBodies) {
       ResourceVersion& v = m.row.emplace();
       v.type = query.type;
       v.id = m.id;
       v.version = m.version;
-      v.lastUpdated = sqlite::columnText(check, 1);
-      v.deleted = sqlite3_column_int(check, 2) != 0;
-      v.body = sqlite::columnText(check, 3);
+      v.lastUpdated = sqlite::columnText(check, 2);
+      v.deleted = sqlite3_column_int(check, 3) != 0;
+      v.body = sqlite::columnText(check, 4);
     }
     for (const SortKey& key : sort) {
       if (key.param == "_id") {
         m.keys.emplace_back(m.id);
       } else if (key.param == "_lastUpdated") {
-        m.keys.emplace_back(sqlite::columnText(check, 1));
+        m.keys.emplace_back(sqlite::columnText(check, 2));
       } else if (sqlite3_column_type(check, column) == SQLITE_NULL) {
         m.keys.emplace_back();
         ++column;
@@ -715,7 +763,8 @@ std::optional<int> pageByIndex(SqliteReadPool::Connection& c, const SearchQuery&
                       matches.end(), before);
   }
   for (std::size_t i = from; i < to; ++i) {
-    keys.push_back({std::move(matches[i].id), matches[i].version, std::move(matches[i].row)});
+    keys.push_back(
+        {std::move(matches[i].id), matches[i].rid, matches[i].version, std::move(matches[i].row)});
   }
   return static_cast<int>(total);
 }
@@ -730,8 +779,7 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
   const auto driving = std::find_if(query.criteria.begin(), query.criteria.end(),
                                     [](const SearchCriterion& c) { return !onResource(c); });
   static const std::string kBody =
-      "SELECT last_updated, deleted, body FROM resource_versions "
-      "WHERE type = ? AND id = ? AND version = ?";
+      "SELECT last_updated, deleted, body FROM resource_versions WHERE rid = ? AND version = ?";
   SearchPage page;
   fhir::Outcome outcome = withReads([&](SqliteReadPool::Connection& c) {
     // Keys and bodies in one read transaction: a concurrent update cannot make the page show
@@ -765,9 +813,8 @@ Result<SearchPage> SqliteStore::search(const SearchQuery& query) {
       } else {
         body = c.statement(kBody);
       }
-      c.bind(body, 1, query.type);
-      c.bind(body, 2, key.id);
-      c.bind(body, 3, key.version);
+      c.bind(body, 1, key.rid);
+      c.bind(body, 2, key.version);
       if (!c.step(body)) continue;
       ResourceVersion& v = page.resources.emplace_back();
       v.type = query.type;

@@ -6,6 +6,7 @@
 #include <Poco/Exception.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,13 +35,23 @@ class StatementCache {
   bool step(sqlite3_stmt* statement);
   void bind(sqlite3_stmt* statement, int index, const std::string& text);
   void bind(sqlite3_stmt* statement, int index, int value);
+  void bind(sqlite3_stmt* statement, int index, std::int64_t value);
+  // The rowid of the last row this connection inserted.
+  std::int64_t lastInsertRowid() const;
   // Runs a statement without results (SAVEPOINT, RELEASE, ...), prepared once.
   void exec(const char* sql);
   // Resets every statement, so none is still reading when the transaction ends.
   void resetAll();
+  // The transaction's time (nowInstant, read once): every write of a group commit carries
+  // the same lastUpdated.
+  const std::string& now();
+  // Starts a new transaction's use of a cache kept between transactions: now() reads the
+  // clock again.
+  void newTransaction() { now_.clear(); }
 
  private:
   sqlite3* db_;
+  std::string now_;
   std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 
@@ -94,11 +105,14 @@ fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
     return outcome;
   }
   try {
-    if (!writeSession_) writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+    if (!writeSession_) {
+      writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+      configureWriter(*writeSession_);
+    }
     work(*writeSession_, outcome);
   } catch (const Poco::Exception& e) {
     // The next write starts from a fresh session rather than one in an unknown state.
-    writeSession_.reset();
+    releaseWriter();
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
   }
   return outcome;

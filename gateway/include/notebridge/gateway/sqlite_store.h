@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -19,6 +21,10 @@ class SessionPool;
 namespace notebridge::gateway {
 
 class SqliteReadPool;
+class WalCheckpointer;
+namespace sqlite {
+class StatementCache;
+}
 
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
@@ -85,7 +91,7 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
-              std::unique_ptr<SqliteReadPool> reads);
+              std::unique_ptr<SqliteReadPool> reads, std::unique_ptr<WalCheckpointer> checkpointer);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise).
   template <typename Work>
@@ -104,6 +110,15 @@ class SqliteStore final : public Store {
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
   std::unique_ptr<Poco::Data::Session> writeSession_;  // guarded by writeMutex_
+  // The group commit's prepared statements on writeSession_, kept from one batch to the next
+  // (guarded by writeMutex_; released with the session).
+  std::unique_ptr<sqlite::StatementCache> noteStatements_;
+  // Checkpoints the WAL beside the writer (its hook is installed on writeSession_).
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  // Called with writeMutex_ held when writeSession_ is (re)opened.
+  void configureWriter(Poco::Data::Session& session);
+  // Gives writeSession_ back to the pool, without the hook (writeMutex_ held or closing).
+  void releaseWriter();
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
   // every queued note in one transaction, a savepoint each, so that many notes share one
   // commit and its fsync. Each writer gets its answer only after that commit. Waiters sleep
@@ -111,6 +126,18 @@ class SqliteStore final : public Store {
   // the leadership to the first writer still queued.
   struct PendingNote;
   void writeNoteBatch(const std::vector<PendingNote*>& batch);
+  // Group-commit figures for the benchmarks: batches, notes, and the wall and CPU time the
+  // leader held the writer for them (statements, commit, fsync). Printed as one JSON line on
+  // stderr at close() when the environment has NOTEBRIDGE_STORE_STATS set.
+  struct CommitStats {
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<std::uint64_t> notes{0};
+    std::atomic<std::uint64_t> heldNanos{0};
+    std::atomic<std::uint64_t> heldCpuNanos{0};
+    std::atomic<std::uint64_t> commitNanos{0};  // of heldNanos: the COMMIT (WAL write, fsync)
+    std::atomic<std::uint64_t> commitCpuNanos{0};
+  };
+  CommitStats stats_;
   std::mutex queueMutex_;
   std::deque<PendingNote*> queue_;
   bool leaderActive_ = false;

@@ -91,7 +91,13 @@ struct ResourceWrite {
   // When the rendered body equals the current version's (same content), keep that version
   // instead of writing a copy (notes rewrite their Patient, Practitioner, ... every time).
   bool skipUnchanged = false;
+  // Optional: a digest of the content that does not depend on the version (e.g.
+  // VersionTemplate::contentHash). Stored with the version; with skipUnchanged, a current
+  // version stored with the same digest is kept without reading or rendering a body. Empty:
+  // the store compares rendered bodies instead.
+  std::string contentHash;
   // Renders the body for the version being written (sets meta.versionId and lastUpdated).
+  // Called while the store holds its writer: keep it cheap (VersionTemplate::bodyFor).
   std::function<std::string(const ResourceVersion&)> render;
   std::vector<IndexEntry> index;
 };
