@@ -1,5 +1,7 @@
 #include "notebridge/fhir/element.h"
 
+#include "name_table.h"
+
 namespace notebridge::fhir {
 
 namespace {
@@ -71,13 +73,39 @@ void Element::operator delete(void* p, std::size_t size) noexcept {
 }
 
 Element::Element(NodeKind kind, std::string name, std::string type)
-    : kind_(kind), name_(std::move(name)), type_(std::move(type)) {}
+    : kind_(kind), name_(keep(name, kOwnsName)), type_(keep(type, kOwnsType)) {}
 
 Element::Element(FromViews, NodeKind kind, std::string_view name, std::string_view type)
-    : kind_(kind), name_(name), type_(type) {}
+    : kind_(kind), name_(keep(name, kOwnsName)), type_(keep(type, kOwnsType)) {}
+
+Element::~Element() {
+  if (owned_ & kOwnsName) delete name_;
+  if (owned_ & kOwnsType) delete type_;
+}
+
+const std::string* Element::keep(std::string_view text, std::uint8_t bit) {
+  if (const std::string* interned = internName(text)) return interned;
+  owned_ |= bit;
+  return new std::string(text);
+}
+
+const std::string* Element::intern(std::string_view text) { return internName(text); }
+
+void Element::setType(std::string_view type) {
+  if (owned_ & kOwnsType) {
+    delete type_;
+    owned_ &= static_cast<std::uint8_t>(~kOwnsType);
+  }
+  type_ = keep(type, kOwnsType);
+}
 
 Element::Ptr Element::makeNode(NodeKind kind, std::string_view name, std::string_view type) {
   return Ptr(new Element(FromViews{}, kind, name, type));
+}
+
+Element::Ptr Element::makeInterned(NodeKind kind, const std::string* name,
+                                   const std::string* type) {
+  return Ptr(new Element(Interned{}, kind, name, type));
 }
 
 Element::Ptr Element::makeResource(std::string resourceType) {
@@ -114,12 +142,12 @@ Element& Element::addChild(Ptr child, bool repeating) {
   if (repeating) {
     // Builders add repeats one after another: the previous sibling usually gives the index.
     if (!children_.empty() && children_.back()->index_ >= 0 &&
-        children_.back()->name_ == child->name_) {
+        *children_.back()->name_ == *child->name_) {
       index = children_.back()->index_ + 1;
     } else {
       index = 0;
       for (const auto& c : children_) {
-        if (c->name_ == child->name_) ++index;
+        if (*c->name_ == *child->name_) ++index;
       }
     }
   }
@@ -163,7 +191,7 @@ void Element::reindexFrom(std::size_t position) {
     if (node.index_ < 0) continue;
     int index = 0;
     for (std::size_t j = 0; j < i; ++j) {
-      if (children_[j]->name_ == node.name_) ++index;
+      if (*children_[j]->name_ == *node.name_) ++index;
     }
     node.index_ = index;
   }
@@ -181,14 +209,14 @@ bool sameName(const std::string& a, std::string_view b) {
 
 const Element* Element::child(std::string_view name) const {
   for (const auto& c : children_) {
-    if (sameName(c->name_, name)) return c.get();
+    if (sameName(*c->name_, name)) return c.get();
   }
   return nullptr;
 }
 
 Element* Element::child(std::string_view name) {
   for (auto& c : children_) {
-    if (sameName(c->name_, name)) return c.get();
+    if (sameName(*c->name_, name)) return c.get();
   }
   return nullptr;
 }
@@ -196,7 +224,7 @@ Element* Element::child(std::string_view name) {
 std::vector<const Element*> Element::childrenNamed(std::string_view name) const {
   std::vector<const Element*> out;
   for (const auto& c : children_) {
-    if (sameName(c->name_, name)) out.push_back(c.get());
+    if (sameName(*c->name_, name)) out.push_back(c.get());
   }
   return out;
 }
@@ -233,7 +261,7 @@ std::string Element::path() const {
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     const Element* node = *it;
     if (!out.empty()) out += '.';
-    out += node->name_;
+    out += *node->name_;
     if (node->index_ >= 0) {
       out += '[';
       out += std::to_string(node->index_);
@@ -244,7 +272,9 @@ std::string Element::path() const {
 }
 
 Element::Ptr Element::clone() const {
-  auto copy = std::make_unique<Element>(kind_, name_, type_);
+  Ptr copy(new Element(Interned{}, kind_, name_, type_));
+  if (owned_ & kOwnsName) copy->name_ = copy->keep(*name_, kOwnsName);
+  if (owned_ & kOwnsType) copy->type_ = copy->keep(*type_, kOwnsType);
   copy->hasValue_ = hasValue_;
   copy->value_ = value_;
   copy->choiceBaseLength_ = choiceBaseLength_;
