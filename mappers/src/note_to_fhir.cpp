@@ -375,12 +375,12 @@ class Mapper {
     Element& content = complex(doc, "content"_name, "BackboneElement"_name, true);
     Element& a = complex(content, "attachment"_name, "Attachment"_name);
     prim(a, "contentType"_name, "code"_name, contentType);
-    primMoved(a, "data"_name, "base64Binary", base64Encode(bytes));
+    primMoved(a, "data"_name, "base64Binary"_name, base64Encode(bytes));
     // size is the byte count before base64; hash the base64 SHA-1 of those bytes
     // (https://hl7.org/fhir/R4/datatypes.html#Attachment, DOMAIN §9.9).
     prim(a, "size"_name, "unsignedInt"_name, std::to_string(bytes.size()));
     const auto digest = sha1(bytes);
-    prim(a, "hash"_name, "base64Binary",
+    prim(a, "hash"_name, "base64Binary"_name,
          base64Encode(
              std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())));
     prim(a, "title"_name, "string"_name, title);
@@ -493,7 +493,7 @@ class Mapper {
       Element& content = complex(*r, "content"_name, "BackboneElement"_name, true);
       Element& att = complex(content, "attachment"_name, "Attachment"_name);
       prim(att, "contentType"_name, "code"_name, a.contentType);
-      prim(att, "data"_name, "base64Binary", a.data);
+      prim(att, "data"_name, "base64Binary"_name, a.data);
       if (!a.title.empty()) prim(att, "title"_name, "string"_name, a.title);
       Element& context = complex(*r, "context"_name, "BackboneElement"_name);
       reference(context, "encounter"_name, encounterUrl_, true);
@@ -784,7 +784,7 @@ class Mapper {
       prim(sig, "when"_name, "instant"_name, note_.signature->signedAt);
       reference(sig, "who"_name, practitionerUrl_);
       prim(sig, "sigFormat"_name, "code"_name, "text/plain");
-      prim(sig, "data"_name, "base64Binary", base64Encode(note_.signature->attestation));
+      prim(sig, "data"_name, "base64Binary"_name, base64Encode(note_.signature->attestation));
     }
     addEntry(provenanceUrl, std::move(r), {});
   }
