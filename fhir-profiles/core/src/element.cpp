@@ -1,5 +1,7 @@
 #include "notebridge/fhir/element.h"
 
+#include <cstring>
+
 #include "name_table.h"
 
 namespace notebridge::fhir {
@@ -201,8 +203,36 @@ namespace {
 
 // Lookups by name run over every child: length and first letter settle most comparisons
 // without a call to memcmp.
+// Names are short: up to 16 bytes they compare as two overlapping words (or four-byte halves),
+// without a call to memcmp.
 bool sameName(const std::string& a, std::string_view b) {
-  return a.size() == b.size() && (b.empty() || a[0] == b[0]) && std::string_view(a) == b;
+  const std::size_t n = b.size();
+  if (a.size() != n) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    std::uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 4);
+    std::memcpy(&y0, y, 4);
+    std::memcpy(&x1, x + n - 4, 4);
+    std::memcpy(&y1, y + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (x[i] != y[i]) return false;
+    }
+    return true;
+  }
+  return x[0] == y[0] && std::memcmp(x, y, n) == 0;
 }
 
 }  // namespace
@@ -222,9 +252,18 @@ Element* Element::child(std::string_view name) {
 }
 
 std::vector<const Element*> Element::childrenNamed(std::string_view name) const {
+  // Counted first: one allocation of the right size (none when nothing matches) instead of
+  // growing 1, 2, 4, ...
+  std::size_t count = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    if (sameName(*children_[i]->name_, name) && count++ == 0) first = i;
+  }
   std::vector<const Element*> out;
-  for (const auto& c : children_) {
-    if (sameName(*c->name_, name)) out.push_back(c.get());
+  if (count == 0) return out;
+  out.reserve(count);
+  for (std::size_t i = first; i < children_.size() && out.size() < count; ++i) {
+    if (sameName(*children_[i]->name_, name)) out.push_back(children_[i].get());
   }
   return out;
 }
