@@ -201,10 +201,8 @@ void Element::reindexFrom(std::size_t position) {
 
 namespace {
 
-// Lookups by name run over every child: length and first letter settle most comparisons
-// without a call to memcmp.
-// Names are short: up to 16 bytes they compare as two overlapping words (or four-byte halves),
-// without a call to memcmp.
+// Lookups by name run over every child, and names are short: up to 16 bytes they compare as two
+// overlapping words (or four-byte halves), without a call to memcmp.
 bool sameName(const std::string& a, std::string_view b) {
   const std::size_t n = b.size();
   if (a.size() != n) return false;

@@ -29,7 +29,7 @@ std::uint64_t hashOf(std::string_view s) {
   if (n >= 8) {
     std::memcpy(&head, s.data(), 8);
     std::memcpy(&tail, s.data() + n - 8, 8);
-  } else {
+  } else if (n > 0) {  // an empty view may have no data pointer at all
     std::memcpy(&head, s.data(), n);
   }
   if (n > 16) {
