@@ -866,8 +866,12 @@ class Reader {
     std::vector<std::pair<std::string, ReadTree>> children;
 
     const ReadTree* find(std::string_view name) const {
+      // Asked for every element of every read resource: length and first letter settle most
+      // comparisons without a call to memcmp.
       for (const auto& [key, sub] : children) {
-        if (key == name) return &sub;
+        if (key.size() == name.size() && (name.empty() || key[0] == name[0]) && key == name) {
+          return &sub;
+        }
       }
       return nullptr;
     }

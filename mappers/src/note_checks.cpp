@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace notebridge::mappers {
 namespace {
 
@@ -27,6 +31,19 @@ bool hasControlCharacters(std::string_view text) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
   constexpr std::uint64_t kHigh = 0x8080808080808080ull;
   for (std::size_t i = 0; i < text.size(); ++i) {
+#if defined(__SSE2__)
+    // Sixteen bytes at a time while they are all printable ASCII (0x20..0x7E, as signed bytes:
+    // anything from 0x80 up is negative); section texts run to kilobytes.
+    const __m128i below = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    while (i + 16 <= text.size()) {
+      const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+      const __m128i printable = _mm_and_si128(
+          _mm_cmpgt_epi8(s, _mm_sub_epi8(below, _mm_set1_epi8(1))), _mm_cmplt_epi8(s, del));
+      if (_mm_movemask_epi8(printable) != 0xFFFF) break;
+      i += 16;
+    }
+#endif
     // Eight bytes at a time while they are all printable ASCII below DEL (0x20..0x7E); a word
     // holding anything else, line breaks included, is looked at byte by byte.
     while (i + 8 <= text.size()) {

@@ -1,3 +1,10 @@
+// The parse runs in situ over a zero-padded copy of the input, where RapidJSON's SSE2 string
+// and whitespace scanners are safe (they read whole aligned 16-byte blocks), as in the core's
+// FHIR JSON parser (json_parser.cpp, whose note says why no other file's RapidJSON code
+// differs). SSE2 is part of every x86-64 CPU.
+#if defined(__x86_64__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include "notebridge/mappers/note_json.h"
 
 #include <rapidjson/document.h>
@@ -36,6 +43,16 @@ std::string join(const std::string& path, std::string_view key) {
   return path + "." + std::string(key);
 }
 
+// A field's path, joined only when an issue names it: most fields have none, and building
+// every path costs more than reading the field.
+struct FieldPath {
+  const std::string& parent;
+  std::string_view key;
+};
+
+std::string pathText(const std::string& path) { return path; }
+std::string pathText(const FieldPath& path) { return join(path.parent, path.key); }
+
 std::string at(const std::string& path, std::size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
@@ -62,10 +79,22 @@ class Reader {
       error(path, "structure", "expected an object, found " + kindOf(v));
       return false;
     }
+    // Note objects have a few dozen fields at most: comparing each key with the earlier ones
+    // costs less than a set; larger objects (only in hostile input) take the set.
+    constexpr std::size_t kPairwise = 64;
+    const bool small = v.MemberCount() <= kPairwise;
     std::set<std::string_view> seen;
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string_view key(it->name.GetString(), it->name.GetStringLength());
-      if (!seen.insert(key).second) {
+      bool duplicate = false;
+      if (small) {
+        for (auto e = v.MemberBegin(); e != it && !duplicate; ++e) {
+          duplicate = std::string_view(e->name.GetString(), e->name.GetStringLength()) == key;
+        }
+      } else {
+        duplicate = !seen.insert(key).second;
+      }
+      if (duplicate) {
         error(join(path, key), "structure", "duplicate field '" + std::string(key) + "'");
       }
       if (std::find(known.begin(), known.end(), key) == known.end()) unknown(join(path, key));
@@ -90,28 +119,33 @@ class Reader {
   // A string field. Required fields missing or empty are errors.
   std::string text(const Value& obj, const std::string& path, std::string_view key, bool required,
                    std::string_view expected = "a string") {
-    const std::string p = join(path, key);
+    const FieldPath p{path, key};
     const Value* v = member(obj, key);
     if (!v || v->IsNull()) {
-      if (required) error(p, "required", "missing; expected " + std::string(expected));
+      if (required) error(pathText(p), "required", "missing; expected " + std::string(expected));
       return {};
     }
     return textValue(*v, p, required, expected);
   }
 
-  std::string textValue(const Value& v, const std::string& p, bool required,
+  // `p`: the path as a std::string or a FieldPath.
+  template <typename P>
+  std::string textValue(const Value& v, const P& p, bool required,
                         std::string_view expected = "a string") {
     if (!v.IsString()) {
-      error(p, "structure", "expected " + std::string(expected) + ", found " + kindOf(v));
+      error(pathText(p), "structure", "expected " + std::string(expected) + ", found " + kindOf(v));
       return {};
     }
     std::string s(v.GetString(), v.GetStringLength());
-    if (required && s.empty()) error(p, "required", "empty; expected " + std::string(expected));
+    if (required && s.empty()) {
+      error(pathText(p), "required", "empty; expected " + std::string(expected));
+    }
     if (hasControlCharacters(s)) {
       if (mode_ == ParseMode::kStrict) {
-        error(p, "value", "control characters are not allowed in text (only tab and line breaks)");
+        error(pathText(p), "value",
+              "control characters are not allowed in text (only tab and line breaks)");
       } else {
-        warning(p, "value", "control characters removed");
+        warning(pathText(p), "value", "control characters removed");
         s = stripControlCharacters(s);
       }
     }
@@ -121,20 +155,23 @@ class Reader {
   template <typename E, typename F>
   std::optional<E> enumField(const Value& obj, const std::string& path, std::string_view key,
                              bool required, F parse, std::string_view allowed) {
-    const std::string p = join(path, key);
+    const FieldPath p{path, key};
     const Value* v = member(obj, key);
     if (!v || v->IsNull()) {
-      if (required) error(p, "required", "missing; expected one of " + std::string(allowed));
+      if (required) {
+        error(pathText(p), "required", "missing; expected one of " + std::string(allowed));
+      }
       return std::nullopt;
     }
     if (!v->IsString()) {
-      error(p, "structure", "expected one of " + std::string(allowed) + ", found " + kindOf(*v));
+      error(pathText(p), "structure",
+            "expected one of " + std::string(allowed) + ", found " + kindOf(*v));
       return std::nullopt;
     }
     std::string_view s(v->GetString(), v->GetStringLength());
     std::optional<E> parsed = parse(s);
     if (!parsed) {
-      error(p, "code-invalid",
+      error(pathText(p), "code-invalid",
             "'" + std::string(s) + "' is not allowed; expected one of " + std::string(allowed));
     }
     return parsed;
@@ -142,23 +179,25 @@ class Reader {
 
   std::optional<int> integer(const Value& obj, const std::string& path, std::string_view key,
                              bool required, int min, int max) {
-    const std::string p = join(path, key);
+    const FieldPath p{path, key};
     const Value* v = member(obj, key);
     if (!v || v->IsNull()) {
-      if (required) error(p, "required", "missing; expected " + rangeText(min, max));
+      if (required) error(pathText(p), "required", "missing; expected " + rangeText(min, max));
       return std::nullopt;
     }
     return integerValue(*v, p, min, max);
   }
 
-  std::optional<int> integerValue(const Value& v, const std::string& p, int min, int max) {
+  template <typename P>
+  std::optional<int> integerValue(const Value& v, const P& p, int min, int max) {
     if (!v.IsInt()) {
-      error(p, "structure", "expected " + rangeText(min, max) + ", found " + kindOf(v));
+      error(pathText(p), "structure", "expected " + rangeText(min, max) + ", found " + kindOf(v));
       return std::nullopt;
     }
     const int n = v.GetInt();
     if (n < min || n > max) {
-      error(p, "value", std::to_string(n) + " is out of range; expected " + rangeText(min, max));
+      error(pathText(p), "value",
+            std::to_string(n) + " is out of range; expected " + rangeText(min, max));
       return std::nullopt;
     }
     return n;
@@ -799,6 +838,8 @@ class NoteWriter {
 
 // The DOM of a typical note fits here without a heap block; larger ones take more from the heap.
 constexpr std::size_t kDomPoolBytes = 32u << 10;
+// Zero bytes after the in-situ copy of the input (see RAPIDJSON_SSE2 at the top).
+constexpr std::size_t kPadding = 32;
 // The per-thread copy of the input keeps at most this much between notes.
 constexpr std::size_t kKeptBufferBytes = 1u << 20;
 
@@ -818,6 +859,9 @@ fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   thread_local std::vector<char> tPool(kDomPoolBytes);
   std::string& buffer = tBuffer;
   buffer.assign(json);
+  // Zero bytes after the copy: the first ends the document for the parser, the rest keep the
+  // 16-byte scans inside the buffer.
+  buffer.append(kPadding, '\0');
   struct Trim {
     std::string& b;
     ~Trim() {

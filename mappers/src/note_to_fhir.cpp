@@ -130,12 +130,12 @@ class Mapper {
     documentUrl_ = url("document", {note_.noteId, version_});
 
     auto bundle = Element::makeResource("Bundle");
-    prim(complex(*bundle, "identifier", "Identifier"), "system", "uri",
+    prim(complex(*bundle, "identifier"_name, "Identifier"_name), "system"_name, "uri"_name,
          vocab::identifierSystem("transaction"));
     bundle->child("identifier")
         ->addChild(
             Element::makePrimitive("value", "string", joinKey({npi_, note_.noteId, version_})));
-    prim(*bundle, "type", "code", "transaction");
+    prim(*bundle, "type"_name, "code"_name, "transaction");
     bundle_ = bundle.get();
 
     addOrganization();
@@ -174,9 +174,9 @@ class Mapper {
 
   Element::Ptr resource(std::string_view type, std::string_view profile) {
     auto r = Element::makeResource("resource", std::string(type));
-    Element& meta = complex(*r, "meta", "Meta");
-    if (!profile.empty()) prim(meta, "profile", "canonical", profile, true);
-    for (const Label& l : labels_) coding(meta, "security", l.system, l.code);
+    Element& meta = complex(*r, "meta"_name, "Meta"_name);
+    if (!profile.empty()) prim(meta, "profile"_name, "canonical"_name, profile, true);
+    for (const Label& l : labels_) coding(meta, "security"_name, l.system, l.code);
     return r;
   }
 
@@ -185,22 +185,22 @@ class Mapper {
   // when the resource has an id (https://hl7.org/fhir/R4/http.html#update).
   Element& addEntry(const std::string& fullUrl, Element::Ptr res, std::string condition,
                     bool update = false) {
-    Element& entry = complex(*bundle_, "entry", "BackboneElement", true);
-    prim(entry, "fullUrl", "uri", fullUrl);
+    Element& entry = complex(*bundle_, "entry"_name, "BackboneElement"_name, true);
+    prim(entry, "fullUrl"_name, "uri"_name, fullUrl);
     const std::string type = res->type();
     const std::string id(res->childValue("id"));
     Element& added = entry.addChild(std::move(res));
-    Element& request = complex(entry, "request", "BackboneElement");
+    Element& request = complex(entry, "request"_name, "BackboneElement"_name);
     if (!id.empty()) {
-      prim(request, "method", "code", "PUT");
-      prim(request, "url", "uri", type + "/" + id);
+      prim(request, "method"_name, "code"_name, "PUT");
+      prim(request, "url"_name, "uri"_name, type + "/" + id);
     } else if (update) {
-      prim(request, "method", "code", "PUT");
-      prim(request, "url", "uri", type + "?" + condition);
+      prim(request, "method"_name, "code"_name, "PUT");
+      prim(request, "url"_name, "uri"_name, type + "?" + condition);
     } else {
-      prim(request, "method", "code", "POST");
-      prim(request, "url", "uri", type);
-      if (!condition.empty()) prim(request, "ifNoneExist", "string", condition);
+      prim(request, "method"_name, "code"_name, "POST");
+      prim(request, "url"_name, "uri"_name, type);
+      if (!condition.empty()) prim(request, "ifNoneExist"_name, "string"_name, condition);
     }
     return added;
   }
@@ -216,10 +216,10 @@ class Mapper {
 
   void names(Element& r, const std::vector<PersonName>& list) {
     for (const PersonName& n : list) {
-      Element& name = complex(r, "name", "HumanName", true);
-      if (!n.use.empty()) prim(name, "use", "code", n.use);
-      if (!n.family.empty()) prim(name, "family", "string", n.family);
-      for (const auto& g : n.given) prim(name, "given", "string", g, true);
+      Element& name = complex(r, "name"_name, "HumanName"_name, true);
+      if (!n.use.empty()) prim(name, "use"_name, "code"_name, n.use);
+      if (!n.family.empty()) prim(name, "family"_name, "string"_name, n.family);
+      for (const auto& g : n.given) prim(name, "given"_name, "string"_name, g, true);
     }
   }
 
@@ -227,13 +227,13 @@ class Mapper {
     auto r = resource("Organization", vocab::kUsCoreOrganization);
     identifier(*r, vocab::kNpi, npi_);
     if (!note_.practice.taxId.empty()) {
-      Element& id = complex(*r, "identifier", "Identifier", true);
-      codeable(id, "type", vocab::kV2IdentifierType, "TAX", "Tax ID number", {}, false);
-      prim(id, "system", "uri", vocab::kEin);
-      prim(id, "value", "string", note_.practice.taxId);
+      Element& id = complex(*r, "identifier"_name, "Identifier"_name, true);
+      codeable(id, "type"_name, vocab::kV2IdentifierType, "TAX", "Tax ID number", {}, false);
+      prim(id, "system"_name, "uri"_name, vocab::kEin);
+      prim(id, "value"_name, "string"_name, note_.practice.taxId);
     }
-    prim(*r, "active", "boolean", "true");
-    prim(*r, "name", "string", note_.practice.name);
+    prim(*r, "active"_name, "boolean"_name, "true");
+    prim(*r, "name"_name, "string"_name, note_.practice.name);
     addEntry(organizationUrl_, std::move(r), identifierQuery(vocab::kNpi, npi_));
   }
 
@@ -244,8 +244,8 @@ class Mapper {
     if (!c.npi.empty()) identifier(*r, vocab::kNpi, c.npi);
     names(*r, c.names);
     for (const auto& credential : c.credentials) {
-      Element& q = complex(*r, "qualification", "BackboneElement", true);
-      textConcept(q, "code", credential, false);
+      Element& q = complex(*r, "qualification"_name, "BackboneElement"_name, true);
+      textConcept(q, "code"_name, credential, false);
     }
     addEntry(practitionerUrl_, std::move(r), condition);
   }
@@ -254,9 +254,9 @@ class Mapper {
     // No US Core PractitionerRole claim: its us-core-13 wants contact details we do not have.
     auto r = resource("PractitionerRole", {});
     std::string condition = ownIdentifier(*r, "practitioner-role", {note_.clinician.id});
-    prim(*r, "active", "boolean", "true");
-    reference(*r, "practitioner", practitionerUrl_);
-    reference(*r, "organization", organizationUrl_);
+    prim(*r, "active"_name, "boolean"_name, "true");
+    reference(*r, "practitioner"_name, practitionerUrl_);
+    reference(*r, "organization"_name, organizationUrl_);
     addEntry(url("practitioner-role", {note_.clinician.id}), std::move(r), condition);
   }
 
@@ -265,24 +265,24 @@ class Mapper {
     auto r = resource("Patient", vocab::kUsCorePatient);
     std::string condition = ownIdentifier(*r, "patient", {c.id});
     for (const ClientIdentifier& ci : c.identifiers) {
-      Element& id = complex(*r, "identifier", "Identifier", true);
-      codeable(id, "type", vocab::kV2IdentifierType, ci.type, {}, {}, false);
-      prim(id, "system", "uri", ci.system);
-      prim(id, "value", "string", ci.value);
+      Element& id = complex(*r, "identifier"_name, "Identifier"_name, true);
+      codeable(id, "type"_name, vocab::kV2IdentifierType, ci.type, {}, {}, false);
+      prim(id, "system"_name, "uri"_name, ci.system);
+      prim(id, "value"_name, "string"_name, ci.value);
     }
     names(*r, c.names);
-    prim(*r, "gender", "code", toString(c.sex));
-    if (!c.birthDate.empty()) prim(*r, "birthDate", "date", c.birthDate);
+    prim(*r, "gender"_name, "code"_name, toString(c.sex));
+    if (!c.birthDate.empty()) prim(*r, "birthDate"_name, "date"_name, c.birthDate);
     addEntry(patientUrl_, std::move(r), condition);
   }
 
   void extensionCoding(Element& r, std::string_view extensionUrl, std::string_view system,
                        std::string_view code) {
-    Element& ext = complex(r, "extension", "Extension", true);
-    prim(ext, "url", "uri", extensionUrl);
+    Element& ext = complex(r, "extension"_name, "Extension"_name, true);
+    prim(ext, "url"_name, "uri"_name, extensionUrl);
     Element& value = choice(ext, "value", "Coding", "Coding");
-    prim(value, "system", "uri", system);
-    prim(value, "code", "code", code);
+    prim(value, "system"_name, "uri"_name, system);
+    prim(value, "code"_name, "code"_name, code);
   }
 
   void addEncounter() {
@@ -294,47 +294,47 @@ class Mapper {
     for (const auto& m : s.modifiers)
       extensionCoding(*r, vocab::kModifierExtension, vocab::kCpt, m);
     std::string condition = ownIdentifier(*r, "encounter", {note_.noteId});
-    prim(*r, "status", "code", retractsEncounter() ? "entered-in-error" : "finished");
+    prim(*r, "status"_name, "code"_name, retractsEncounter() ? "entered-in-error" : "finished");
     // Encounter.class AMB vs VR (virtual) from v3-ActCode (DOMAIN §3.4).
-    Element& cls = complex(*r, "class", "Coding");
-    prim(cls, "system", "uri", vocab::kActCode);
+    Element& cls = complex(*r, "class"_name, "Coding"_name);
+    prim(cls, "system"_name, "uri"_name, vocab::kActCode);
     if (s.modality == Modality::kInPerson) {
-      prim(cls, "code", "code", "AMB");
-      prim(cls, "display", "string", "ambulatory");
+      prim(cls, "code"_name, "code"_name, "AMB");
+      prim(cls, "display"_name, "string"_name, "ambulatory");
     } else {
-      prim(cls, "code", "code", "VR");
-      prim(cls, "display", "string", "virtual");
+      prim(cls, "code"_name, "code"_name, "VR");
+      prim(cls, "display"_name, "string"_name, "virtual");
     }
-    codeable(*r, "type", vocab::kCpt, s.cpt);
-    for (const auto& a : s.addOnCodes) codeable(*r, "type", vocab::kCpt, a);
-    codeable(*r, "type", vocab::kModalitySystem, toString(s.modality));
-    reference(*r, "subject", patientUrl_);
+    codeable(*r, "type"_name, vocab::kCpt, s.cpt);
+    for (const auto& a : s.addOnCodes) codeable(*r, "type"_name, vocab::kCpt, a);
+    codeable(*r, "type"_name, vocab::kModalitySystem, toString(s.modality));
+    reference(*r, "subject"_name, patientUrl_);
     {
-      Element& p = complex(*r, "participant", "BackboneElement", true);
-      codeable(p, "type", vocab::kParticipationType, "PPRF", "primary performer");
-      reference(p, "individual", practitionerUrl_);
+      Element& p = complex(*r, "participant"_name, "BackboneElement"_name, true);
+      codeable(p, "type"_name, vocab::kParticipationType, "PPRF", "primary performer");
+      reference(p, "individual"_name, practitionerUrl_);
     }
     for (const Participant& other : s.participants) {
-      Element& p = complex(*r, "participant", "BackboneElement", true);
-      codeable(p, "type", vocab::kParticipantRoleSystem, other.role);
+      Element& p = complex(*r, "participant"_name, "BackboneElement"_name, true);
+      codeable(p, "type"_name, vocab::kParticipantRoleSystem, other.role);
       if (!other.name.empty()) {
-        Element& ind = complex(p, "individual", "Reference");
-        prim(ind, "display", "string", other.name);
+        Element& ind = complex(p, "individual"_name, "Reference"_name);
+        prim(ind, "display"_name, "string"_name, other.name);
       }
     }
-    period(*r, "period", s.start, s.end);
-    Element& length = complex(*r, "length", "Duration");
-    prim(length, "value", "decimal", std::to_string(s.minutes));
-    prim(length, "unit", "string", "min");
-    prim(length, "system", "uri", vocab::kUcum);
-    prim(length, "code", "code", "min");
-    for (const auto& reason : note_.reasons) textConcept(*r, "reasonCode", reason);
+    period(*r, "period"_name, s.start, s.end);
+    Element& length = complex(*r, "length"_name, "Duration"_name);
+    prim(length, "value"_name, "decimal"_name, std::to_string(s.minutes));
+    prim(length, "unit"_name, "string"_name, "min");
+    prim(length, "system"_name, "uri"_name, vocab::kUcum);
+    prim(length, "code"_name, "code"_name, "min");
+    for (const auto& reason : note_.reasons) textConcept(*r, "reasonCode"_name, reason);
     for (const Diagnosis& d : note_.diagnoses) {
-      Element& diag = complex(*r, "diagnosis", "BackboneElement", true);
-      reference(diag, "condition", conditionUrl(d));
-      prim(diag, "rank", "positiveInt", std::to_string(d.rank));
+      Element& diag = complex(*r, "diagnosis"_name, "BackboneElement"_name, true);
+      reference(diag, "condition"_name, conditionUrl(d));
+      prim(diag, "rank"_name, "positiveInt"_name, std::to_string(d.rank));
     }
-    reference(*r, "serviceProvider", organizationUrl_);
+    reference(*r, "serviceProvider"_name, organizationUrl_);
     if (retractsEncounter()) retractedTargets_.push_back(encounterUrl_);
     addEntry(encounterUrl_, std::move(r), condition, retractsEncounter());
   }
@@ -358,32 +358,33 @@ class Mapper {
     for (const Diagnosis& d : note_.diagnoses) {
       auto r = resource("Condition", vocab::kUsCoreCondition);
       std::string condition = ownIdentifier(*r, "condition", {note_.client.id, d.code});
-      codeable(*r, "clinicalStatus", vocab::kConditionClinical, "active", {}, {}, false);
-      codeable(*r, "verificationStatus", vocab::kConditionVerification, "confirmed", {}, {}, false);
-      codeable(*r, "category", vocab::kConditionCategory, "encounter-diagnosis",
+      codeable(*r, "clinicalStatus"_name, vocab::kConditionClinical, "active", {}, {}, false);
+      codeable(*r, "verificationStatus"_name, vocab::kConditionVerification, "confirmed", {}, {},
+               false);
+      codeable(*r, "category"_name, vocab::kConditionCategory, "encounter-diagnosis",
                "Encounter Diagnosis");
-      codeable(*r, "code", vocab::kIcd10Cm, d.code, d.display, {}, false);
-      reference(*r, "subject", patientUrl_);
-      reference(*r, "encounter", encounterUrl_);
+      codeable(*r, "code"_name, vocab::kIcd10Cm, d.code, d.display, {}, false);
+      reference(*r, "subject"_name, patientUrl_);
+      reference(*r, "encounter"_name, encounterUrl_);
       addEntry(conditionUrl(d), std::move(r), condition);
     }
   }
 
   void attachment(Element& doc, std::string_view contentType, const std::string& bytes,
                   std::string_view title) {
-    Element& content = complex(doc, "content", "BackboneElement", true);
-    Element& a = complex(content, "attachment", "Attachment");
-    prim(a, "contentType", "code", contentType);
-    primMoved(a, "data", "base64Binary", base64Encode(bytes));
+    Element& content = complex(doc, "content"_name, "BackboneElement"_name, true);
+    Element& a = complex(content, "attachment"_name, "Attachment"_name);
+    prim(a, "contentType"_name, "code"_name, contentType);
+    primMoved(a, "data"_name, "base64Binary"_name, base64Encode(bytes));
     // size is the byte count before base64; hash the base64 SHA-1 of those bytes
     // (https://hl7.org/fhir/R4/datatypes.html#Attachment, DOMAIN §9.9).
-    prim(a, "size", "unsignedInt", std::to_string(bytes.size()));
+    prim(a, "size"_name, "unsignedInt"_name, std::to_string(bytes.size()));
     const auto digest = sha1(bytes);
-    prim(a, "hash", "base64Binary",
+    prim(a, "hash"_name, "base64Binary"_name,
          base64Encode(
              std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size())));
-    prim(a, "title", "string", title);
-    prim(a, "creation", "dateTime", note_.signature->signedAt);
+    prim(a, "title"_name, "string"_name, title);
+    prim(a, "creation"_name, "dateTime"_name, note_.signature->signedAt);
   }
 
   std::pair<std::string, std::string> noteType() {
@@ -402,10 +403,10 @@ class Mapper {
   void addDocumentReference() {
     auto r = resource("DocumentReference", vocab::kUsCoreDocumentReference);
     // No standard code says SOAP/DAP/BIRP: a tag keeps it (DOMAIN §8, note format row).
-    coding(*r->child("meta"), "tag", vocab::kNoteFormatSystem, toString(note_.format));
+    coding(*r->child("meta"), "tag"_name, vocab::kNoteFormatSystem, toString(note_.format));
     // The XHTML rendering as the resource narrative; FHIR -> note reads the sections back from it.
-    Element& narrative = complex(*r, "text", "Narrative");
-    prim(narrative, "status", "code", "generated");
+    Element& narrative = complex(*r, "text"_name, "Narrative"_name);
+    prim(narrative, "status"_name, "code"_name, "generated");
     XhtmlRenderings xhtml;
     if (options_.includeXhtmlAttachment) {
       xhtml = renderXhtmlAndNarrativeDiv(note_);
@@ -417,51 +418,51 @@ class Mapper {
     identifier(*r, vocab::kNoteIdSystem, noteKey);
     const std::string condition = identifierQuery(vocab::kNoteIdSystem, noteKey);
     const bool retracted = note_.status == NoteStatus::kEnteredInError;
-    prim(*r, "status", "code", retracted ? "entered-in-error" : "current");
-    prim(*r, "docStatus", "code",
+    prim(*r, "status"_name, "code"_name, retracted ? "entered-in-error" : "current");
+    prim(*r, "docStatus"_name, "code"_name,
          retracted ? "entered-in-error"
                    : (note_.status == NoteStatus::kAmended ? "amended" : "final"));
     const auto [typeCode, typeDisplay] = noteType();
-    Element& type = complex(*r, "type", "CodeableConcept");
-    coding(type, "coding", vocab::kLoinc, typeCode, typeDisplay);
+    Element& type = complex(*r, "type"_name, "CodeableConcept"_name);
+    coding(type, "coding"_name, vocab::kLoinc, typeCode, typeDisplay);
     if (options_.addGenericNoteType && typeCode != "11506-3") {
-      coding(type, "coding", vocab::kLoinc, "11506-3", "Progress note");
+      coding(type, "coding"_name, vocab::kLoinc, "11506-3", "Progress note");
     }
-    codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
-    reference(*r, "subject", patientUrl_);
-    prim(*r, "date", "instant",
+    codeable(*r, "category"_name, vocab::kDocCategory, "clinical-note", "Clinical Note");
+    reference(*r, "subject"_name, patientUrl_);
+    prim(*r, "date"_name, "instant"_name,
          options_.created.empty() ? note_.signature->signedAt : options_.created);
-    reference(*r, "author", practitionerUrl_, true);
-    reference(*r, "authenticator", practitionerUrl_);
-    reference(*r, "custodian", organizationUrl_);
+    reference(*r, "author"_name, practitionerUrl_, true);
+    reference(*r, "authenticator"_name, practitionerUrl_);
+    reference(*r, "custodian"_name, organizationUrl_);
     if (note_.replaces) {
       // An amendment is a new DocumentReference that replaces the old one (DOMAIN §9.1); the
       // target is a logical reference by the old version's identifier.
-      Element& rel = complex(*r, "relatesTo", "BackboneElement", true);
-      prim(rel, "code", "code", "replaces");
-      Element& target = complex(rel, "target", "Reference");
-      prim(target, "type", "uri", "DocumentReference");
-      Element& id = complex(target, "identifier", "Identifier");
-      prim(id, "system", "uri", vocab::kNoteIdSystem);
-      prim(id, "value", "string",
+      Element& rel = complex(*r, "relatesTo"_name, "BackboneElement"_name, true);
+      prim(rel, "code"_name, "code"_name, "replaces");
+      Element& target = complex(rel, "target"_name, "Reference"_name);
+      prim(target, "type"_name, "uri"_name, "DocumentReference");
+      Element& id = complex(target, "identifier"_name, "Identifier"_name);
+      prim(id, "system"_name, "uri"_name, vocab::kNoteIdSystem);
+      prim(id, "value"_name, "string"_name,
            joinKey({npi_, note_.replaces->noteId, "v" + std::to_string(note_.replaces->version)}));
     }
-    for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
+    for (const Label& l : labels_) codeable(*r, "securityLabel"_name, l.system, l.code);
     attachment(*r, "text/plain; charset=utf-8", renderPlainText(note_), "Progress note");
     if (options_.includeXhtmlAttachment) {
       attachment(*r, "application/xhtml+xml; charset=utf-8", std::move(xhtml.document),
                  "Progress note (XHTML)");
     }
-    Element& context = complex(*r, "context", "BackboneElement");
-    reference(context, "encounter", encounterUrl_, true);
-    period(context, "period", note_.session.start, note_.session.end);
+    Element& context = complex(*r, "context"_name, "BackboneElement"_name);
+    reference(context, "encounter"_name, encounterUrl_, true);
+    period(context, "period"_name, note_.session.start, note_.session.end);
     if (note_.sensitivity.authorization) {
-      Element& related = complex(context, "related", "Reference", true);
-      prim(related, "type", "uri", "Consent");
-      Element& id = complex(related, "identifier", "Identifier");
-      prim(id, "system", "uri", vocab::kAuthorizationSystem);
-      prim(id, "value", "string", note_.sensitivity.authorization->id);
-      period(id, "period", note_.sensitivity.authorization->date, {});
+      Element& related = complex(context, "related"_name, "Reference"_name, true);
+      prim(related, "type"_name, "uri"_name, "Consent");
+      Element& id = complex(related, "identifier"_name, "Identifier"_name);
+      prim(id, "system"_name, "uri"_name, vocab::kAuthorizationSystem);
+      prim(id, "value"_name, "string"_name, note_.sensitivity.authorization->id);
+      period(id, "period"_name, note_.sensitivity.authorization->date, {});
     }
     addEntry(documentUrl_, std::move(r), condition, retracted);
     addAttachmentDocuments(typeCode, typeDisplay);
@@ -477,26 +478,26 @@ class Mapper {
       auto r = resource("DocumentReference", {});
       std::string condition = ownIdentifier(*r, "attachment", {note_.noteId, version_, index});
       // Retracted with the note, like the note's own DocumentReference.
-      prim(*r, "status", "code", retracted() ? "entered-in-error" : "current");
-      prim(*r, "docStatus", "code", retracted() ? "entered-in-error" : "final");
-      codeable(*r, "type", vocab::kLoinc, typeCode, typeDisplay, {}, false);
-      codeable(*r, "category", vocab::kDocCategory, "clinical-note", "Clinical Note");
-      reference(*r, "subject", patientUrl_);
-      prim(*r, "date", "instant",
+      prim(*r, "status"_name, "code"_name, retracted() ? "entered-in-error" : "current");
+      prim(*r, "docStatus"_name, "code"_name, retracted() ? "entered-in-error" : "final");
+      codeable(*r, "type"_name, vocab::kLoinc, typeCode, typeDisplay, {}, false);
+      codeable(*r, "category"_name, vocab::kDocCategory, "clinical-note", "Clinical Note");
+      reference(*r, "subject"_name, patientUrl_);
+      prim(*r, "date"_name, "instant"_name,
            options_.created.empty() ? note_.signature->signedAt : options_.created);
-      reference(*r, "author", practitionerUrl_, true);
-      Element& rel = complex(*r, "relatesTo", "BackboneElement", true);
-      prim(rel, "code", "code", "appends");
-      reference(rel, "target", documentUrl_);
-      for (const Label& l : labels_) codeable(*r, "securityLabel", l.system, l.code);
-      Element& content = complex(*r, "content", "BackboneElement", true);
-      Element& att = complex(content, "attachment", "Attachment");
-      prim(att, "contentType", "code", a.contentType);
-      prim(att, "data", "base64Binary", a.data);
-      if (!a.title.empty()) prim(att, "title", "string", a.title);
-      Element& context = complex(*r, "context", "BackboneElement");
-      reference(context, "encounter", encounterUrl_, true);
-      period(context, "period", note_.session.start, note_.session.end);
+      reference(*r, "author"_name, practitionerUrl_, true);
+      Element& rel = complex(*r, "relatesTo"_name, "BackboneElement"_name, true);
+      prim(rel, "code"_name, "code"_name, "appends");
+      reference(rel, "target"_name, documentUrl_);
+      for (const Label& l : labels_) codeable(*r, "securityLabel"_name, l.system, l.code);
+      Element& content = complex(*r, "content"_name, "BackboneElement"_name, true);
+      Element& att = complex(content, "attachment"_name, "Attachment"_name);
+      prim(att, "contentType"_name, "code"_name, a.contentType);
+      prim(att, "data"_name, "base64Binary"_name, a.data);
+      if (!a.title.empty()) prim(att, "title"_name, "string"_name, a.title);
+      Element& context = complex(*r, "context"_name, "BackboneElement"_name);
+      reference(context, "encounter"_name, encounterUrl_, true);
+      period(context, "period"_name, note_.session.start, note_.session.end);
       const std::string fullUrl = url("attachment", {note_.noteId, version_, index});
       targets_.push_back(fullUrl);
       if (retracted()) retractedTargets_.push_back(fullUrl);
@@ -523,42 +524,43 @@ class Mapper {
       auto r = resource("Observation", vocab::kUsCoreScreening);
       std::string condition =
           ownIdentifier(*r, "observation", {note_.noteId, version_, info.name, index});
-      prim(*r, "status", "code", observationStatus());
-      codeable(*r, "category", vocab::kObservationCategory, "survey", "Survey");
-      codeable(*r, "code", vocab::kLoinc, info.totalCode, {}, info.totalText, false);
-      reference(*r, "subject", patientUrl_);
-      reference(*r, "encounter", encounterUrl_);
+      prim(*r, "status"_name, "code"_name, observationStatus());
+      codeable(*r, "category"_name, vocab::kObservationCategory, "survey", "Survey");
+      codeable(*r, "code"_name, vocab::kLoinc, info.totalCode, {}, info.totalText, false);
+      reference(*r, "subject"_name, patientUrl_);
+      reference(*r, "encounter"_name, encounterUrl_);
       choicePrim(*r, "effective", "DateTime", "dateTime", note_.session.start);
-      reference(*r, "performer", practitionerUrl_, true);
+      reference(*r, "performer"_name, practitionerUrl_, true);
       if (m.total) {
         // valueQuantity with the LOINC example unit {score} (DOMAIN §2.3).
         Element& q = choice(*r, "value", "Quantity", "Quantity");
-        prim(q, "value", "decimal", std::to_string(*m.total));
-        prim(q, "unit", "string", "{score}");
-        prim(q, "system", "uri", vocab::kUcum);
-        prim(q, "code", "code", "{score}");
+        prim(q, "value"_name, "decimal"_name, std::to_string(*m.total));
+        prim(q, "unit"_name, "string"_name, "{score}");
+        prim(q, "system"_name, "uri"_name, vocab::kUcum);
+        prim(q, "code"_name, "code"_name, "{score}");
       } else if (m.absentReason) {
-        codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, toString(*m.absentReason), {},
-                 {}, false);
+        codeable(*r, "dataAbsentReason"_name, vocab::kDataAbsentReason, toString(*m.absentReason),
+                 {}, {}, false);
       } else {
         // Items without a total (an incomplete form is not totalled, DOMAIN §9.4): the total
         // is unknown. Our profile wants a value or a reason even beside components.
-        codeable(*r, "dataAbsentReason", vocab::kDataAbsentReason, "unknown", {}, {}, false);
+        codeable(*r, "dataAbsentReason"_name, vocab::kDataAbsentReason, "unknown", {}, {}, false);
       }
       if (m.total && !band(m.instrument, *m.total).empty()) {
-        textConcept(*r, "interpretation", band(m.instrument, *m.total));
+        textConcept(*r, "interpretation"_name, band(m.instrument, *m.total));
       }
-      reference(*r, "derivedFrom", documentUrl_, true);
+      reference(*r, "derivedFrom"_name, documentUrl_, true);
       for (std::size_t item = 0; item < m.items.size(); ++item) {
         if (!m.items[item]) continue;
-        Element& component = complex(*r, "component", "BackboneElement", true);
-        Element& code = complex(component, "code", "CodeableConcept");
+        Element& component = complex(*r, "component"_name, "BackboneElement"_name, true);
+        Element& code = complex(component, "code"_name, "CodeableConcept"_name);
         const bool phq = m.instrument == Instrument::kPhq9 || m.instrument == Instrument::kPhq2;
         if (phq && item < kPhq9Items.size())
-          coding(code, "coding", vocab::kLoinc, kPhq9Items[item]);
+          coding(code, "coding"_name, vocab::kLoinc, kPhq9Items[item]);
         const std::string itemCode = std::string(info.name) + "-" + std::to_string(item + 1);
-        coding(code, "coding", vocab::kItemSystem, itemCode);
-        prim(code, "text", "string", std::string(info.name) + " item " + std::to_string(item + 1));
+        coding(code, "coding"_name, vocab::kItemSystem, itemCode);
+        prim(code, "text"_name, "string"_name,
+             std::string(info.name) + " item " + std::to_string(item + 1));
         choicePrim(component, "value", "Integer", "integer", std::to_string(*m.items[item]));
       }
       const std::string fullUrl = url("observation", {note_.noteId, version_, info.name, index});
@@ -574,15 +576,15 @@ class Mapper {
     for (const Goal& g : note_.goals) {
       auto r = resource("Goal", vocab::kUsCoreGoal);
       std::string condition = ownIdentifier(*r, "goal", {note_.client.id, g.id});
-      prim(*r, "lifecycleStatus", "code", toString(g.status));
+      prim(*r, "lifecycleStatus"_name, "code"_name, toString(g.status));
       if (g.progress) {
         static constexpr std::array<std::string_view, 4> kAchievement = {"improving", "no-change",
                                                                          "worsening", "achieved"};
-        codeable(*r, "achievementStatus", vocab::kGoalAchievement,
+        codeable(*r, "achievementStatus"_name, vocab::kGoalAchievement,
                  kAchievement[static_cast<std::size_t>(*g.progress)], {}, {}, false);
       }
-      textConcept(*r, "description", g.description, false);
-      reference(*r, "subject", patientUrl_);
+      textConcept(*r, "description"_name, g.description, false);
+      reference(*r, "subject"_name, patientUrl_);
       if (!g.setbacks.empty()) annotation(*r, g.setbacks);
       const std::string fullUrl = url("goal", {note_.client.id, g.id});
       targets_.push_back(fullUrl);
@@ -597,15 +599,15 @@ class Mapper {
       auto r = resource("Procedure", {});
       std::string condition = ownIdentifier(*r, "procedure", {note_.noteId, version_, index});
       // https://hl7.org/fhir/R4/valueset-event-status.html
-      prim(*r, "status", "code", retracted() ? "entered-in-error" : "completed");
-      textConcept(*r, "code", in.name, false);
-      reference(*r, "subject", patientUrl_);
-      reference(*r, "encounter", encounterUrl_);
+      prim(*r, "status"_name, "code"_name, retracted() ? "entered-in-error" : "completed");
+      textConcept(*r, "code"_name, in.name, false);
+      reference(*r, "subject"_name, patientUrl_);
+      reference(*r, "encounter"_name, encounterUrl_);
       Element& performed = choice(*r, "performed", "Period", "Period");
-      prim(performed, "start", "dateTime", note_.session.start);
-      prim(performed, "end", "dateTime", note_.session.end);
-      Element& performer = complex(*r, "performer", "BackboneElement", true);
-      reference(performer, "actor", practitionerUrl_);
+      prim(performed, "start"_name, "dateTime"_name, note_.session.start);
+      prim(performed, "end"_name, "dateTime"_name, note_.session.end);
+      Element& performer = complex(*r, "performer"_name, "BackboneElement"_name, true);
+      reference(performer, "actor"_name, practitionerUrl_);
       if (in.response) {
         // R4 procedure-outcome example codes
         // (https://hl7.org/fhir/R4/valueset-procedure-outcome.html).
@@ -614,7 +616,7 @@ class Mapper {
              {"385670004", "Partially successful"},
              {"385671000", "Unsuccessful"}}};
         const auto& o = kOutcome[static_cast<std::size_t>(*in.response)];
-        codeable(*r, "outcome", vocab::kSnomed, o.first, o.second, {}, false);
+        codeable(*r, "outcome"_name, vocab::kSnomed, o.first, o.second, {}, false);
       }
       if (!in.comment.empty()) annotation(*r, in.comment);
       const std::string fullUrl = url("procedure", {note_.noteId, version_, index});
@@ -629,12 +631,12 @@ class Mapper {
       auto r = resource("MedicationStatement", {});
       {
         // Extension order is id, extension, url, value[x]: the nested extension precedes url.
-        Element& ext = complex(*r, "extension", "Extension", true);
-        Element& code = complex(ext, "extension", "Extension", true);
-        prim(code, "url", "uri", "code");
+        Element& ext = complex(*r, "extension"_name, "Extension"_name, true);
+        Element& code = complex(ext, "extension"_name, "Extension"_name, true);
+        prim(code, "url"_name, "uri"_name, "code");
         Element& value = choice(code, "value", "CodeableConcept", "CodeableConcept");
-        coding(value, "coding", vocab::kAdherenceCodes, toString(m.adherence));
-        prim(ext, "url", "uri", vocab::kAdherenceExtension);
+        coding(value, "coding"_name, vocab::kAdherenceCodes, toString(m.adherence));
+        prim(ext, "url"_name, "uri"_name, vocab::kAdherenceExtension);
       }
       std::string condition =
           ownIdentifier(*r, "medication-statement", {note_.noteId, version_, m.id});
@@ -642,16 +644,16 @@ class Mapper {
                                                                   "stopped", "unknown"};
       // https://hl7.org/fhir/R4/valueset-medication-statement-status.html; the adherence
       // extension still carries what the note said.
-      prim(*r, "status", "code",
+      prim(*r, "status"_name, "code"_name,
            retracted() ? std::string_view("entered-in-error")
                        : kStatus[static_cast<std::size_t>(m.adherence)]);
       Element& med = choice(*r, "medication", "CodeableConcept", "CodeableConcept");
-      if (!m.rxnorm.empty()) coding(med, "coding", vocab::kRxNorm, m.rxnorm);
-      prim(med, "text", "string", m.name);
-      reference(*r, "subject", patientUrl_);
-      reference(*r, "context", encounterUrl_);
-      prim(*r, "dateAsserted", "dateTime", note_.session.start);
-      reference(*r, "informationSource", patientUrl_);
+      if (!m.rxnorm.empty()) coding(med, "coding"_name, vocab::kRxNorm, m.rxnorm);
+      prim(med, "text"_name, "string"_name, m.name);
+      reference(*r, "subject"_name, patientUrl_);
+      reference(*r, "context"_name, encounterUrl_);
+      prim(*r, "dateAsserted"_name, "dateTime"_name, note_.session.start);
+      reference(*r, "informationSource"_name, patientUrl_);
       if (!m.comment.empty()) annotation(*r, m.comment);
       const std::string fullUrl = url("medication-statement", {note_.noteId, version_, m.id});
       targets_.push_back(fullUrl);
@@ -667,29 +669,29 @@ class Mapper {
     std::string condition = ownIdentifier(*r, "risk-assessment", {note_.noteId, version_});
     // RiskAssessment.status takes observation-status
     // (https://hl7.org/fhir/R4/riskassessment-definitions.html#RiskAssessment.status).
-    prim(*r, "status", "code", retracted() ? "entered-in-error" : "final");
-    textConcept(*r, "code", "Suicide and violence risk assessment", false);
-    reference(*r, "subject", patientUrl_);
-    reference(*r, "encounter", encounterUrl_);
+    prim(*r, "status"_name, "code"_name, retracted() ? "entered-in-error" : "final");
+    textConcept(*r, "code"_name, "Suicide and violence risk assessment", false);
+    reference(*r, "subject"_name, patientUrl_);
+    reference(*r, "encounter"_name, encounterUrl_);
     choicePrim(*r, "occurrence", "DateTime", "dateTime", note_.session.start);
-    reference(*r, "performer", practitionerUrl_);
+    reference(*r, "performer"_name, practitionerUrl_);
     static constexpr std::array<std::string_view, 4> kProbability = {"negligible", "low",
                                                                      "moderate", "high"};
     {
-      Element& p = complex(*r, "prediction", "BackboneElement", true);
-      codeable(p, "outcome", vocab::kRiskSystem, "suicide", "Suicide", {}, false);
-      codeable(p, "qualitativeRisk", vocab::kRiskProbability,
+      Element& p = complex(*r, "prediction"_name, "BackboneElement"_name, true);
+      codeable(p, "outcome"_name, vocab::kRiskSystem, "suicide", "Suicide", {}, false);
+      codeable(p, "qualitativeRisk"_name, vocab::kRiskProbability,
                kProbability[static_cast<std::size_t>(risk.level)], {}, {}, false);
-      prim(p, "rationale", "string",
+      prim(p, "rationale"_name, "string"_name,
            risk.suicidalIdeation ? "Suicidal ideation reported" : "Suicidal ideation denied");
     }
     {
-      Element& p = complex(*r, "prediction", "BackboneElement", true);
-      codeable(p, "outcome", vocab::kRiskSystem, "homicide", "Homicide", {}, false);
-      prim(p, "rationale", "string",
+      Element& p = complex(*r, "prediction"_name, "BackboneElement"_name, true);
+      codeable(p, "outcome"_name, vocab::kRiskSystem, "homicide", "Homicide", {}, false);
+      prim(p, "rationale"_name, "string"_name,
            risk.homicidalIdeation ? "Homicidal ideation reported" : "Homicidal ideation denied");
     }
-    if (!risk.safetyPlan.empty()) prim(*r, "mitigation", "string", risk.safetyPlan);
+    if (!risk.safetyPlan.empty()) prim(*r, "mitigation"_name, "string"_name, risk.safetyPlan);
     const std::string fullUrl = url("risk-assessment", {note_.noteId, version_});
     targets_.push_back(fullUrl);
     if (retracted()) retractedTargets_.push_back(fullUrl);
@@ -703,15 +705,15 @@ class Mapper {
     // Proposed, with the wished time as requestedPeriod: app-2 wants start and end together.
     // A retracted note cancels it: app-3 allows entered-in-error only with start and end, which
     // a wished time does not have (https://hl7.org/fhir/R4/appointment.html#invs).
-    prim(*r, "status", "code", retracted() ? "cancelled" : "proposed");
+    prim(*r, "status"_name, "code"_name, retracted() ? "cancelled" : "proposed");
     for (const auto& [actor, status] :
          {std::pair{patientUrl_, "needs-action"}, std::pair{practitionerUrl_, "accepted"}}) {
-      Element& p = complex(*r, "participant", "BackboneElement", true);
-      reference(p, "actor", actor);
-      prim(p, "status", "code", status);
+      Element& p = complex(*r, "participant"_name, "BackboneElement"_name, true);
+      reference(p, "actor"_name, actor);
+      prim(p, "status"_name, "code"_name, status);
     }
-    Element& requested = complex(*r, "requestedPeriod", "Period", true);
-    prim(requested, "start", "dateTime", note_.nextSession);
+    Element& requested = complex(*r, "requestedPeriod"_name, "Period"_name, true);
+    prim(requested, "start"_name, "dateTime"_name, note_.nextSession);
     const std::string fullUrl = url("appointment", {note_.noteId, version_});
     targets_.push_back(fullUrl);
     if (retracted()) retractedTargets_.push_back(fullUrl);
@@ -729,58 +731,60 @@ class Mapper {
     const std::string event = retracted() ? "entered-in-error" : "transform";
     const std::string provenanceUrl = url("provenance", {note_.noteId, version_, event});
     auto r = Element::makeResource("resource", "Provenance");
-    prim(*r, "id", "id", provenanceUrl.substr(std::string_view("urn:uuid:").size()));
+    prim(*r, "id"_name, "id"_name, provenanceUrl.substr(std::string_view("urn:uuid:").size()));
     {
-      Element& meta = complex(*r, "meta", "Meta");
-      prim(meta, "profile", "canonical", vocab::kUsCoreProvenance, true);
-      for (const Label& l : labels_) coding(meta, "security", l.system, l.code);
+      Element& meta = complex(*r, "meta"_name, "Meta"_name);
+      prim(meta, "profile"_name, "canonical"_name, vocab::kUsCoreProvenance, true);
+      for (const Label& l : labels_) coding(meta, "security"_name, l.system, l.code);
     }
-    reference(*r, "target", documentUrl_, true);
+    reference(*r, "target"_name, documentUrl_, true);
     if (retracted()) {
-      for (const auto& t : retractedTargets_) reference(*r, "target", t, true);
+      for (const auto& t : retractedTargets_) reference(*r, "target"_name, t, true);
     } else {
-      reference(*r, "target", encounterUrl_, true);
-      for (const Diagnosis& d : note_.diagnoses) reference(*r, "target", conditionUrl(d), true);
-      for (const auto& t : targets_) reference(*r, "target", t, true);
+      reference(*r, "target"_name, encounterUrl_, true);
+      for (const Diagnosis& d : note_.diagnoses)
+        reference(*r, "target"_name, conditionUrl(d), true);
+      for (const auto& t : targets_) reference(*r, "target"_name, t, true);
     }
-    prim(*r, "recorded", "instant",
+    prim(*r, "recorded"_name, "instant"_name,
          retracted() && !options_.created.empty() ? options_.created : note_.signature->signedAt);
     if (retracted()) {
       // https://hl7.org/fhir/R4/valueset-provenance-activity-type.html: v3 DataOperation NULLIFY,
       // "treat as though it never existed".
-      codeable(*r, "activity", vocab::kDataOperation, "NULLIFY", "nullify", {}, false);
+      codeable(*r, "activity"_name, vocab::kDataOperation, "NULLIFY", "nullify", {}, false);
     } else {
       // Transform: the note was translated to FHIR (DOMAIN §6.5).
-      codeable(*r, "activity", vocab::kLifecycle, "transform",
+      codeable(*r, "activity"_name, vocab::kLifecycle, "transform",
                "Transform/Translate Record Lifecycle Event", {}, false);
     }
     {
-      Element& agent = complex(*r, "agent", "BackboneElement", true);
-      codeable(agent, "type", vocab::kProvenanceParticipant, "author", "Author", {}, false);
-      reference(agent, "who", practitionerUrl_);
-      reference(agent, "onBehalfOf", organizationUrl_);
+      Element& agent = complex(*r, "agent"_name, "BackboneElement"_name, true);
+      codeable(agent, "type"_name, vocab::kProvenanceParticipant, "author", "Author", {}, false);
+      reference(agent, "who"_name, practitionerUrl_);
+      reference(agent, "onBehalfOf"_name, organizationUrl_);
     }
     {
-      Element& agent = complex(*r, "agent", "BackboneElement", true);
-      codeable(agent, "type", vocab::kUsCoreProvenanceParticipant, "transmitter", "Transmitter", {},
-               false);
-      reference(agent, "who", organizationUrl_);
+      Element& agent = complex(*r, "agent"_name, "BackboneElement"_name, true);
+      codeable(agent, "type"_name, vocab::kUsCoreProvenanceParticipant, "transmitter",
+               "Transmitter", {}, false);
+      reference(agent, "who"_name, organizationUrl_);
     }
     {
-      Element& entity = complex(*r, "entity", "BackboneElement", true);
-      prim(entity, "role", "code", "source");
-      Element& what = complex(entity, "what", "Reference");
-      Element& id = complex(what, "identifier", "Identifier");
-      prim(id, "system", "uri", vocab::kNoteIdSystem);
-      prim(id, "value", "string", joinKey({npi_, note_.noteId, version_}));
+      Element& entity = complex(*r, "entity"_name, "BackboneElement"_name, true);
+      prim(entity, "role"_name, "code"_name, "source");
+      Element& what = complex(entity, "what"_name, "Reference"_name);
+      Element& id = complex(what, "identifier"_name, "Identifier"_name);
+      prim(id, "system"_name, "uri"_name, vocab::kNoteIdSystem);
+      prim(id, "value"_name, "string"_name, joinKey({npi_, note_.noteId, version_}));
     }
     {
-      Element& sig = complex(*r, "signature", "Signature", true);
-      coding(sig, "type", vocab::kSignatureType, "1.2.840.10065.1.12.1.1", "Author's Signature");
-      prim(sig, "when", "instant", note_.signature->signedAt);
-      reference(sig, "who", practitionerUrl_);
-      prim(sig, "sigFormat", "code", "text/plain");
-      prim(sig, "data", "base64Binary", base64Encode(note_.signature->attestation));
+      Element& sig = complex(*r, "signature"_name, "Signature"_name, true);
+      coding(sig, "type"_name, vocab::kSignatureType, "1.2.840.10065.1.12.1.1",
+             "Author's Signature");
+      prim(sig, "when"_name, "instant"_name, note_.signature->signedAt);
+      reference(sig, "who"_name, practitionerUrl_);
+      prim(sig, "sigFormat"_name, "code"_name, "text/plain");
+      prim(sig, "data"_name, "base64Binary"_name, base64Encode(note_.signature->attestation));
     }
     addEntry(provenanceUrl, std::move(r), {});
   }

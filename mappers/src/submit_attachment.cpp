@@ -24,32 +24,32 @@ const ClientIdentifier* memberId(const Note& note) {
 }
 
 Element& parameter(Element& parameters, std::string_view name) {
-  Element& p = complex(parameters, "parameter", "BackboneElement", true);
-  prim(p, "name", "string", name);
+  Element& p = complex(parameters, "parameter"_name, "BackboneElement"_name, true);
+  prim(p, "name"_name, "string"_name, name);
   return p;
 }
 
 Element& part(Element& parent, std::string_view name) {
-  Element& p = complex(parent, "part", "BackboneElement", true);
-  prim(p, "name", "string", name);
+  Element& p = complex(parent, "part"_name, "BackboneElement"_name, true);
+  prim(p, "name"_name, "string"_name, name);
   return p;
 }
 
 void identifierValue(Element& p, std::string_view system, std::string_view value) {
   Element& id = choice(p, "value", "Identifier", "Identifier");
-  if (!system.empty()) prim(id, "system", "uri", system);
-  prim(id, "value", "string", value);
+  if (!system.empty()) prim(id, "system"_name, "uri"_name, system);
+  prim(id, "value"_name, "string"_name, value);
 }
 
 // A logical reference by identifier (https://hl7.org/fhir/R4/references.html#logical).
 void logicalReference(Element& ref, std::string_view type, std::string_view system,
                       std::string_view value, std::string_view display = {}) {
   while (!ref.children().empty()) ref.removeChild(0);
-  prim(ref, "type", "uri", type);
-  Element& id = complex(ref, "identifier", "Identifier");
-  prim(id, "system", "uri", system);
-  prim(id, "value", "string", value);
-  if (!display.empty()) prim(ref, "display", "string", display);
+  prim(ref, "type"_name, "uri"_name, type);
+  Element& id = complex(ref, "identifier"_name, "Identifier"_name);
+  prim(id, "system"_name, "uri"_name, system);
+  prim(id, "value"_name, "string"_name, value);
+  if (!display.empty()) prim(ref, "display"_name, "string"_name, display);
 }
 
 std::string displayName(const std::vector<PersonName>& names) {
@@ -207,8 +207,8 @@ fhir::Result<Element::Ptr> buildSubmitAttachment(const std::vector<Note>& notes,
   const Note& first = notes.front();
   auto params = Element::makeResource("Parameters");
   {
-    Element& meta = complex(*params, "meta", "Meta");
-    prim(meta, "profile", "canonical", kCdexSubmitAttachmentProfile, true);
+    Element& meta = complex(*params, "meta"_name, "Meta"_name);
+    prim(meta, "profile"_name, "canonical"_name, kCdexSubmitAttachmentProfile, true);
   }
   identifierValue(parameter(*params, "TrackingId"), request.trackingSystem, tracking);
   choicePrim(parameter(*params, "AttachTo"), "value", "Code", "code", request.attachTo);
@@ -234,7 +234,7 @@ fhir::Result<Element::Ptr> buildSubmitAttachment(const std::vector<Note>& notes,
     }
     Element& code = choice(part(attachment, "Code"), "value", "CodeableConcept", "CodeableConcept");
     // 11506-3 is in the CDex attachment code value set; 34904-3 is not (DOMAIN §0.1).
-    coding(code, "coding", vocab::kLoinc, "11506-3", "Progress note");
+    coding(code, "coding"_name, vocab::kLoinc, "11506-3", "Progress note");
     Element& content = part(attachment, "Content");
     auto resource = Element::makeResource("resource", "DocumentReference");
     for (const auto& c : doc->children()) resource->addChild(c->clone(), c->index() >= 0);

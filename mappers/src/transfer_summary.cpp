@@ -114,25 +114,25 @@ class SummaryBuilder {
 
     auto bundle = Element::makeResource("Bundle");
     {
-      Element& meta = complex(*bundle, "meta", "Meta");
-      for (const auto& [system, code] : labels_) coding(meta, "security", system, code);
+      Element& meta = complex(*bundle, "meta"_name, "Meta"_name);
+      for (const auto& [system, code] : labels_) coding(meta, "security"_name, system, code);
     }
     {
-      Element& id = complex(*bundle, "identifier", "Identifier");
-      prim(id, "system", "uri", vocab::identifierSystem("transfer"));
-      prim(id, "value", "string", documentKey);
+      Element& id = complex(*bundle, "identifier"_name, "Identifier"_name);
+      prim(id, "system"_name, "uri"_name, vocab::identifierSystem("transfer"));
+      prim(id, "value"_name, "string"_name, documentKey);
     }
-    prim(*bundle, "type", "code", "document");
-    prim(*bundle, "timestamp", "instant", options_.now);
+    prim(*bundle, "type"_name, "code"_name, "document");
+    prim(*bundle, "timestamp"_name, "instant"_name, options_.now);
 
-    Element& first = complex(*bundle, "entry", "BackboneElement", true);
-    prim(first, "fullUrl", "uri", compositionUrl);
+    Element& first = complex(*bundle, "entry"_name, "BackboneElement"_name, true);
+    prim(first, "fullUrl"_name, "uri"_name, compositionUrl);
     first.addChild(composition(newest));
 
     if (options_.consent) {
-      Element& entry = complex(*bundle, "entry", "BackboneElement", true);
+      Element& entry = complex(*bundle, "entry"_name, "BackboneElement"_name, true);
       const std::string consentId(options_.consent->childValue("id"));
-      prim(entry, "fullUrl", "uri",
+      prim(entry, "fullUrl"_name, "uri"_name,
            "urn:uuid:" +
                uuidV5(kNoteBridgeNamespace, "transfer-consent|" + documentKey + "|" + consentId));
       auto consent = renamed(options_.consent->clone());
@@ -140,8 +140,8 @@ class SummaryBuilder {
       entry.addChild(std::move(consent));
     }
     for (auto& [url, resource] : entries_) {
-      Element& entry = complex(*bundle, "entry", "BackboneElement", true);
-      prim(entry, "fullUrl", "uri", url);
+      Element& entry = complex(*bundle, "entry"_name, "BackboneElement"_name, true);
+      prim(entry, "fullUrl"_name, "uri"_name, url);
       entry.addChild(std::move(resource));
     }
     return fhir::Result<Element::Ptr>(std::move(bundle), std::move(outcome_));
@@ -178,8 +178,8 @@ class SummaryBuilder {
         }
       }
       auto security = Element::makeComplex("security", "Coding");
-      prim(*security, "system", "uri", system);
-      prim(*security, "code", "code", code);
+      prim(*security, "system"_name, "uri"_name, system);
+      prim(*security, "code"_name, "code"_name, code);
       meta->insertChild(position, std::move(security), true);
     }
   }
@@ -265,11 +265,11 @@ class SummaryBuilder {
   void section(Element& composition, std::string_view title, std::string_view system,
                std::string_view code, std::string_view display,
                const std::vector<std::string>& lines, const std::vector<std::string>& entries) {
-    Element& s = complex(composition, "section", "BackboneElement", true);
-    prim(s, "title", "string", title);
-    codeable(s, "code", system, code, display, {}, false);
-    Element& text = complex(s, "text", "Narrative");
-    prim(text, "status", "code", "generated");
+    Element& s = complex(composition, "section"_name, "BackboneElement"_name, true);
+    prim(s, "title"_name, "string"_name, title);
+    codeable(s, "code"_name, system, code, display, {}, false);
+    Element& text = complex(s, "text"_name, "Narrative"_name);
+    prim(text, "status"_name, "code"_name, "generated");
     std::string div = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
     if (lines.empty()) {
       div += "<p>None recorded.</p>";
@@ -282,11 +282,11 @@ class SummaryBuilder {
     text.addChild(Element::makeXhtml(std::move(div)));
     std::set<std::string> seen;
     for (const auto& e : entries) {
-      if (seen.insert(e).second) reference(s, "entry", e, true);
+      if (seen.insert(e).second) reference(s, "entry"_name, e, true);
     }
     if (entries.empty()) {
       // cmp-2 allows emptyReason only without entries; it tells the reader the list is empty.
-      codeable(s, "emptyReason", "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+      codeable(s, "emptyReason"_name, "http://terminology.hl7.org/CodeSystem/list-empty-reason",
                lines.empty() ? "nilknown" : "unavailable", {}, {}, false);
     }
   }
@@ -307,29 +307,31 @@ class SummaryBuilder {
     const Note& last = *newest.note;
     auto c = Element::makeResource("resource", "Composition");
     {
-      Element& meta = complex(*c, "meta", "Meta");
-      for (const auto& [system, code] : labels_) coding(meta, "security", system, code);
+      Element& meta = complex(*c, "meta"_name, "Meta"_name);
+      for (const auto& [system, code] : labels_) coding(meta, "security"_name, system, code);
     }
     {
-      Element& id = complex(*c, "identifier", "Identifier");
-      prim(id, "system", "uri", vocab::identifierSystem("transfer-summary"));
-      prim(id, "value", "string", joinKey({last.practice.npi, last.client.id, options_.now}));
+      Element& id = complex(*c, "identifier"_name, "Identifier"_name);
+      prim(id, "system"_name, "uri"_name, vocab::identifierSystem("transfer-summary"));
+      prim(id, "value"_name, "string"_name,
+           joinKey({last.practice.npi, last.client.id, options_.now}));
     }
-    prim(*c, "status", "code", "final");
-    codeable(*c, "type", vocab::kLoinc, kTransferSummaryCode, "Transfer summary note", {}, false);
-    reference(*c, "subject", newest.patientUrl);
-    prim(*c, "date", "dateTime", options_.now);
-    reference(*c, "author", newest.practitionerUrl, true);
-    prim(*c, "title", "string", "Behavioral health transfer summary");
+    prim(*c, "status"_name, "code"_name, "final");
+    codeable(*c, "type"_name, vocab::kLoinc, kTransferSummaryCode, "Transfer summary note", {},
+             false);
+    reference(*c, "subject"_name, newest.patientUrl);
+    prim(*c, "date"_name, "dateTime"_name, options_.now);
+    reference(*c, "author"_name, newest.practitionerUrl, true);
+    prim(*c, "title"_name, "string"_name, "Behavioral health transfer summary");
     // Composition.confidentiality: behavioral-health records are restricted (DOMAIN §6.3).
-    prim(*c, "confidentiality", "code", "R");
+    prim(*c, "confidentiality"_name, "code"_name, "R");
     {
-      Element& a = complex(*c, "attester", "BackboneElement", true);
-      prim(a, "mode", "code", "legal");
-      prim(a, "time", "dateTime", last.signature->signedAt);
-      reference(a, "party", newest.practitionerUrl);
+      Element& a = complex(*c, "attester"_name, "BackboneElement"_name, true);
+      prim(a, "mode"_name, "code"_name, "legal");
+      prim(a, "time"_name, "dateTime"_name, last.signature->signedAt);
+      reference(a, "party"_name, newest.practitionerUrl);
     }
-    reference(*c, "custodian", newest.organizationUrl);
+    reference(*c, "custodian"_name, newest.organizationUrl);
 
     reasonsSection(*c);
     diagnosesSection(*c, last);

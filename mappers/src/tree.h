@@ -13,25 +13,59 @@ using fhir::Element;
 
 using fhir::NodeKind;
 
-// Nodes are built from the views directly (Element::makeNode): no temporary strings.
-inline Element& prim(Element& parent, std::string_view name, std::string_view type,
-                     std::string_view value, bool repeating = false) {
-  auto node = Element::makeNode(NodeKind::kPrimitive, name, type);
+// A string literal usable as a template argument ("system"_name below).
+template <std::size_t N>
+struct Literal {
+  char text[N]{};
+  constexpr Literal(const char (&s)[N]) {  // NOLINT: implicit on purpose, for "..."_name
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+  constexpr std::string_view view() const { return std::string_view(text, N - 1); }
+};
+
+// An element name or type code with its interned copy (Element::intern), looked up once per
+// literal per process rather than once per node: mapping builds hundreds of nodes per note
+// from a few dozen names. `interned` is null when the table refused the text.
+struct Name {
+  std::string_view text;
+  const std::string* interned;
+  Name(std::string_view t, const std::string* i) : text(t), interned(i) {}
+  // Any other text is looked up when the node is made (Element::makeNode).
+  Name(std::string_view t) : text(t), interned(nullptr) {}    // NOLINT: implicit on purpose
+  Name(const char* t) : text(t), interned(nullptr) {}         // NOLINT
+  Name(const std::string& t) : text(t), interned(nullptr) {}  // NOLINT
+};
+
+template <Literal S>
+Name operator""_name() {
+  static const std::string* const interned = Element::intern(S.view());
+  return Name{S.view(), interned};
+}
+
+inline Element::Ptr makeNode(NodeKind kind, Name name, Name type) {
+  if (name.interned && type.interned) {
+    return Element::makeInterned(kind, name.interned, type.interned);
+  }
+  return Element::makeNode(kind, name.text, type.text);
+}
+
+// Nodes are built from interned names ("system"_name: no lookup per node) or from the views
+// directly (Element::makeNode: no temporary strings).
+inline Element& prim(Element& parent, Name name, Name type, std::string_view value,
+                     bool repeating = false) {
+  auto node = makeNode(NodeKind::kPrimitive, name, type);
   node->assignValue(value);
   return parent.addChild(std::move(node), repeating);
 }
 
-// Moves a large value (attachment data) into the tree instead of copying it.
-inline Element& primMoved(Element& parent, std::string_view name, std::string_view type,
-                          std::string&& value) {
-  auto node = Element::makeNode(NodeKind::kPrimitive, name, type);
+inline Element& primMoved(Element& parent, Name name, Name type, std::string&& value) {
+  auto node = makeNode(NodeKind::kPrimitive, name, type);
   node->setValue(std::move(value));
   return parent.addChild(std::move(node));
 }
 
-inline Element& complex(Element& parent, std::string_view name, std::string_view type,
-                        bool repeating = false) {
-  return parent.addChild(Element::makeNode(NodeKind::kComplex, name, type), repeating);
+inline Element& complex(Element& parent, Name name, Name type, bool repeating = false) {
+  return parent.addChild(makeNode(NodeKind::kComplex, name, type), repeating);
 }
 
 // A choice element ("valueQuantity" of "value[x]").
@@ -57,59 +91,57 @@ inline Element& choicePrim(Element& parent, std::string_view base, std::string_v
   return e;
 }
 
-inline Element& coding(Element& parent, std::string_view name, std::string_view system,
-                       std::string_view code, std::string_view display = {},
-                       bool repeating = true) {
-  Element& c = complex(parent, name, "Coding", repeating);
-  prim(c, "system", "uri", system);
-  prim(c, "code", "code", code);
-  if (!display.empty()) prim(c, "display", "string", display);
+inline Element& coding(Element& parent, Name name, std::string_view system, std::string_view code,
+                       std::string_view display = {}, bool repeating = true) {
+  Element& c = complex(parent, name, "Coding"_name, repeating);
+  prim(c, "system"_name, "uri"_name, system);
+  prim(c, "code"_name, "code"_name, code);
+  if (!display.empty()) prim(c, "display"_name, "string"_name, display);
   return c;
 }
 
 // A CodeableConcept with one coding (when `code` is not empty) and optional text.
-inline Element& codeable(Element& parent, std::string_view name, std::string_view system,
-                         std::string_view code, std::string_view display = {},
-                         std::string_view text = {}, bool repeating = true) {
-  Element& cc = complex(parent, name, "CodeableConcept", repeating);
-  if (!code.empty()) coding(cc, "coding", system, code, display);
-  if (!text.empty()) prim(cc, "text", "string", text);
+inline Element& codeable(Element& parent, Name name, std::string_view system, std::string_view code,
+                         std::string_view display = {}, std::string_view text = {},
+                         bool repeating = true) {
+  Element& cc = complex(parent, name, "CodeableConcept"_name, repeating);
+  if (!code.empty()) coding(cc, "coding"_name, system, code, display);
+  if (!text.empty()) prim(cc, "text"_name, "string"_name, text);
   return cc;
 }
 
-inline Element& textConcept(Element& parent, std::string_view name, std::string_view text,
+inline Element& textConcept(Element& parent, Name name, std::string_view text,
                             bool repeating = true) {
-  Element& cc = complex(parent, name, "CodeableConcept", repeating);
-  prim(cc, "text", "string", text);
+  Element& cc = complex(parent, name, "CodeableConcept"_name, repeating);
+  prim(cc, "text"_name, "string"_name, text);
   return cc;
 }
 
-inline Element& reference(Element& parent, std::string_view name, std::string_view target,
+inline Element& reference(Element& parent, Name name, std::string_view target,
                           bool repeating = false) {
-  Element& r = complex(parent, name, "Reference", repeating);
-  prim(r, "reference", "string", target);
+  Element& r = complex(parent, name, "Reference"_name, repeating);
+  prim(r, "reference"_name, "string"_name, target);
   return r;
 }
 
 inline Element& identifier(Element& parent, std::string_view system, std::string_view value,
                            bool repeating = true) {
-  Element& i = complex(parent, "identifier", "Identifier", repeating);
-  prim(i, "system", "uri", system);
-  prim(i, "value", "string", value);
+  Element& i = complex(parent, "identifier"_name, "Identifier"_name, repeating);
+  prim(i, "system"_name, "uri"_name, system);
+  prim(i, "value"_name, "string"_name, value);
   return i;
 }
 
-inline Element& period(Element& parent, std::string_view name, std::string_view start,
-                       std::string_view end) {
-  Element& p = complex(parent, name, "Period");
-  if (!start.empty()) prim(p, "start", "dateTime", start);
-  if (!end.empty()) prim(p, "end", "dateTime", end);
+inline Element& period(Element& parent, Name name, std::string_view start, std::string_view end) {
+  Element& p = complex(parent, name, "Period"_name);
+  if (!start.empty()) prim(p, "start"_name, "dateTime"_name, start);
+  if (!end.empty()) prim(p, "end"_name, "dateTime"_name, end);
   return p;
 }
 
 inline Element& annotation(Element& parent, std::string_view text) {
-  Element& a = complex(parent, "note", "Annotation", true);
-  prim(a, "text", "markdown", text);
+  Element& a = complex(parent, "note"_name, "Annotation"_name, true);
+  prim(a, "text"_name, "markdown"_name, text);
   return a;
 }
 

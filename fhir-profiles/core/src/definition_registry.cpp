@@ -488,6 +488,14 @@ void TypeInfo::buildJsonNameTable() {
     while (jsonNameTable_[i].name) i = (i + 1) & (size - 1);
     jsonNameTable_[i] =
         JsonNameSlot{words.head, words.tail, name.data(), name.size(), withDetails(match)};
+    // Interned once here, so the nodes a parse builds point at process-lifetime strings.
+    PropertyMatch& m = jsonNameTable_[i].match;
+    const std::string* code = m.property ? Element::intern(m.typeCode()) : nullptr;
+    const std::string* jsonName = code ? Element::intern(name) : nullptr;
+    if (jsonName) {
+      m.code = code;
+      m.jsonName = jsonName;
+    }
   }
 }
 
@@ -524,6 +532,18 @@ const TypeInfo* PropertyInfo::resolveType(std::string_view code) const {
     }
   }
   return owner_->registry().findType(code);
+}
+
+const TypeInfo* PropertyInfo::resolveTypeAt(std::size_t index) const {
+  if (nested_ && !isChoice_) return nested_;
+  if (index >= types_.size()) return nullptr;
+  if (!resolved_) return owner_->registry().findType(types_[index].code);
+  const TypeInfo* type = resolved_[index].load(std::memory_order_acquire);
+  if (!type) {
+    type = owner_->registry().findType(types_[index].code);
+    if (type) resolved_[index].store(type, std::memory_order_release);
+  }
+  return type;
 }
 
 const Element* PropertyInfo::elementDefinition() const {

@@ -1,5 +1,9 @@
 #include "notebridge/fhir/element.h"
 
+#include <cstring>
+
+#include "name_table.h"
+
 namespace notebridge::fhir {
 
 namespace {
@@ -71,13 +75,39 @@ void Element::operator delete(void* p, std::size_t size) noexcept {
 }
 
 Element::Element(NodeKind kind, std::string name, std::string type)
-    : kind_(kind), name_(std::move(name)), type_(std::move(type)) {}
+    : kind_(kind), name_(keep(name, kOwnsName)), type_(keep(type, kOwnsType)) {}
 
 Element::Element(FromViews, NodeKind kind, std::string_view name, std::string_view type)
-    : kind_(kind), name_(name), type_(type) {}
+    : kind_(kind), name_(keep(name, kOwnsName)), type_(keep(type, kOwnsType)) {}
+
+Element::~Element() {
+  if (owned_ & kOwnsName) delete name_;
+  if (owned_ & kOwnsType) delete type_;
+}
+
+const std::string* Element::keep(std::string_view text, std::uint8_t bit) {
+  if (const std::string* interned = internName(text)) return interned;
+  owned_ |= bit;
+  return new std::string(text);
+}
+
+const std::string* Element::intern(std::string_view text) { return internName(text); }
+
+void Element::setType(std::string_view type) {
+  if (owned_ & kOwnsType) {
+    delete type_;
+    owned_ &= static_cast<std::uint8_t>(~kOwnsType);
+  }
+  type_ = keep(type, kOwnsType);
+}
 
 Element::Ptr Element::makeNode(NodeKind kind, std::string_view name, std::string_view type) {
   return Ptr(new Element(FromViews{}, kind, name, type));
+}
+
+Element::Ptr Element::makeInterned(NodeKind kind, const std::string* name,
+                                   const std::string* type) {
+  return Ptr(new Element(Interned{}, kind, name, type));
 }
 
 Element::Ptr Element::makeResource(std::string resourceType) {
@@ -114,12 +144,12 @@ Element& Element::addChild(Ptr child, bool repeating) {
   if (repeating) {
     // Builders add repeats one after another: the previous sibling usually gives the index.
     if (!children_.empty() && children_.back()->index_ >= 0 &&
-        children_.back()->name_ == child->name_) {
+        *children_.back()->name_ == *child->name_) {
       index = children_.back()->index_ + 1;
     } else {
       index = 0;
       for (const auto& c : children_) {
-        if (c->name_ == child->name_) ++index;
+        if (*c->name_ == *child->name_) ++index;
       }
     }
   }
@@ -163,7 +193,7 @@ void Element::reindexFrom(std::size_t position) {
     if (node.index_ < 0) continue;
     int index = 0;
     for (std::size_t j = 0; j < i; ++j) {
-      if (children_[j]->name_ == node.name_) ++index;
+      if (*children_[j]->name_ == *node.name_) ++index;
     }
     node.index_ = index;
   }
@@ -171,32 +201,67 @@ void Element::reindexFrom(std::size_t position) {
 
 namespace {
 
-// Lookups by name run over every child: length and first letter settle most comparisons
-// without a call to memcmp.
+// Lookups by name run over every child, and names are short: up to 16 bytes they compare as two
+// overlapping words (or four-byte halves), without a call to memcmp.
 bool sameName(const std::string& a, std::string_view b) {
-  return a.size() == b.size() && (b.empty() || a[0] == b[0]) && std::string_view(a) == b;
+  const std::size_t n = b.size();
+  if (a.size() != n) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    std::uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 4);
+    std::memcpy(&y0, y, 4);
+    std::memcpy(&x1, x + n - 4, 4);
+    std::memcpy(&y1, y + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (x[i] != y[i]) return false;
+    }
+    return true;
+  }
+  return x[0] == y[0] && std::memcmp(x, y, n) == 0;
 }
 
 }  // namespace
 
 const Element* Element::child(std::string_view name) const {
   for (const auto& c : children_) {
-    if (sameName(c->name_, name)) return c.get();
+    if (sameName(*c->name_, name)) return c.get();
   }
   return nullptr;
 }
 
 Element* Element::child(std::string_view name) {
   for (auto& c : children_) {
-    if (sameName(c->name_, name)) return c.get();
+    if (sameName(*c->name_, name)) return c.get();
   }
   return nullptr;
 }
 
 std::vector<const Element*> Element::childrenNamed(std::string_view name) const {
+  // Counted first: one allocation of the right size (none when nothing matches) instead of
+  // growing 1, 2, 4, ...
+  std::size_t count = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    if (sameName(*children_[i]->name_, name) && count++ == 0) first = i;
+  }
   std::vector<const Element*> out;
-  for (const auto& c : children_) {
-    if (sameName(c->name_, name)) out.push_back(c.get());
+  if (count == 0) return out;
+  out.reserve(count);
+  for (std::size_t i = first; i < children_.size() && out.size() < count; ++i) {
+    if (sameName(*children_[i]->name_, name)) out.push_back(children_[i].get());
   }
   return out;
 }
@@ -233,7 +298,7 @@ std::string Element::path() const {
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     const Element* node = *it;
     if (!out.empty()) out += '.';
-    out += node->name_;
+    out += *node->name_;
     if (node->index_ >= 0) {
       out += '[';
       out += std::to_string(node->index_);
@@ -244,7 +309,9 @@ std::string Element::path() const {
 }
 
 Element::Ptr Element::clone() const {
-  auto copy = std::make_unique<Element>(kind_, name_, type_);
+  Ptr copy(new Element(Interned{}, kind_, name_, type_));
+  if (owned_ & kOwnsName) copy->name_ = copy->keep(*name_, kOwnsName);
+  if (owned_ & kOwnsType) copy->type_ = copy->keep(*type_, kOwnsType);
   copy->hasValue_ = hasValue_;
   copy->value_ = value_;
   copy->choiceBaseLength_ = choiceBaseLength_;

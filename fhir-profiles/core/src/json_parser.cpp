@@ -12,6 +12,11 @@
 #include <array>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "name_table.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/json_text.h"
 #include "xhtml_check.h"
@@ -51,6 +56,14 @@ bool hasControlCharacter(std::string_view text) {
     return u < 0x20 && u != '\t' && u != '\n' && u != '\r';
   };
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time while none is below 0x20 (as unsigned: max(s, 0x1F) == 0x1F).
+  const __m128i control = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(s, control), control)) != 0) break;
+  }
+#endif
   // Eight bytes at a time (attachment data and narratives are long); a word with a byte below
   // 0x20, such as a line break, is looked at byte by byte.
   for (; i + 8 <= text.size(); i += 8) {
@@ -100,9 +113,16 @@ class LineCounter {
     pos_ = pos;
     line_ = loc.line;
     lineStart_ = pos - (loc.column - 1);
+    nextNewline_ = 0;
   }
   SourceLocation at(std::size_t offset) {
     if (offset > text_.size()) offset = text_.size();
+    // Asked for every key: within the current line (all of a compact document) the answer
+    // needs no scan.
+    if (offset >= pos_ && offset < nextNewline_) {
+      pos_ = offset;
+      return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
+    }
     if (offset < pos_) {
       pos_ = 0;
       line_ = 1;
@@ -119,6 +139,10 @@ class LineCounter {
       lineStart_ = p + 1;
       pos_ = p + 1;
     }
+    // Where the current line ends (once per line, not once per key).
+    const void* next = std::memchr(text_.data() + pos_, '\n', text_.size() - pos_);
+    nextNewline_ = next ? static_cast<std::size_t>(static_cast<const char*>(next) - text_.data())
+                        : text_.size() + 1;
     return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
   }
 
@@ -127,6 +151,9 @@ class LineCounter {
   std::size_t pos_ = 0;
   std::uint32_t line_ = 1;
   std::size_t lineStart_ = 0;
+  // The first newline at or after pos_ (text size + 1 when none): offsets before it are on
+  // line_. 0 until first computed.
+  std::size_t nextNewline_ = 0;
 };
 
 // Finds the top-level "resourceType" of an object without building anything.
@@ -486,9 +513,10 @@ class ParseHandler {
             pathOf(*t.owner, t.name, t.index), t.location);
       return skipContainer();
     }
-    const TypeInfo* type = t.match.property->resolveType(code);
+    const TypeInfo* type =
+        t.match.property->resolveTypeAt(static_cast<std::size_t>(t.match.typeIndex));
     if (type && type->isResource()) {
-      auto node = Element::makeNode(NodeKind::kResource, t.name, {});
+      auto node = nodeFor(t, NodeKind::kResource);
       Element* raw = node.get();
       attach(t, std::move(node));
       Frame& f = push(FrameKind::kObject);
@@ -505,7 +533,7 @@ class ParseHandler {
             t.location);
       return skipContainer();
     }
-    auto node = Element::makeNode(NodeKind::kComplex, t.name, code);
+    auto node = nodeFor(t, NodeKind::kComplex);
     Element* raw = node.get();
     raw->setLocation(t.location);
     attach(t, std::move(node));
@@ -769,7 +797,7 @@ class ParseHandler {
         error("value", std::move(problem), pathOf(owner, t.name, t.index), t.location);
         return true;
       }
-      auto node = Element::makeNode(NodeKind::kXhtml, t.name, "xhtml");
+      auto node = nodeFor(t, NodeKind::kXhtml);
       node->assignValue(text);
       node->setLocation(t.location);
       attach(t, std::move(node));
@@ -892,7 +920,11 @@ class ParseHandler {
   // The primitive node for a target, shared by `name` and `_name`.
   Element* primitiveNode(const Target& t) {
     Frame& owner = *t.owner;
-    PrimitiveSlot* slot = findSlot(owner, t.name, t.match.property);
+    // Only a property given both as `name` and `_name` needs its nodes found again: the other
+    // spelling's key was read already when its flag is set.
+    const auto order = static_cast<std::size_t>(t.match.order);
+    const bool otherSeen = t.underscore ? owner.valueSeen[order] != 0 : owner.extSeen[order] != 0;
+    PrimitiveSlot* slot = otherSeen ? slotFor(owner, t) : nullptr;
     const int index = t.inArray ? t.index : 0;
     if (slot && index < slot->count) {
       Element* node = owner.children[slot->first + static_cast<std::size_t>(index)].node.get();
@@ -906,16 +938,14 @@ class ParseHandler {
       }
     }
     countNode();
-    auto node = Element::makeNode(NodeKind::kPrimitive, t.name, t.match.typeCode());
+    auto node = nodeFor(t, NodeKind::kPrimitive);
     node->setLocation(t.location);
     if (t.match.isChoice) node->setChoiceBaseLength(t.match.baseNameLength);
     node->setProperty(t.match.property);
     Element* raw = node.get();
     const std::size_t position = owner.children.size();
     owner.children.push_back(Pending{std::move(node), t.inArray ? t.index : -1, t.match.order});
-    if (!slot) {
-      owner.slots.push_back(PrimitiveSlot{raw->name(), t.match.property, position, 1, 1, -1, -1});
-    } else {
+    if (slot) {
       if (slot->count == slot->total &&
           slot->first + static_cast<std::size_t>(slot->count) == position) {
         ++slot->count;
@@ -923,6 +953,42 @@ class ParseHandler {
       ++slot->total;
     }
     return raw;
+  }
+
+  // The slot of a primitive property whose other spelling was read: found, or made from the
+  // nodes that spelling left among the pending children (null when it left none). A slot made
+  // late records the other spelling's array length, which its EndArray could not.
+  PrimitiveSlot* slotFor(Frame& owner, const Target& t) {
+    if (PrimitiveSlot* slot = findSlot(owner, t.name, t.match.property)) return slot;
+    std::size_t first = 0;
+    int count = 0;
+    int total = 0;
+    for (std::size_t i = 0; i < owner.children.size(); ++i) {
+      const Element& n = *owner.children[i].node;
+      if (n.property() != t.match.property || n.name() != t.name) continue;
+      if (total == 0) first = i;
+      if (count == total && first + static_cast<std::size_t>(count) == i) ++count;
+      ++total;
+    }
+    if (total == 0) return nullptr;
+    PrimitiveSlot slot{
+        owner.children[first].node->name(), t.match.property, first, count, total, -1, -1};
+    if (t.match.isArray) (t.underscore ? slot.valueLength : slot.extLength) = total;
+    owner.slots.push_back(slot);
+    return &owner.slots.back();
+  }
+
+  // A node for a target: from the match's interned name and type code when it has them (no
+  // string is built or looked up), from the key's text otherwise.
+  static Element::Ptr nodeFor(const Target& t, NodeKind kind) {
+    if (t.match.jsonName) {
+      return Element::makeInterned(
+          kind, t.match.jsonName,
+          kind == NodeKind::kResource ? &emptyInternedName() : t.match.code);
+    }
+    return Element::makeNode(
+        kind, t.name,
+        kind == NodeKind::kResource ? std::string_view() : std::string_view(t.match.typeCode()));
   }
 
   PrimitiveSlot* findSlot(Frame& owner, std::string_view name, const PropertyInfo* property) {
@@ -934,11 +1000,12 @@ class ParseHandler {
 
   // Bounds memory: a tree costs far more per element than its JSON text.
   void countNode() {
-    if (++nodes_ == options_.maxElements + 1) {
-      fatal("too-costly",
-            "more than " + std::to_string(options_.maxElements) + " elements in one document", {},
-            lines_.at(base_ + offset()));
-    }
+    if (++nodes_ == options_.maxElements + 1) tooManyNodes();
+  }
+  [[gnu::noinline]] void tooManyNodes() {
+    fatal("too-costly",
+          "more than " + std::to_string(options_.maxElements) + " elements in one document", {},
+          lines_.at(base_ + offset()));
   }
 
   void attach(const Target& t, Element::Ptr node) {

@@ -85,6 +85,9 @@ class PropertyInfo {
   // The TypeInfo for one of this property's type codes: the nested type for backbones,
   // the registry type otherwise; null when unknown.
   const TypeInfo* resolveType(std::string_view code) const;
+  // resolveType for types()[index] (PropertyMatch::typeIndex), without comparing codes; null
+  // when out of range or unknown.
+  const TypeInfo* resolveTypeAt(std::size_t index) const;
   // For contentReference ("#Questionnaire.item"): the referenced path; empty otherwise.
   const std::string& contentReference() const { return contentReference_; }
 
@@ -140,6 +143,10 @@ struct PropertyMatch {
   bool isArray = false;
   bool isChoice = false;
   std::uint16_t baseNameLength = 0;
+  // The JSON name as Element::intern() keeps it, set by findByJsonName when both it and the
+  // type code could be interned (`code` then points at the interned code as well): parsers build
+  // nodes from these two without a lookup (Element::makeInterned). Null otherwise.
+  const std::string* jsonName = nullptr;
   explicit operator bool() const { return property != nullptr; }
   const std::string& typeCode() const { return code ? *code : property->types()[typeIndex].code; }
 };

@@ -42,6 +42,7 @@ class Element {
   Element(NodeKind kind, std::string name, std::string type);
   Element(const Element&) = delete;
   Element& operator=(const Element&) = delete;
+  ~Element();
 
   // Nodes come from a small per-thread cache of freed nodes before the general heap: parsing
   // and mapping build and drop hundreds of nodes per document. Freeing a node on another thread
@@ -59,15 +60,25 @@ class Element {
   // strings): for parsers and builders that hold names as views.
   static Ptr makeNode(NodeKind kind, std::string_view name, std::string_view type);
 
+  // Names and type codes are kept once per process (a bounded, thread-safe table whose entries
+  // are never freed), and nodes point at them: the same text for the process's lifetime,
+  // whatever happens to the registry or tree that first used it. Returns null for text the
+  // table does not take (over 128 bytes, or the table full); nodes then own a copy.
+  static const std::string* intern(std::string_view text);
+  // makeNode with a name and type already interned (both non-null results of intern()): no
+  // lookup. For parsers and builders that intern their names once.
+  static Ptr makeInterned(NodeKind kind, const std::string* name, const std::string* type);
+
   NodeKind kind() const { return kind_; }
   bool isResource() const { return kind_ == NodeKind::kResource; }
   bool isPrimitive() const { return kind_ == NodeKind::kPrimitive || kind_ == NodeKind::kXhtml; }
 
   // Property name as JSON spells it ("valueQuantity").
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return *name_; }
   // The name without a choice type suffix ("value" for "valueQuantity"); name() otherwise.
   std::string_view baseName() const {
-    return std::string_view(name_).substr(0, choiceBaseLength_ ? choiceBaseLength_ : name_.size());
+    return std::string_view(*name_).substr(0,
+                                           choiceBaseLength_ ? choiceBaseLength_ : name_->size());
   }
   bool isChoice() const { return choiceBaseLength_ != 0; }
   // Marks this node as one type of a choice element whose base name is the first `length`
@@ -75,8 +86,8 @@ class Element {
   void setChoiceBaseLength(std::size_t length) { choiceBaseLength_ = length; }
 
   // FHIR type code: a resource type, a datatype, "BackboneElement", or "xhtml".
-  const std::string& type() const { return type_; }
-  void setType(std::string type) { type_ = std::move(type); }
+  const std::string& type() const { return *type_; }
+  void setType(std::string_view type);
 
   // Position among siblings of the same repeating property; -1 when the property is single.
   int index() const { return index_; }
@@ -145,16 +156,26 @@ class Element {
 
  private:
   struct FromViews {};
+  struct Interned {};
   Element(FromViews, NodeKind kind, std::string_view name, std::string_view type);
+  Element(Interned, NodeKind kind, const std::string* name, const std::string* type)
+      : kind_(kind), name_(name), type_(type) {}
   void reindexFrom(std::size_t position);
+  // The interned text, or an owned copy (marked in owned_ with `bit`) when the table refuses it.
+  const std::string* keep(std::string_view text, std::uint8_t bit);
+  static constexpr std::uint8_t kOwnsName = 1;
+  static constexpr std::uint8_t kOwnsType = 2;
 
   NodeKind kind_;
   bool hasValue_ = false;
+  // Declared before name_ and type_: keep() sets it while they are initialized.
+  std::uint8_t owned_ = 0;
   std::uint16_t choiceBaseLength_ = 0;
   int index_ = -1;
   SourceLocation location_;
-  std::string name_;
-  std::string type_;
+  // Interned (Element::intern) unless the matching owned_ bit says this node owns it.
+  const std::string* name_;
+  const std::string* type_;
   std::string value_;
   Element* parent_ = nullptr;
   const PropertyInfo* property_ = nullptr;
