@@ -26,6 +26,7 @@
 #include "notebridge/mappers/note_to_fhir.h"
 #include "notebridge/validation/standard_definitions.h"
 #include "notebridge/validation/validator.h"
+#include "notes_api/note_routes.h"
 
 namespace {
 
@@ -174,16 +175,7 @@ std::vector<notebridge::fhir::Element::Ptr> mappedNoteResources(const std::strin
     for (std::size_t i = 0; i < entry->children().size(); ++i) {
       if (entry->children()[i]->name() != "resource") continue;
       auto resource = entry->removeChild(i);
-      std::vector<notebridge::fhir::Element*> pending{resource.get()};
-      while (!pending.empty()) {
-        auto* e = pending.back();
-        pending.pop_back();
-        if (e->isPrimitive() && e->hasValue() && (e->name() == "reference" || e->type() == "uri")) {
-          auto it = targets.find(e->value());
-          if (it != targets.end()) e->setValue(it->second);
-        }
-        for (const auto& child : e->children()) pending.push_back(child.get());
-      }
+      notebridge::gateway::rewriteReferences(*resource, targets);
       out.push_back(std::move(resource));
       break;
     }
