@@ -3,8 +3,8 @@
 #include <string_view>
 
 #include "fhir_api/search_parameters.h"
-#include "notebridge/fhir/digest.h"
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/gateway/api_keys.h"
 #include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
@@ -22,17 +22,6 @@ std::size_t onlyOccurrence(const std::string& text, std::string_view mark) {
     return std::string::npos;
   }
   return at;
-}
-
-std::string hex(const std::array<std::uint8_t, 20>& digest) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (std::uint8_t byte : digest) {
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0x0f];
-  }
-  return out;
 }
 
 }  // namespace
@@ -58,7 +47,9 @@ std::optional<VersionTemplate> VersionTemplate::make(fhir::Element& resource,
       t.updatedAt_ < t.versionAt_ + kVersionMark.size()) {
     return std::nullopt;
   }
-  t.contentHash_ = hex(fhir::sha1(t.text_));
+  // SHA-256, not the faster SHA-1: an equal hash skips a write, so a sender able to make two
+  // bodies collide must not be able to have its update silently dropped.
+  t.contentHash_ = sha256Hex(t.text_);
   return t;
 }
 

@@ -24,7 +24,7 @@ class VersionTemplate {
 
   // The body of `version` (its versionId and lastUpdated; id and content as rendered).
   std::string bodyFor(const ResourceVersion& version) const;
-  // Hex SHA-1 of the text with the placeholders: equal for equal content whatever the version.
+  // Hex SHA-256 of the text with the placeholders: equal for equal content whatever the version.
   const std::string& contentHash() const { return contentHash_; }
 
  private:
