@@ -83,9 +83,26 @@ BOOST_AUTO_TEST_CASE(names_the_table_refuses_are_owned_by_their_node) {
   Element& mutableCopy = *copy->child(longName);
   mutableCopy.setType(std::string(140, 'u'));
   BOOST_TEST(mutableCopy.type() == std::string(140, 'u'));
+  // A node given its own (owned) type again keeps it: the old text is not freed before it is read.
+  mutableCopy.setType(mutableCopy.type());
+  BOOST_TEST(mutableCopy.type() == std::string(140, 'u'));
   mutableCopy.setType("Extension");
   BOOST_TEST(mutableCopy.type() == "Extension");
   BOOST_TEST(copy->child(longName)->path() == "Basic." + longName);
+}
+
+BOOST_AUTO_TEST_CASE(the_empty_name_is_interned_on_a_thread_that_interned_nothing_yet) {
+  // A fresh thread's cache of recent names starts empty; an empty view (null data) must still
+  // get the interned empty string, never null (nested resources start with the empty type).
+  const std::string* fromNewThread = nullptr;
+  const std::string* fromNewThreadWithData = nullptr;
+  std::thread([&] {
+    fromNewThread = Element::intern(std::string_view{});
+    fromNewThreadWithData = Element::intern(std::string_view("", 0));
+  }).join();
+  BOOST_TEST_REQUIRE(fromNewThread != nullptr);
+  BOOST_TEST(fromNewThread->empty());
+  BOOST_TEST(fromNewThread == fromNewThreadWithData);
 }
 
 BOOST_AUTO_TEST_CASE(names_from_a_reused_buffer_are_told_apart) {

@@ -3,6 +3,7 @@
 // against fhir::base64Decode, and the sixteen-bytes-at-a-time primitive checks on long values
 // with the odd byte at every position.
 #include <boost/test/unit_test.hpp>
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -93,14 +94,31 @@ BOOST_AUTO_TEST_CASE(html_checks_give_the_engine_verdict_on_chosen_markup) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(every_element_the_engine_refuses_is_refused) {
+  // The engine's list of elements a narrative must not hold, each in lower and upper case.
+  for (const std::string name : {"script", "iframe", "object", "embed", "form", "input", "applet",
+                                 "base", "link", "meta", "style", "frame"}) {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (const std::string& spelled : {name, upper}) {
+      const std::string markup = "<div><" + spelled + ">x</" + spelled + "></div>";
+      BOOST_TEST_CONTEXT(markup) {
+        BOOST_TEST(!engineHtmlChecks(markup));
+        BOOST_TEST(!htmlChecksHold(markup));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(html_checks_agree_with_the_engine_on_generated_markup) {
   // Markup assembled from the pieces the rules look at, in every mix: a disagreement on any of
   // them would mean a different verdict in some real narrative.
   const std::vector<std::string> pieces = {
-      "<",    ">",          "/",          "div", "DiV",   "script", "ScRiPt", "iframe",
-      "meta", "base",       "on",         "ON",  "click", "=",      " ",      "\t",
-      "\n",   "javascript", "JAVASCRIPT", ":",   "a",     "x",      "\"",     "\xc3\xa9",
-      "<div", "<p ",        "onload",     "  ",  "frame", "\r"};
+      "<",     ">",          "/",          "div",  "DiV",   "script", "ScRiPt", "iframe",
+      "meta",  "base",       "on",         "ON",   "click", "=",      " ",      "\t",
+      "\n",    "javascript", "JAVASCRIPT", ":",    "a",     "x",      "\"",     "\xc3\xa9",
+      "<div",  "<p ",        "onload",     "  ",   "frame", "\r",     "applet", "object",
+      "embed", "input",      "link",       "form", "style"};
   std::mt19937 rng(7);
   std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
   std::uniform_int_distribution<int> length(0, 24);

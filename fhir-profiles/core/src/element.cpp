@@ -94,11 +94,11 @@ const std::string* Element::keep(std::string_view text, std::uint8_t bit) {
 const std::string* Element::intern(std::string_view text) { return internName(text); }
 
 void Element::setType(std::string_view type) {
-  if (owned_ & kOwnsType) {
-    delete type_;
-    owned_ &= static_cast<std::uint8_t>(~kOwnsType);
-  }
+  // The old text is freed only after the new one is kept: `type` may view it.
+  const std::string* old = (owned_ & kOwnsType) ? type_ : nullptr;
+  owned_ &= static_cast<std::uint8_t>(~kOwnsType);
   type_ = keep(type, kOwnsType);
+  delete old;
 }
 
 Element::Ptr Element::makeNode(NodeKind kind, std::string_view name, std::string_view type) {
@@ -201,36 +201,9 @@ void Element::reindexFrom(std::size_t position) {
 
 namespace {
 
-// Lookups by name run over every child, and names are short: up to 16 bytes they compare as two
-// overlapping words (or four-byte halves), without a call to memcmp.
+// Lookups by name run over every child: lengths first, then the bytes without memcmp.
 bool sameName(const std::string& a, std::string_view b) {
-  const std::size_t n = b.size();
-  if (a.size() != n) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n >= 8 && n <= 16) {
-    std::uint64_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 8);
-    std::memcpy(&y0, y, 8);
-    std::memcpy(&x1, x + n - 8, 8);
-    std::memcpy(&y1, y + n - 8, 8);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n >= 4 && n < 8) {
-    std::uint32_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 4);
-    std::memcpy(&y0, y, 4);
-    std::memcpy(&x1, x + n - 4, 4);
-    std::memcpy(&y1, y + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n < 4) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (x[i] != y[i]) return false;
-    }
-    return true;
-  }
-  return x[0] == y[0] && std::memcmp(x, y, n) == 0;
+  return a.size() == b.size() && sameBytes(a.data(), b.data(), b.size());
 }
 
 }  // namespace

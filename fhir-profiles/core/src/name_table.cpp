@@ -13,8 +13,6 @@ namespace {
 // Twice the entry bound, so every probe sequence ends at an empty slot.
 constexpr std::size_t kSlots = kMaxNameTableEntries * 2;
 
-bool sameText(const char* a, const char* b, std::size_t n);
-
 struct Entry {
   std::uint64_t hash;
   std::string text;
@@ -49,7 +47,7 @@ class NameTable {
       const Entry* e = slots_[i].load(std::memory_order_acquire);
       if (!e) return nullptr;
       if (e->hash == hash && e->text.size() == text.size() &&
-          sameText(e->text.data(), text.data(), text.size())) {
+          sameBytes(e->text.data(), text.data(), text.size())) {
         return &e->text;
       }
     }
@@ -119,32 +117,6 @@ struct Words {
   }
 };
 
-bool sameText(const char* a, const char* b, std::size_t n) {
-  if (n < 8) {
-    if (n < 4) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (a[i] != b[i]) return false;
-      }
-      return true;
-    }
-    std::uint32_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 4);
-    std::memcpy(&b0, b, 4);
-    std::memcpy(&a1, a + n - 4, 4);
-    std::memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n <= 16) {
-    std::uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  return std::memcmp(a, b, n) == 0;
-}
-
 }  // namespace
 
 const std::string* internName(std::string_view text) {
@@ -155,9 +127,10 @@ const std::string* internName(std::string_view text) {
   const Words words(text);
   for (int way = 0; way < 2; ++way) {
     const RecentName& recent = set[way];
-    if (recent.data == text.data() && recent.size == text.size() && recent.head == words.head &&
-        recent.tail == words.tail &&
-        (text.size() <= 16 || sameText(recent.interned->data(), text.data(), text.size()))) {
+    // An untouched slot ({nullptr, 0, ...}) must not answer for an empty view with null data.
+    if (recent.interned && recent.data == text.data() && recent.size == text.size() &&
+        recent.head == words.head && recent.tail == words.tail &&
+        (text.size() <= 16 || sameBytes(recent.interned->data(), text.data(), text.size()))) {
       return recent.interned;
     }
   }
@@ -173,7 +146,7 @@ const std::string* internName(std::string_view text) {
 }
 
 const std::string& emptyInternedName() {
-  static const std::string* empty = internName({});
+  static const std::string* empty = internName(std::string_view("", 0));
   return *empty;
 }
 

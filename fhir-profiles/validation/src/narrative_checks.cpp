@@ -20,24 +20,16 @@ bool wordAt(std::string_view text, std::size_t pos, std::string_view word) {
 // An element name the engine refuses, starting at the '<' at `pos`: the name followed by a
 // space, '>', '/', tab, newline or the end of the text.
 bool forbiddenElementAt(std::string_view text, std::size_t pos) {
-  // Every name starts with one of these letters: most tags (<p>, <br/>, </div>) stop here.
-  if (pos + 1 >= text.size()) return false;
-  switch (lowered(text[pos + 1])) {
-    case 's':
-    case 'i':
-    case 'o':
-    case 'e':
-    case 'f':
-    case 'b':
-    case 'l':
-    case 'm':
-      break;
-    default:
-      return false;
-  }
   static constexpr std::string_view kForbidden[] = {"<script", "<iframe", "<object", "<embed",
                                                     "<form",   "<input",  "<applet", "<base",
                                                     "<link",   "<meta",   "<style",  "<frame"};
+  // Most tags (<p>, <br/>, </div>) stop at their first letter, read from the list itself so
+  // that no forbidden name can be left out of the quick test.
+  if (pos + 1 >= text.size()) return false;
+  const char first = lowered(text[pos + 1]);
+  bool candidate = false;
+  for (std::string_view element : kForbidden) candidate |= element[1] == first;
+  if (!candidate) return false;
   for (std::string_view element : kForbidden) {
     if (!wordAt(text, pos, element)) continue;
     const std::size_t after = pos + element.size();

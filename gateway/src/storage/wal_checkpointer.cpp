@@ -30,7 +30,11 @@ WalCheckpointer::~WalCheckpointer() {
 
 void WalCheckpointer::install(sqlite3* writer) { sqlite3_wal_hook(writer, &onCommit, this); }
 
-void WalCheckpointer::uninstall(sqlite3* writer) { sqlite3_wal_hook(writer, nullptr, nullptr); }
+void WalCheckpointer::uninstall(sqlite3* writer) {
+  // Removing a WAL hook also removes SQLite's own auto-checkpoint (it is a WAL hook too): put it
+  // back, at SQLite's default of 1,000 pages, for whatever uses the connection afterwards.
+  sqlite3_wal_autocheckpoint(writer, 1000);
+}
 
 std::uint64_t WalCheckpointer::checkpoints() const {
   std::lock_guard lock(mutex_);
