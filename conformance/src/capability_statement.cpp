@@ -56,7 +56,8 @@ void writeOperations(Writer& w, const std::vector<const RestOperation*>& operati
 
 std::string buildCapabilityStatementJson(const ServerDescription& server,
                                          const std::vector<RestInteraction>& interactions,
-                                         const std::vector<RestOperation>& operations) {
+                                         const std::vector<RestOperation>& operations,
+                                         const std::vector<RestSearchParam>& searchParams) {
   std::map<std::string, std::set<std::string, CodeOrder>> byType;
   std::set<std::string, CodeOrder> system;
   for (const RestInteraction& i : interactions) {
@@ -73,6 +74,15 @@ std::string buildCapabilityStatementJson(const ServerDescription& server,
       list.push_back(&op);
     }
     if (!op.resourceType.empty()) byType[op.resourceType];  // a type with operations only
+  }
+  std::map<std::string, std::vector<const RestSearchParam*>> searchParamsByType;
+  for (const RestSearchParam& param : searchParams) {
+    auto& list = searchParamsByType[param.resourceType];
+    if (std::none_of(list.begin(), list.end(),
+                     [&](const RestSearchParam* p) { return *p == param; })) {
+      list.push_back(&param);
+    }
+    byType[param.resourceType];
   }
 
   rapidjson::StringBuffer buffer;
@@ -147,6 +157,21 @@ std::string buildCapabilityStatementJson(const ServerDescription& server,
           w.StartObject();
           w.Key("code");
           writeString(w, code);
+          w.EndObject();
+        }
+        w.EndArray();
+      }
+      // Element order of CapabilityStatement.rest.resource: searchParam before operation.
+      auto params = searchParamsByType.find(type);
+      if (params != searchParamsByType.end()) {
+        w.Key("searchParam");
+        w.StartArray();
+        for (const RestSearchParam* param : params->second) {
+          w.StartObject();
+          w.Key("name");
+          writeString(w, param->name);
+          w.Key("type");
+          writeString(w, param->type);
           w.EndObject();
         }
         w.EndArray();

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "fhir_api/fhir_routes.h"
+#include "fhir_api/search_parameters.h"
 #include "http/request_handler.h"
 #include "notebridge/gateway/journeys.h"
 #include "notes_api/note_routes.h"
@@ -58,8 +59,21 @@ GatewayServer::GatewayServer(GatewayConfig config, std::shared_ptr<Store> store,
   if (!config_.jwtKeyFiles.empty() || !config_.jwtJwksFile.empty()) {
     description.securityServices = {"SMART-on-FHIR"};
   }
+  // Search parameters for exactly the types whose search is routed: _id and _lastUpdated for
+  // all, then each type's own (search_parameters.cpp, which the search itself uses).
+  const std::vector<conformance::RestInteraction> interactions = router_.interactions();
+  std::vector<conformance::RestSearchParam> searchParams;
+  for (const conformance::RestInteraction& interaction : interactions) {
+    if (interaction.code != "search-type") continue;
+    const std::string& type = interaction.resourceType;
+    searchParams.push_back({type, "_id", "token"});
+    searchParams.push_back({type, "_lastUpdated", "date"});
+    for (const SearchParameterDef& def : searchParametersFor(type)) {
+      searchParams.push_back({type, def.name, def.kind});
+    }
+  }
   capabilityStatement_ = conformance::buildCapabilityStatementJson(
-      description, router_.interactions(), router_.operations());
+      description, interactions, router_.operations(), searchParams);
 }
 
 GatewayServer::~GatewayServer() { stop(); }

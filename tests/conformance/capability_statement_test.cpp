@@ -42,4 +42,21 @@ BOOST_AUTO_TEST_CASE(interactions_are_grouped_by_type_in_spec_order_without_dupl
   BOOST_TEST(json.substr(json.find("\"rest\"")) == expectedRest);
 }
 
+BOOST_AUTO_TEST_CASE(search_parameters_come_between_interactions_and_operations) {
+  const std::vector<RestInteraction> interactions = {{"Observation", "search-type"}};
+  const std::vector<RestOperation> operations = {
+      {"Observation", "lastn", "http://hl7.org/fhir/OperationDefinition/Observation-lastn"}};
+  const std::vector<RestSearchParam> params = {{"Observation", "code", "token"},
+                                               {"Observation", "date", "date"},
+                                               {"Observation", "code", "token"}};
+  const std::string json =
+      buildCapabilityStatementJson(description(), interactions, operations, params);
+  const std::string expectedRest =
+      R"("rest":[{"mode":"server","resource":[)"
+      R"({"type":"Observation","interaction":[{"code":"search-type"}],)"
+      R"("searchParam":[{"name":"code","type":"token"},{"name":"date","type":"date"}],)"
+      R"("operation":[{"name":"lastn","definition":"http://hl7.org/fhir/OperationDefinition/Observation-lastn"}]}]}]})";
+  BOOST_TEST(json.substr(json.find("\"rest\"")) == expectedRest);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

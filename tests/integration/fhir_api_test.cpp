@@ -316,6 +316,47 @@ BOOST_AUTO_TEST_CASE(validate_operation_answers_with_the_outcome) {
   BOOST_TEST(cs.body.find("Resource-validate") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(every_search_parameter_the_capability_statement_lists_is_served) {
+  FhirServer s;
+  const HttpResult metadata = s.call("GET", "/fhir/metadata");
+  // The statement itself is valid R4.
+  auto checked = s.call("POST", "/fhir/$validate", metadata.body);
+  BOOST_TEST(checked.body.find("\"severity\":\"error\"") == std::string::npos, checked.body);
+  auto cs = json(metadata);
+  auto resources = cs->getArray("rest")->getObject(0)->getArray("resource");
+  std::set<std::string> listed;
+  for (std::size_t i = 0; i < resources->size(); ++i) {
+    auto resource = resources->getObject(static_cast<unsigned>(i));
+    const std::string type = resource->getValue<std::string>("type");
+    auto params = resource->getArray("searchParam");
+    if (!params) continue;
+    for (std::size_t k = 0; k < params->size(); ++k) {
+      auto param = params->getObject(static_cast<unsigned>(k));
+      const std::string name = param->getValue<std::string>("name");
+      const std::string kind = param->getValue<std::string>("type");
+      listed.insert(type + "?" + name + ":" + kind);
+      // A value of the parameter's kind; strict handling refuses any parameter not served.
+      const std::string value = kind == "date"        ? "2020-01-01"
+                                : kind == "reference" ? "Patient/x"
+                                                      : "x";
+      auto answer = s.call("GET", "/fhir/" + type + "?" + name + "=" + value, {},
+                           {{"Prefer", "handling=strict"}});
+      BOOST_TEST(answer.status == 200, type << "?" << name << ": " << answer.body);
+    }
+  }
+  // The parameters issue 7 asks for, with their kinds.
+  for (const std::string expected :
+       {"DocumentReference?patient:reference", "DocumentReference?subject:reference",
+        "DocumentReference?type:token", "DocumentReference?category:token",
+        "DocumentReference?date:date", "DocumentReference?status:token",
+        "DocumentReference?identifier:token", "Observation?patient:reference",
+        "Observation?code:token", "Observation?date:date", "Observation?category:token",
+        "Patient?identifier:token", "Patient?name:string", "Patient?birthdate:date",
+        "Patient?_id:token", "Goal?_lastUpdated:date"}) {
+    BOOST_TEST(listed.count(expected) == 1u, expected);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(prefer_return_minimal_and_operation_outcome) {
   FhirServer s;
   auto minimal = s.call("POST", "/fhir/Patient", kPatient, {{"Prefer", "return=minimal"}});

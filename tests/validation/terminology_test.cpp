@@ -70,4 +70,25 @@ BOOST_AUTO_TEST_CASE(external_systems_get_a_syntax_check_only) {
   BOOST_TEST((check.verdict == CodeVerdict::kUnknown), check.message);
 }
 
+BOOST_AUTO_TEST_CASE(capability_statement_format_takes_fhir_encodings_beside_mime_types) {
+  const auto statement = [](const std::string& format) {
+    return R"({"resourceType":"CapabilityStatement","status":"active","date":"2026-01-01",)"
+           R"("kind":"instance","fhirVersion":"4.0.1","format":[")" +
+           format + R"("],"implementation":{"description":"x"},"rest":[{"mode":"server"}]})";
+  };
+  for (const std::string format : {"json", "xml", "ttl", "application/fhir+json"}) {
+    const auto outcome = testing::r4Validator().validateJson(statement(format));
+    BOOST_TEST(testing::errorsOf(outcome).empty(), format << ": " << testing::errorsOf(outcome));
+  }
+  const auto wrong = testing::r4Validator().validateJson(statement("yaml"));
+  BOOST_TEST(testing::errorsOf(wrong).find("CapabilityStatement.format[0]") != std::string::npos,
+             testing::errorsOf(wrong));
+  // Only that element: an attachment's content type must still be a mime type.
+  const auto attachment = testing::r4Validator().validateJson(
+      R"({"resourceType":"DocumentReference","status":"current",)"
+      R"("content":[{"attachment":{"contentType":"json","data":"eA=="}}]})");
+  BOOST_TEST(testing::errorsOf(attachment).find("contentType") != std::string::npos,
+             testing::errorsOf(attachment));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,6 +24,15 @@ struct RestOperation {
   bool operator==(const RestOperation&) const = default;
 };
 
+// One search parameter a type-level search serves (CapabilityStatement.rest.resource.searchParam).
+// `type` is a http://hl7.org/fhir/search-param-type code: token, reference, string, date, ...
+struct RestSearchParam {
+  std::string resourceType;
+  std::string name;
+  std::string type;
+  bool operator==(const RestSearchParam&) const = default;
+};
+
 // What the server says about itself.
 struct ServerDescription {
   std::string softwareName = "NoteBridge";
@@ -36,10 +45,12 @@ struct ServerDescription {
 };
 
 // Builds a CapabilityStatement (kind instance, FHIR 4.0.1) listing exactly the given
-// interactions and operations, grouped by resource type in alphabetical order. Duplicates are
-// listed once. Returns FHIR JSON. Pure; thread-safe.
+// interactions, operations and search parameters, grouped by resource type in alphabetical
+// order (search parameters in the order given). Duplicates are listed once. Returns FHIR JSON.
+// Pure; thread-safe.
 std::string buildCapabilityStatementJson(const ServerDescription& server,
                                          const std::vector<RestInteraction>& interactions,
-                                         const std::vector<RestOperation>& operations);
+                                         const std::vector<RestOperation>& operations,
+                                         const std::vector<RestSearchParam>& searchParams = {});
 
 }  // namespace notebridge::conformance
