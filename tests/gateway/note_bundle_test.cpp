@@ -10,6 +10,7 @@
 #include "note_bundles.h"
 #include "notebridge/gateway/note_bundle.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "older_database.h"
 #include "temp_dir.h"
 #include "test_paths.h"
 
@@ -99,17 +100,9 @@ BOOST_AUTO_TEST_CASE(a_mapped_note_stores_no_bundle_and_reads_and_claims_it_rebu
 BOOST_AUTO_TEST_CASE(notes_stored_before_migration_5_keep_their_bundle) {
   TempDir dir;
   const auto file = dir.path() / "old.db";
-  const std::vector<Migration> upToFour(sqliteMigrations().begin(), sqliteMigrations().begin() + 4);
-  BOOST_REQUIRE(upToFour.back().version == 4);
-  {
-    auto old = *SqliteStore::open(file, upToFour);
-    BOOST_TEST(old->schemaVersion() == 4);
-    old->close();
-  }
   {
     // A row as the program before migration 5 wrote it, Bundle text included.
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session session("SQLite", file.string());
+    Poco::Data::Session session = notebridge::testing::olderDatabase(file, 4);
     std::string noteJson = mappers::writeNote(notebridge::testing::sampleNote("N-OLD"), false);
     session << "INSERT INTO notes (id, version, client_id, status, source, content_hash, "
                "note_json, bundle_json, received_at) VALUES ('N-OLD', 1, 'C-1', 'signed', "

@@ -17,6 +17,7 @@
 #include "notebridge/gateway/sqlite_store.h"
 #include "notebridge/gateway/version_template.h"
 #include "notes_api/note_routes.h"
+#include "older_database.h"
 #include "shared_registry.h"
 #include "storage/wal_checkpointer.h"
 #include "temp_dir.h"
@@ -91,16 +92,9 @@ BOOST_AUTO_TEST_SUITE(sqlite_layout)
 BOOST_AUTO_TEST_CASE(a_database_from_migration_5_is_readable_searchable_and_deliverable_after_6) {
   TempDir dir;
   const auto file = dir.path() / "old.db";
-  const std::vector<Migration> upToFive(sqliteMigrations().begin(), sqliteMigrations().begin() + 5);
-  BOOST_REQUIRE(upToFive.back().version == 5);
-  {
-    auto old = *SqliteStore::open(file, upToFive);
-    old->close();
-  }
   {
     // Rows as the program before migration 6 wrote them (the layout of migration 3).
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session session("SQLite", file.string());
+    Poco::Data::Session session = notebridge::testing::olderDatabase(file, 5);
     session << "INSERT INTO resource_versions (type, id, version, last_updated, deleted, body) "
                "VALUES ('Patient', 'p1', 1, '2026-01-01T00:00:00.000Z', 0, 'patient v1'), "
                "('Patient', 'p1', 2, '2026-01-02T00:00:00.000Z', 0, 'patient v2'), "

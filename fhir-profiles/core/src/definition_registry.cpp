@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "name_table.h"
 #include "notebridge/fhir/definitions.h"
 #include "notebridge/fhir/json_format.h"
 #include "type_compiler.h"
@@ -435,35 +436,6 @@ const PropertyInfo* TypeInfo::property(std::string_view name) const {
 }
 
 namespace {
-
-// Property names are short ASCII words: their first and last eight bytes (fewer when shorter)
-// and their length tell them apart, and keys of up to 16 bytes compare by these words alone.
-struct NameWords {
-  std::uint64_t head = 0;
-  std::uint64_t tail = 0;
-  explicit NameWords(std::string_view s) {
-    const std::size_t n = s.size();
-    if (n >= 8) {
-      std::memcpy(&head, s.data(), 8);
-      std::memcpy(&tail, s.data() + n - 8, 8);
-    } else if (n >= 4) {
-      std::uint32_t x;
-      std::uint32_t y;
-      std::memcpy(&x, s.data(), 4);
-      std::memcpy(&y, s.data() + n - 4, 4);
-      head = x;
-      tail = y;
-    } else if (n > 0) {
-      head = static_cast<unsigned char>(s[0]) |
-             static_cast<std::uint64_t>(static_cast<unsigned char>(s[n / 2])) << 8 |
-             static_cast<std::uint64_t>(static_cast<unsigned char>(s[n - 1])) << 16;
-    }
-  }
-  std::size_t hash(std::size_t n) const {
-    std::uint64_t h = (head * 0x9E3779B97F4A7C15ull) ^ (tail + n) * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
-};
 
 PropertyMatch withDetails(PropertyMatch m) {
   if (!m.property) return m;

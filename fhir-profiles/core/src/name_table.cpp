@@ -94,29 +94,6 @@ struct RecentName {
 constexpr std::size_t kRecentNames = 256;
 thread_local RecentName tRecent[kRecentNames];
 
-struct Words {
-  std::uint64_t head = 0;
-  std::uint64_t tail = 0;
-  explicit Words(std::string_view s) {
-    const std::size_t n = s.size();
-    if (n >= 8) {
-      std::memcpy(&head, s.data(), 8);
-      std::memcpy(&tail, s.data() + n - 8, 8);
-    } else if (n >= 4) {
-      std::uint32_t a;
-      std::uint32_t b;
-      std::memcpy(&a, s.data(), 4);
-      std::memcpy(&b, s.data() + n - 4, 4);
-      head = a;
-      tail = b;
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        head |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i])) << (8 * i);
-      }
-    }
-  }
-};
-
 }  // namespace
 
 const std::string* internName(std::string_view text) {
@@ -124,7 +101,7 @@ const std::string* internName(std::string_view text) {
   const auto address = reinterpret_cast<std::uintptr_t>(text.data());
   // Two ways per set: the names of one builder call often collide in a direct-mapped cache.
   RecentName* set = &tRecent[(((address + text.size()) * 0x9E3779B97F4A7C15ull) >> 57) * 2];
-  const Words words(text);
+  const NameWords words(text);
   for (int way = 0; way < 2; ++way) {
     const RecentName& recent = set[way];
     // An untouched slot ({nullptr, 0, ...}) must not answer for an empty view with null data.
