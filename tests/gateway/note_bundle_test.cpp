@@ -109,11 +109,7 @@ BOOST_AUTO_TEST_CASE(notes_stored_before_migration_5_keep_their_bundle) {
                "'internal', 'hash-old', ?, '{\"resourceType\":\"Bundle\",\"id\":\"as-stored\"}', "
                "'2026-01-01T00:00:00.000Z')",
         use(noteJson), now;
-    session << "INSERT INTO outbox (note_id, note_version, destination, state, next_attempt_at, "
-               "created_at, updated_at) VALUES ('N-OLD', 1, 'ehr', 'pending', "
-               "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', "
-               "'2026-01-01T00:00:00.000Z')",
-        now;
+    notebridge::testing::addPendingDelivery(session, "N-OLD", "ehr");
   }
   auto store = *SqliteStore::open(file);
   BOOST_TEST(store->schemaVersion() == sqliteMigrations().back().version);

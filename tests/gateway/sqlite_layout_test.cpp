@@ -117,11 +117,7 @@ BOOST_AUTO_TEST_CASE(a_database_from_migration_5_is_readable_searchable_and_deli
                "'internal', 'hash-old', '{}', '{\"resourceType\":\"Bundle\",\"id\":\"old\"}', "
                "'2026-01-01T00:00:00.000Z')",
         now;
-    session << "INSERT INTO outbox (note_id, note_version, destination, state, next_attempt_at, "
-               "created_at, updated_at) VALUES ('N-OLD', 1, 'ehr', 'pending', "
-               "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', "
-               "'2026-01-01T00:00:00.000Z')",
-        now;
+    notebridge::testing::addPendingDelivery(session, "N-OLD", "ehr");
   }
   auto store = *SqliteStore::open(file);
   BOOST_TEST(store->schemaVersion() == 6);
