@@ -91,9 +91,11 @@ void addAlternative(SqlBuilder& q, const SearchCriterion& criterion,
     // matching any type.
     const std::size_t slash = alt.value.find('/');
     if (slash != std::string::npos) {
-      q.sql += "i.value IN (";
+      // Two equalities rather than IN (a, b): SQLite builds a temporary b-tree for an IN list
+      // with a subquery in it, which cost ~10 us per search.
+      q.sql += "(i.value = ";
       q.bind(alt.value);
-      q.sql += ", (SELECT '#' || rid FROM resources WHERE type = ";
+      q.sql += " OR i.value = (SELECT '#' || rid FROM resources WHERE type = ";
       q.bind(alt.value.substr(0, slash));
       q.sql += " AND id = ";
       q.bind(alt.value.substr(slash + 1));
