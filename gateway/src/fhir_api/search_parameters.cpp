@@ -19,7 +19,7 @@ const std::vector<SearchParameterDef>& searchParametersFor(std::string_view type
     auto add = [&m](std::string type, std::string name, std::string kind,
                     std::vector<std::string> paths, std::string target = {}) {
       m[type].push_back(
-          {type, std::move(name), std::move(kind), std::move(paths), std::move(target)});
+          {type, std::move(name), std::move(kind), std::move(paths), std::move(target), {}});
     };
     add("DocumentReference", "patient", "reference", {"subject"}, "Patient");
     add("DocumentReference", "subject", "reference", {"subject"});
@@ -84,6 +84,17 @@ const std::vector<SearchParameterDef>& searchParametersFor(std::string_view type
     add("Consent", "status", "token", {"status"});
     add("Consent", "identifier", "token", {"identifier"});
     add("Consent", "period", "date", {"provision.period"});
+    // patient = subject (or target) limited to Patient references: one index row serves both.
+    for (auto& [type, defs] : m) {
+      for (SearchParameterDef& def : defs) {
+        if (def.kind != "reference" || def.targetType.empty()) continue;
+        for (const SearchParameterDef& other : defs) {
+          if (other.kind == "reference" && other.targetType.empty() && other.paths == def.paths) {
+            def.indexedAs = other.name;
+          }
+        }
+      }
+    }
     return m;
   }();
   static const std::vector<SearchParameterDef> kNone;
@@ -334,6 +345,7 @@ void indexValue(const SearchParameterDef& def, const Element& e, std::vector<Ind
 std::vector<IndexEntry> indexResource(const Element& resource) {
   std::vector<IndexEntry> out;
   for (const SearchParameterDef& def : searchParametersFor(resource.type())) {
+    if (!def.indexedAs.empty()) continue;
     for (const std::string& path : def.paths) {
       std::vector<const Element*> nodes;
       collect(resource, path, nodes);
@@ -417,6 +429,25 @@ std::vector<std::string> splitAlternatives(std::string_view value) {
   return out;
 }
 
+// A criterion on a parameter with indexedAs becomes one on that parameter: a bare id names a
+// resource of the target type, a reference to another type is dropped. When none is left the
+// criterion stays as it was, on rows that are never written: it matches nothing, as before.
+void searchIndexedAs(const SearchParameterDef& def, SearchCriterion& criterion) {
+  const std::string prefix = def.targetType + "/";
+  std::vector<SearchCriterion::Alternative> kept;
+  for (const SearchCriterion::Alternative& alt : criterion.alternatives) {
+    if (alt.value.find('/') == std::string::npos) {
+      kept.push_back(alt);
+      kept.back().value = prefix + alt.value;
+    } else if (alt.value.rfind(prefix, 0) == 0) {
+      kept.push_back(alt);
+    }
+  }
+  if (kept.empty()) return;
+  criterion.param = def.indexedAs;
+  criterion.alternatives = std::move(kept);
+}
+
 }  // namespace
 
 Result<ParsedSearch> parseSearch(const std::string& type,
@@ -485,6 +516,7 @@ Result<ParsedSearch> parseSearch(const std::string& type,
 
     SearchCriterion criterion;
     criterion.param = name;
+    const SearchParameterDef* aliased = nullptr;
     if (name == "_id") {
       criterion.kind = "id";
     } else if (name == "_lastUpdated") {
@@ -502,6 +534,7 @@ Result<ParsedSearch> parseSearch(const std::string& type,
         continue;
       }
       criterion.kind = def->kind;
+      aliased = &*def;
     }
     const bool modifierOk = modifier.empty() || (criterion.kind == "string" && modifier == "exact");
     if (!modifierOk) {
@@ -555,6 +588,7 @@ Result<ParsedSearch> parseSearch(const std::string& type,
       }
       criterion.alternatives.push_back(std::move(alt));
     }
+    if (aliased && !aliased->indexedAs.empty()) searchIndexedAs(*aliased, criterion);
     if (!criterion.alternatives.empty()) parsed.query.criteria.push_back(std::move(criterion));
   }
   if (outcome.hasErrors()) return Result<ParsedSearch>(std::move(outcome));

@@ -21,6 +21,10 @@ struct SearchParameterDef {
   std::string kind;  // token, reference, string, date
   std::vector<std::string> paths;
   std::string targetType;  // reference parameters limited to one target type ("patient")
+  // A parameter that is another one limited to targetType (patient is subject or target limited
+  // to Patient references): no index entries of its own; a search by it is a search of that
+  // one, as parseSearch rewrites it. Empty for the rest.
+  std::string indexedAs;
 };
 
 // Every parameter for a resource type, beside _id and _lastUpdated which all types have.
@@ -29,7 +33,7 @@ const std::vector<SearchParameterDef>& searchParametersFor(std::string_view type
 // The resource types the FHIR API serves (those with search parameters).
 const std::vector<std::string>& servedResourceTypes();
 
-// The index entries of a resource for its type's parameters.
+// The index entries of a resource for its type's parameters (none for those with indexedAs).
 std::vector<IndexEntry> indexResource(const fhir::Element& resource);
 
 // The instant range [low, high] a FHIR date, dateTime or instant covers, in UTC with

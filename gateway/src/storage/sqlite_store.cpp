@@ -101,6 +101,20 @@ const std::vector<Migration>& sqliteMigrations() {
         "ALTER TABLE search_index_v6 RENAME TO search_index",
         "CREATE INDEX resources_by_updated ON resources (type, last_updated)",
         "CREATE INDEX search_index_by_value ON search_index (type, param, value)"}},
+      {7,
+       "search index: patient rows that repeat the subject (or Provenance target) row dropped",
+       // From here on `patient` of these types is searched as subject (target) limited to
+       // Patient references, and a reference whose target is stored is indexed as "#rid".
+       // The rows written as text stay text: a search matches both forms anyway (a reference
+       // written before its target existed keeps its text), and converting them would rewrite
+       // every reference row of the index to change no result.
+       {"DELETE FROM search_index WHERE param = 'patient' AND type IN ('Condition', "
+        "'DocumentReference', 'Encounter', 'Goal', 'Observation') AND EXISTS (SELECT 1 FROM "
+        "search_index s WHERE s.rid = search_index.rid AND s.param = 'subject' AND "
+        "s.value = search_index.value)",
+        "DELETE FROM search_index WHERE param = 'patient' AND type = 'Provenance' AND EXISTS "
+        "(SELECT 1 FROM search_index s WHERE s.rid = search_index.rid AND s.param = 'target' "
+        "AND s.value = search_index.value)"}},
   };
   return kMigrations;
 }
