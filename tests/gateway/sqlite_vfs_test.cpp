@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "notebridge/gateway/sqlite_store.h"
 #include "temp_dir.h"
 
 using notebridge::testing::TempDir;
@@ -237,6 +238,20 @@ BOOST_AUTO_TEST_CASE(a_failed_write_fails_the_commit_and_nothing_of_it_becomes_v
       BOOST_TEST(fresh.text("PRAGMA integrity_check") == "ok");
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_store_writes_its_wal_through_the_coalescing_vfs) {
+  // SqliteStore::open makes it the default VFS, which Poco::Data's sessions open through.
+  TempDir dir;
+  auto store = notebridge::gateway::SqliteStore::open(dir / "store.db");
+  BOOST_REQUIRE(store);
+  const sqlite::CoalescingStats before = sqlite::coalescingStats();
+  BOOST_REQUIRE(!(*store)
+                     ->addApiKey({"vfs-key", "vfs test", "2026-01-01T00:00:00Z", ""}, "hash")
+                     .hasErrors());
+  BOOST_TEST(sqlite::coalescingStats().walWrites > before.walWrites);
+  BOOST_TEST(sqlite3_vfs_find(nullptr) == sqlite3_vfs_find("notebridge-coalescing"));
+  (*store)->close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
