@@ -21,7 +21,8 @@
 // - xShmBarrier (walIndexWriteHdr calls it between its two copies of the header), xShmLock
 //   and xShmMap on the database file flush too, as a second guard for any other path that
 //   publishes frames. xShmBarrier cannot return an error: a failure there is kept and returned
-//   by the WAL file's next call.
+//   by the WAL file's next call. The unlock that ends a write transaction leaves nothing
+//   buffered (dbShmLock says why).
 // - SQLite rewrites frames of the current transaction in place (a page written twice across a
 //   cache spill; walRewriteChecksums then reads each frame and rewrites its header, the last
 //   one being the commit frame's, with nothing written after it). Those writes land before the
@@ -275,6 +276,8 @@ int flushPeer(sqlite3_file* file) {
   return wal == nullptr ? SQLITE_OK : flushForCall(wal);
 }
 
+// Where the call cannot report a failure (xShmBarrier, xShmUnmap): the bytes stay buffered for
+// the next flush, and the WAL file's next call returns the error.
 void flushPeerOrDefer(sqlite3_file* file) {
   File* wal = asFile(file)->peer;
   if (wal == nullptr || wal->used == 0) return;
@@ -293,7 +296,22 @@ int dbShmMap(sqlite3_file* file, int page, int size, int extend, void volatile**
   return fwdShmMap(file, page, size, extend, out);
 }
 int dbShmLock(sqlite3_file* file, int offset, int n, int flags) {
-  if (const int rc = flushPeer(file); rc != SQLITE_OK) return rc;
+  if ((flags & SQLITE_SHM_UNLOCK) == 0) {
+    if (const int rc = flushPeer(file); rc != SQLITE_OK) return rc;  // the lock is not taken
+    return fwdShmLock(file, offset, n, flags);
+  }
+  // An unlock always happens (SQLite ignores its result). Nothing may stay buffered past the
+  // release of the WAL's write lock: once another connection appends frames at the same
+  // offsets, a later flush of these bytes would overwrite them. What is still buffered here
+  // was never part of a commit that succeeded (a commit's frames are written at its commit
+  // frame, or by the xShmBarrier before it is published, else the failure is already
+  // SQLite's or deferred): frames of a transaction that failed or was rolled back. So if they
+  // cannot be written they are dropped, with no error of their own.
+  File* wal = asFile(file)->peer;
+  if (wal != nullptr && wal->used > 0 && flush(wal) != SQLITE_OK) {
+    wal->used = 0;
+    wal->commitPending = false;
+  }
   return fwdShmLock(file, offset, n, flags);
 }
 void dbShmBarrier(sqlite3_file* file) {
