@@ -4,6 +4,7 @@
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
@@ -223,6 +224,100 @@ BOOST_AUTO_TEST_CASE(no_note_is_lost_or_duplicated_when_the_gateway_is_killed_wh
     a.join();
     b.join();
   }
+}
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_note_survives_a_sigkill_under_load_and_the_file_is_whole) {
+  // Eight clients post as fast as the gateway takes notes (group commits back to back, the
+  // checkpoint thread copying the WAL); SIGKILL after a random number of answered notes; the
+  // database as the killed process left it must pass integrity_check and hold every note
+  // whose POST was answered.
+  ScriptedReceiver receiver;
+  DeliverySetup setup(receiver.baseUrl());
+  std::random_device device;
+  const unsigned seed = device();
+  std::mt19937 random(seed);
+  BOOST_TEST_MESSAGE("sigkill: seed " << seed);
+  std::vector<std::string> acknowledged;
+  std::mutex acknowledgedMutex;
+  const auto acknowledgedCount = [&] {
+    std::lock_guard lock(acknowledgedMutex);
+    return acknowledged.size();
+  };
+  int next = 0;
+  for (int round = 0; round < 3; ++round) {
+    Gateway gateway(setup.config);
+    BOOST_REQUIRE_MESSAGE(gateway.port() != 0, "the gateway did not start:\n" << gateway.log());
+    std::atomic<bool> stop{false};
+    std::atomic<int> ids{next};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 8; ++c) {
+      clients.emplace_back([&] {
+        while (!stop) {
+          const std::string id = "SK-" + std::to_string(ids++);
+          const int status = setup.post(gateway.port(), id);
+          if (status == 201 || status == 200) {
+            std::lock_guard lock(acknowledgedMutex);
+            acknowledged.push_back(id);
+          }
+        }
+      });
+    }
+    // Kill after a random number of answered notes (not a time: an ASan build is much slower),
+    // while the clients keep posting.
+    std::uniform_int_distribution<std::size_t> answered(30, 150);
+    const std::size_t until = acknowledgedCount() + answered(random);
+    for (int i = 0; i < 1200 && acknowledgedCount() < until; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    gateway.kill(SIGKILL);
+    stop = true;
+    for (auto& client : clients) client.join();
+    next = ids;
+
+    sqlite3* db = nullptr;
+    const std::string file = (setup.dir / "data" / "notebridge.db").string();
+    BOOST_REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    const auto text = [&](const std::string& sql, const std::string& bound) {
+      sqlite3_stmt* statement = nullptr;
+      std::string value;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK) {
+        if (!bound.empty()) sqlite3_bind_text(statement, 1, bound.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0)) {
+          value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+        }
+      }
+      sqlite3_finalize(statement);
+      return value;
+    };
+    // SQLite 3.40's integrity_check reports "NULL value in search_index.type" for every row of
+    // a WITHOUT ROWID table whose first column is not in its primary key (a false positive of
+    // that version: the column holds no NULL, which the query after it checks); no limit on
+    // the rows, so that those do not hide a real problem behind the default 100.
+    std::vector<std::string> problems;
+    {
+      sqlite3_stmt* check = nullptr;
+      BOOST_REQUIRE(sqlite3_prepare_v2(db, "PRAGMA integrity_check(100000000)", -1, &check,
+                                       nullptr) == SQLITE_OK);
+      while (sqlite3_step(check) == SQLITE_ROW) {
+        const std::string row = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+        if (row != "ok" && row != "NULL value in search_index.type") problems.push_back(row);
+      }
+      sqlite3_finalize(check);
+    }
+    BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));
+    BOOST_TEST(text("SELECT COUNT(*) FROM search_index WHERE type IS NULL", "") == "0");
+    int missing = 0;
+    for (const std::string& id : acknowledged) {
+      if (text("SELECT COUNT(*) FROM notes WHERE id = ?", id) != "1") ++missing;
+    }
+    BOOST_TEST_MESSAGE("sigkill: round "
+                       << round << ": " << acknowledged.size() << " notes acknowledged so far, "
+                       << text("SELECT COUNT(*) FROM notes", "") << " stored, " << missing
+                       << " missing");
+    BOOST_TEST(missing == 0);
+    sqlite3_close(db);
+  }
+  BOOST_TEST(acknowledged.size() >= 90u);
 }
 
 BOOST_AUTO_TEST_CASE(deliveries_are_listed_per_state_and_note_and_dead_letters_can_be_retried) {

@@ -1,6 +1,7 @@
 #include "notebridge/gateway/sqlite_store.h"
 
 #include "storage/sqlite_session.h"
+#include "storage/sqlite_vfs.h"
 #include "storage/wal_checkpointer.h"
 
 #include <Poco/Data/RecordSet.h>
@@ -196,6 +197,10 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
       // connection; nothing here reads them. Only possible before SQLite initializes: when
       // it already has (another user in the process), the call fails and changes nothing.
       sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+      // Every connection opened from here on writes its WAL through the coalescing VFS (one
+      // write per commit instead of two per frame). Without it (it failed to register, or
+      // NOTEBRIDGE_WAL_COALESCE=0) SQLite's own VFS does the same work, only slower.
+      sqlite::installCoalescingVfs();
     });
     Poco::Data::SQLite::Connector::registerConnector();
     auto pool = std::make_unique<ConfiguredSessionPool>(file.string(), 32);
