@@ -1,5 +1,7 @@
 #include "native_invariants.h"
 
+#include "notebridge/validation/primitive_rules.h"
+
 namespace notebridge::validation::detail {
 namespace {
 
@@ -55,6 +57,48 @@ std::optional<bool> childTestsHold(std::string_view expression, const fhir::Elem
     hasB = hasB || base == b.name;
   }
   return (a.exists == hasA) || (b.exists == hasB);
+}
+
+namespace {
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The time zone of a dateTime with a time ("Z" or "+hh:mm"), or an empty view when `text` is
+// not "YYYY-MM-DDThh:mm:ss" with an optional fraction and a zone.
+std::string_view timeZoneOf(std::string_view text) {
+  if (text.size() < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':') return {};
+  std::size_t at = 19;
+  if (text[at] == '.') {
+    ++at;
+    while (at < text.size() && isDigit(text[at])) ++at;
+  }
+  const std::string_view zone = text.substr(at);
+  if (zone == "Z") return zone;
+  if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') return zone;
+  return {};
+}
+
+}  // namespace
+
+std::optional<bool> periodOrderHolds(const fhir::Element& focus) {
+  const fhir::Element* start = nullptr;
+  const fhir::Element* end = nullptr;
+  for (const auto& child : focus.children()) {
+    const std::string& name = child->name();
+    const fhir::Element** slot = name == "start" ? &start : (name == "end" ? &end : nullptr);
+    if (!slot) continue;
+    if (*slot || !child->isPrimitive()) return std::nullopt;
+    *slot = child.get();
+  }
+  if (!start || !start->hasValue() || !end || !end->hasValue()) return true;
+  const std::string_view a = start->value();
+  const std::string_view b = end->value();
+  if (a.size() != b.size()) return std::nullopt;
+  if (checkPrimitive("dateTime", a) || checkPrimitive("dateTime", b)) return std::nullopt;
+  if (a.size() == 4 || a.size() == 7 || a.size() == 10) return a <= b;  // dates, same precision
+  const std::string_view zone = timeZoneOf(a);
+  if (zone.empty() || zone != timeZoneOf(b)) return std::nullopt;
+  return a <= b;
 }
 
 }  // namespace notebridge::validation::detail

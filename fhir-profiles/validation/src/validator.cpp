@@ -40,11 +40,13 @@ bool isResourceTypeName(std::string_view type) {
 // verdict, because they are on every resource or every narrative: htmlChecks() (txt-1, txt-2;
 // see narrative_checks.h) and dom-6's text.`div`.exists() (true when a `text` child has a `div`
 // child: neither name is a choice element in R4, so path navigation is a plain name match).
-enum class NativeExpression { kNone, kHtmlChecks, kTextDivExists };
+// per-1 (start <= end on every Period) where its answer is certain: native_invariants.h.
+enum class NativeExpression { kNone, kHtmlChecks, kTextDivExists, kPeriodOrder };
 
 NativeExpression nativeExpression(const std::string& expression) {
   if (is(expression, "htmlChecks()")) return NativeExpression::kHtmlChecks;
   if (is(expression, "text.`div`.exists()")) return NativeExpression::kTextDivExists;
+  if (expression == detail::kPeriodOrderExpression) return NativeExpression::kPeriodOrder;
   return NativeExpression::kNone;
 }
 
@@ -820,6 +822,13 @@ class Run {
           break;
         case NativeExpression::kTextDivExists:
           holds = textDivExists(node);
+          break;
+        case NativeExpression::kPeriodOrder:
+          holds = detail::periodOrderHolds(node);
+          if (!holds) {
+            const Element* resource = node.containingResource();
+            holds = evaluator->holds(c, planned.prepared.get(), node, resource ? *resource : node);
+          }
           break;
         case NativeExpression::kNone:
           holds = detail::childTestsHold(c.expression, node);

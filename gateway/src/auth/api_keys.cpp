@@ -11,15 +11,37 @@ namespace notebridge::gateway {
 using fhir::Result;
 using fhir::Severity;
 
+namespace {
+
+// EVP_Digest with EVP_sha256() looks the implementation up and allocates a context on every
+// call (OpenSSL 3), which cost as much as hashing a 2 KB body: the implementation is fetched
+// once and each thread keeps its context.
+const EVP_MD* sha256Algorithm() {
+  static EVP_MD* const fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return fetched ? fetched : EVP_sha256();
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 std::string sha256Hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  thread_local DigestContext context;
+  const bool done = context.ctx &&
+                    EVP_DigestInit_ex(context.ctx, sha256Algorithm(), nullptr) == 1 &&
+                    EVP_DigestUpdate(context.ctx, bytes.data(), bytes.size()) == 1 &&
+                    EVP_DigestFinal_ex(context.ctx, digest, &length) == 1;
+  if (!done) EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
+  std::string out(std::size_t{length} * 2, '\0');
   for (unsigned i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
   }
   return out;
 }

@@ -34,14 +34,35 @@ using fhir::Severity;
 
 void rewriteReferences(Element& tree, const std::map<std::string, std::string>& targets) {
   // Iterative: resources may nest deeply and the parser already bounded the depth, but a
-  // stack here keeps the rule "no recursion over input" simple to check.
-  std::vector<Element*> pending{&tree};
+  // stack here keeps the rule "no recursion over input" simple to check. A note's resources are
+  // walked one after the other, so the stack keeps its room per thread.
+  if (targets.empty()) return;
+  thread_local std::vector<Element*> pending;
+  pending.clear();
+  pending.push_back(&tree);
+  // Lengths first (a value no key is as long as needs no lookup), and names compared by size
+  // before their bytes: `std::string == "literal"` called memcmp on every node of every tree.
+  const auto [shortest, longest] = std::minmax_element(
+      targets.begin(), targets.end(),
+      [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
+  const std::size_t minLength = shortest->first.size();
+  const std::size_t maxLength = longest->first.size();
+  constexpr std::string_view kReference = "reference";
+  constexpr std::string_view kUri = "uri";
   while (!pending.empty()) {
     Element* e = pending.back();
     pending.pop_back();
-    if (e->isPrimitive() && e->hasValue() && (e->name() == "reference" || e->type() == "uri")) {
-      auto it = targets.find(e->value());
-      if (it != targets.end()) e->setValue(it->second);
+    if (e->hasValue() && e->isPrimitive()) {
+      const std::string& value = e->value();
+      if (value.size() >= minLength && value.size() <= maxLength) {
+        const std::string& name = e->name();
+        const std::string& type = e->type();
+        if ((name.size() == kReference.size() && name == kReference) ||
+            (type.size() == kUri.size() && type == kUri)) {
+          auto it = targets.find(value);
+          if (it != targets.end()) e->setValue(it->second);
+        }
+      }
     }
     for (const auto& child : e->children()) pending.push_back(child.get());
   }
