@@ -107,9 +107,12 @@ BOOST_AUTO_TEST_CASE(patient_is_indexed_once_as_the_subject_it_repeats) {
   };
   BOOST_TEST(named("subject") == 1);
   BOOST_TEST(named("patient") == 0);
-  for (const SearchParameterDef& def : searchParametersFor("Provenance")) {
-    if (def.name == "patient") BOOST_TEST(def.indexedAs == "target");
-  }
+  const std::vector<SearchParameterDef>& provenance = searchParametersFor("Provenance");
+  const auto provenancePatient =
+      std::find_if(provenance.begin(), provenance.end(),
+                   [](const SearchParameterDef& def) { return def.name == "patient"; });
+  BOOST_REQUIRE(provenancePatient != provenance.end());
+  BOOST_TEST(provenancePatient->indexedAs == "target");
   for (const SearchParameterDef& def : searchParametersFor("AuditEvent")) {
     // Its patient reads agent.who too: not the same rows as entity.
     BOOST_TEST(def.indexedAs.empty());
@@ -163,6 +166,10 @@ BOOST_AUTO_TEST_CASE(references_by_rid_and_by_text_are_both_found_by_every_searc
              (Ids{"o-early", "o-group", "o-late", "o-url"}));
   BOOST_TEST(found(*s, "Observation", {{"subject", "Group/p1"}}) == Ids{"o-group"});
   BOOST_TEST(found(*s, "Observation", {{"patient", "Group/p1"}}).empty());
+  // Ids are compared exactly in both forms: no case folding, no wildcards.
+  BOOST_TEST(found(*s, "Observation", {{"subject", "P1"}}).empty());
+  BOOST_TEST(found(*s, "Observation", {{"subject", "%"}}).empty());
+  BOOST_TEST(found(*s, "Observation", {{"subject", "p_"}}).empty());
   BOOST_TEST(found(*s, "Observation", {{"patient", "p2"}}) == Ids{"o-other"});
   BOOST_TEST(found(*s, "Observation", {{"patient", "p1,p2"}}) ==
              (Ids{"o-early", "o-late", "o-other", "o-url"}));

@@ -90,6 +90,8 @@ std::pair<long long, std::string> recovered(const TempDir& dir, const std::strin
 // pwrite64 as the unix VFS calls it, failing (EIO) for the WAL while `failWal` is set, and
 // counting the WAL's writes.
 std::atomic<bool> failWal{false};
+// Fails only the next WAL write (a transient error: the one after it succeeds).
+std::atomic<bool> failNextWal{false};
 std::atomic<int> walPwrites{0};
 sqlite3_syscall_ptr realPwrite64 = nullptr;
 
@@ -105,7 +107,7 @@ bool isWal(int fd) {
 ssize_t testPwrite64(int fd, const void* data, size_t n, off_t offset) {
   if (isWal(fd)) {
     ++walPwrites;
-    if (failWal) {
+    if (failWal || failNextWal.exchange(false)) {
       errno = EIO;
       return -1;
     }
@@ -124,6 +126,7 @@ struct PwriteHook {
                                        reinterpret_cast<sqlite3_syscall_ptr>(&testPwrite64)) ==
                   SQLITE_OK);
     failWal = false;
+    failNextWal = false;
     walPwrites = 0;
   }
   ~PwriteHook() {
@@ -263,6 +266,42 @@ BOOST_AUTO_TEST_CASE(a_failed_write_fails_the_commit_and_nothing_of_it_becomes_v
       BOOST_TEST(rows == 160);
       BOOST_TEST(integrity == "ok");
       BOOST_TEST(fresh.text("PRAGMA integrity_check") == "ok");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_commit_that_failed_once_never_comes_back_after_a_crash) {
+  // The commit's flush fails once, then writes succeed again: the frames of the failed commit
+  // must not reach the file later (at the rollback's unlock, or at the next write), where a
+  // recovery from the files would find a complete commit and replay it.
+  registerTestVfs();
+  PwriteHook hook;
+  for (const char* synchronous : {"NORMAL", "FULL"}) {
+    BOOST_TEST_CONTEXT("synchronous=" << synchronous) {
+      TempDir dir;
+      const std::string file = (dir / "transient.db").string();
+      Db writer(file, kVfs);
+      BOOST_REQUIRE(writer.text("PRAGMA journal_mode = WAL") == "wal");
+      BOOST_REQUIRE(writer.exec(std::string("PRAGMA synchronous = ") + synchronous) == SQLITE_OK);
+      BOOST_REQUIRE(writer.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") ==
+                    SQLITE_OK);
+      BOOST_REQUIRE(insertRows(writer, 1, 40) == SQLITE_OK);
+      failNextWal = true;
+      const int rc = insertRows(writer, 41, 40);
+      BOOST_TEST((rc & 0xff) == SQLITE_IOERR, "the INSERT returned " << rc);
+      BOOST_TEST(!failNextWal.load());  // the failure was used by this commit
+      BOOST_TEST(writer.count("t") == 40);
+      {
+        const auto [rows, integrity] = recovered(dir, file);
+        BOOST_TEST(rows == 40);
+        BOOST_TEST(integrity == "ok");
+      }
+      // The connection goes on, and the failed rows stay gone after its next commit too.
+      BOOST_REQUIRE(insertRows(writer, 1001, 10) == SQLITE_OK);
+      BOOST_TEST(writer.count("t") == 50);
+      const auto [rows, integrity] = recovered(dir, file);
+      BOOST_TEST(rows == 50);
+      BOOST_TEST(integrity == "ok");
     }
   }
 }

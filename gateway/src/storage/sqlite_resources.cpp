@@ -101,8 +101,14 @@ void addAlternative(SqlBuilder& q, const SearchCriterion& criterion,
       q.bind(alt.value.substr(slash + 1));
       q.sql += "))";
     } else {
-      q.sql += "(i.value LIKE ";
-      q.bind("%/" + alt.value);
+      // The text form ends with "/id", compared exactly as the rid form's `id =` is (LIKE
+      // would ignore case and read '%' and '_' in the id as wildcards, so the answer would
+      // depend on which form a row was written in).
+      const std::string suffix = "/" + alt.value;
+      q.sql += "(substr(i.value, -length(";
+      q.bind(suffix);
+      q.sql += ")) = ";
+      q.bind(suffix);
       // The rids of every type's resource with this id: the types by a skip over the
       // (type, last_updated) index, then one (type, id) probe each.
       q.sql +=

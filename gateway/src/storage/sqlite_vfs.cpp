@@ -19,10 +19,11 @@
 //   before the wal-index header is written, so the commit is never published (SQLite rolls
 //   the transaction back), and no committed frame is ever only in memory.
 // - xShmBarrier (walIndexWriteHdr calls it between its two copies of the header), xShmLock
-//   and xShmMap on the database file flush too, as a second guard for any other path that
-//   publishes frames. xShmBarrier cannot return an error: a failure there is kept and returned
-//   by the WAL file's next call. The unlock that ends a write transaction leaves nothing
-//   buffered (dbShmLock says why).
+//   and xShmMap on the database file flush too, so that nothing buffered outlives a change
+//   of the wal-index. They never find a commit's bytes buffered (its commit frame's write
+//   flushed them), and must not be relied on for that: xShmBarrier cannot return an error, so
+//   a failure there is only kept and returned by the WAL file's next call. The unlock that
+//   ends a write transaction drops what is buffered instead (dbShmLock says why).
 // - SQLite rewrites frames of the current transaction in place (a page written twice across a
 //   cache spill; walRewriteChecksums then reads each frame and rewrites its header, the last
 //   one being the commit frame's, with nothing written after it). Those writes land before the
@@ -47,6 +48,8 @@ namespace {
 // makes 58.
 constexpr std::size_t kBufferSize = 120 * 1024;
 constexpr int kFrameHeaderSize = 24;
+// wal.c's WAL_WRITE_LOCK: the shared-memory lock slot a writer holds exclusively.
+constexpr int kWalWriteLock = 0;
 
 std::atomic<std::uint64_t> walWrites{0};
 std::atomic<std::uint64_t> fileWrites{0};
@@ -191,7 +194,19 @@ int walWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) 
   }
   if (rc != SQLITE_OK) return rc;
   f->lastEnd = end;
-  if (commitPage) return flush(f);
+  if (commitPage) {
+    // A commit whose frames could not be written fails, and SQLite rolls it back: its frames
+    // must never reach the file afterwards. A later flush that succeeded (the error was
+    // transient) would leave a complete, checksummed commit after the last published frame,
+    // and recovery from the files after a crash would bring back a transaction every writer
+    // was told had failed.
+    const int flushed = flush(f);
+    if (flushed != SQLITE_OK) {
+      f->used = 0;
+      f->commitPending = false;
+    }
+    return flushed;
+  }
   f->commitPending = commitHeader;
   return SQLITE_OK;
 }
@@ -302,15 +317,20 @@ int dbShmLock(sqlite3_file* file, int offset, int n, int flags) {
   }
   // An unlock always happens (SQLite ignores its result). Nothing may stay buffered past the
   // release of the WAL's write lock: once another connection appends frames at the same
-  // offsets, a later flush of these bytes would overwrite them. What is still buffered here
+  // offsets, a later flush of these bytes would overwrite them. What is still buffered there
   // was never part of a commit that succeeded (a commit's frames are written at its commit
-  // frame, or by the xShmBarrier before it is published, else the failure is already
-  // SQLite's or deferred): frames of a transaction that failed or was rolled back. So if they
-  // cannot be written they are dropped, with no error of their own.
+  // frame): frames of a transaction that failed or was rolled back. They are dropped, not
+  // written: in the file they would be harmless only until a crash, since a rolled-back
+  // transaction's frames can end with a commit frame whose write failed once (see walWrite),
+  // and recovery would replay them. Other unlocks (read marks, the checkpoint lock) come with
+  // nothing buffered in practice; they flush as the other shared-memory calls do.
   File* wal = asFile(file)->peer;
-  if (wal != nullptr && wal->used > 0 && flush(wal) != SQLITE_OK) {
-    wal->used = 0;
-    wal->commitPending = false;
+  if (wal != nullptr && wal->used > 0) {
+    const bool writeLock = offset == kWalWriteLock && n == 1 && (flags & SQLITE_SHM_EXCLUSIVE);
+    if (writeLock || flush(wal) != SQLITE_OK) {
+      wal->used = 0;
+      wal->commitPending = false;
+    }
   }
   return fwdShmLock(file, offset, n, flags);
 }
