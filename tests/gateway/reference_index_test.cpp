@@ -220,6 +220,50 @@ BOOST_AUTO_TEST_CASE(a_provenance_targets_the_resources_of_its_note_by_rid) {
   s->close();
 }
 
+BOOST_AUTO_TEST_CASE(a_notes_resources_reference_each_other_by_rid) {
+  // The group commit writes a note's resources in order and the later ones (here the
+  // Provenance) refer to the earlier ones: each reference is stored as its target's own rid,
+  // for targets written by the note and for an unchanged one it only found.
+  TempDir dir;
+  const auto file = dir / "db.sqlite";
+  auto s = *SqliteStore::open(file);
+  const auto noteWrite = [](const std::string& noteId, const std::string& observationId) {
+    NoteWrite write;
+    write.note.id = noteId;
+    write.note.version = 1;
+    write.note.clientId = "p1";
+    write.note.status = "signed";
+    write.note.source = "internal";
+    write.note.contentHash = "hash-" + noteId;
+    write.note.noteJson = "{}";
+    for (const std::string& json :
+         {kPatient, observation(observationId, "Patient/p1"),
+          R"({"resourceType":"Provenance","id":"prov-)" + noteId +
+              R"(","recorded":"2026-01-01T00:00:00Z","target":[{"reference":"Observation/)" +
+              observationId + R"("},{"reference":"Patient/p1"}],"agent":[{"who":{"reference":)" +
+              R"("Practitioner/nobody"}}]})"}) {
+      write.resources.push_back(writeOf(json));
+      write.resources.back().skipUnchanged = true;
+    }
+    return write;
+  };
+  for (const auto& [noteId, observationId] :
+       std::vector<std::pair<std::string, std::string>>{{"n1", "o1"}, {"n2", "o2"}}) {
+    BOOST_TEST_CONTEXT("note " << noteId) {
+      auto written = s->writeNote(noteWrite(noteId, observationId));
+      BOOST_REQUIRE(written.ok());
+      const std::string provenance = "prov-" + noteId;
+      Ids expected = {ridOf(file, "Observation", observationId), ridOf(file, "Patient", "p1")};
+      std::sort(expected.begin(), expected.end());
+      BOOST_TEST(storedValues(file, provenance, "target") == expected);
+      BOOST_TEST(storedValues(file, observationId, "subject") == Ids{ridOf(file, "Patient", "p1")});
+      BOOST_TEST(found(*s, "Provenance", {{"target", "Observation/" + observationId}}) ==
+                 Ids{provenance});
+    }
+  }
+  BOOST_TEST(found(*s, "Provenance", {{"patient", "p1"}}) == (Ids{"prov-n1", "prov-n2"}));
+}
+
 BOOST_AUTO_TEST_CASE(migration_7_drops_the_patient_rows_that_repeat_a_subject_row) {
   TempDir dir;
   const auto file = dir / "old.db";

@@ -121,6 +121,7 @@ std::optional<NoteWriteResult> writeOneNote(Poco::Data::Session& session,
                                             const NoteWrite& write, fhir::Outcome& issues,
                                             bool& wrote) {
   wrote = false;
+  const sqlite::StatementCache::NoteRids rids(statements);
   NoteWriteResult result;
   bool retraction = false;
   {

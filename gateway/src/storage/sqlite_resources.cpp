@@ -284,6 +284,9 @@ void bindHash(sqlite3_stmt* statement, int index, const std::string& hash) {
 std::string referenceByRid(StatementCache& statements, const std::string& reference) {
   const std::size_t slash = reference.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == reference.size()) return {};
+  if (const std::optional<std::int64_t> known = statements.knownRid(reference)) {
+    return "#" + std::to_string(*known);
+  }
   const std::string type = reference.substr(0, slash);
   const std::string id = reference.substr(slash + 1);
   sqlite3_stmt* select = statements.get("SELECT rid FROM resources WHERE type = ? AND id = ?");
@@ -340,6 +343,7 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
       current->type = write.type;
       current->id = write.id;
       rid = sqlite3_column_int64(select, 0);
+      statements.rememberRid(write.type, write.id, rid);
       current->version = sqlite3_column_int(select, 1);
       current->lastUpdated = columnText(select, 2);
       current->deleted = sqlite3_column_int(select, 3) != 0;
@@ -406,6 +410,7 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     bindHash(insert, 5, write.contentHash);
     statements.step(insert);
     rid = statements.lastInsertRowid();
+    statements.rememberRid(write.type, write.id, rid);
   }
   {
     sqlite3_stmt* insert = statements.get(

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "notebridge/gateway/sqlite_store.h"
@@ -49,9 +50,35 @@ class StatementCache {
   // clock again.
   void newTransaction() { now_.clear(); }
 
+  // The rids of the resources one note has written or found so far, by "Type/id": the
+  // references of its later resources (its Provenance names every one) find their rid here
+  // instead of probing (type, id) again. Kept only for the span of one note (NoteRids): a
+  // note's own writes are never undone midway, whereas a rid kept past a rollback could name
+  // a resource that no longer exists.
+  class NoteRids {
+   public:
+    explicit NoteRids(StatementCache& cache) : cache_(cache) { cache_.noteRids_.emplace(); }
+    ~NoteRids() { cache_.noteRids_.reset(); }
+    NoteRids(const NoteRids&) = delete;
+    NoteRids& operator=(const NoteRids&) = delete;
+
+   private:
+    StatementCache& cache_;
+  };
+  void rememberRid(const std::string& type, const std::string& id, std::int64_t rid) {
+    if (noteRids_) noteRids_->insert_or_assign(type + "/" + id, rid);
+  }
+  std::optional<std::int64_t> knownRid(const std::string& reference) const {
+    if (!noteRids_) return std::nullopt;
+    const auto found = noteRids_->find(reference);
+    if (found == noteRids_->end()) return std::nullopt;
+    return found->second;
+  }
+
  private:
   sqlite3* db_;
   std::string now_;
+  std::optional<std::unordered_map<std::string, std::int64_t>> noteRids_;
   std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 
