@@ -16,6 +16,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "json_reader.h"
 #include "name_table.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/json_text.h"
@@ -1218,7 +1219,11 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     return Result<Element::Ptr>(std::move(outcome));
   }
   std::string rootType;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // The own reader first while the recursive one would run (the same bound on the stack); what
+  // it gives up on is read again by RapidJSON from a fresh handler and a fresh copy.
+  bool fast = options.maxDepth <= kMaxRecursiveDepth;
+  // At most: the fast reader, again with the root type found, then RapidJSON.
+  for (int attempt = 0; attempt < 4; ++attempt) {
     Outcome issues;
     ParseHandler handler(json, start, registry, options, issues, 0);
     if (!rootType.empty()) handler.setRootType(rootType, SourceLocation{1, 1});
@@ -1240,9 +1245,19 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     rapidjson::InsituStringStream ss(buffer.data());
     handler.setStream(&ss);
     rapidjson::Reader reader;
-    // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
-    // handler stops deeper input), so it is used while that bound is modest.
-    if (options.maxDepth <= kMaxRecursiveDepth) {
+    if (fast) {
+      handler.setRecursive(true);
+      const InsituReadResult read = InsituJsonReader<ParseHandler>(ss, handler).read();
+      // A handler that stops without a fatal issue (other than to learn the root type) gets
+      // RapidJSON's "terminated" error: left to RapidJSON too, as is anything given up on.
+      if (read == InsituReadResult::kGiveUp ||
+          (read == InsituReadResult::kStopped && !handler.aborted() && !handler.needRootType())) {
+        fast = false;
+        continue;
+      }
+    } else if (options.maxDepth <= kMaxRecursiveDepth) {
+      // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
+      // handler stops deeper input), so it is used while that bound is modest.
       handler.setRecursive(true);
       reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
     } else {
