@@ -1227,27 +1227,15 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     Outcome issues;
     ParseHandler handler(json, start, registry, options, issues, 0);
     if (!rootType.empty()) handler.setRootType(rootType, SourceLocation{1, 1});
-    // In situ: strings are unescaped in the copy and handed over without another copy. The
-    // padding keeps the 16-byte scans inside the buffer.
-    // The copy lives in a per-thread buffer: a fresh large block per document costs more than
-    // the copy (glibc consolidates its free lists on every large request).
-    thread_local std::string tBuffer;
-    std::string& buffer = tBuffer;
-    buffer.assign(body);
-    buffer.append(kPadding, '\0');
-    // Give back what an unusually large document took.
-    struct Trim {
-      std::string& b;
-      ~Trim() {
-        if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
-      }
-    } trim{buffer};
-    rapidjson::InsituStringStream ss(buffer.data());
-    handler.setStream(&ss);
     rapidjson::Reader reader;
+    // Only RapidJSON's in-situ reader needs the copy of the text.
+    rapidjson::InsituStringStream ss(nullptr);
+    handler.setStream(&ss);
     if (fast) {
       handler.setRecursive(true);
-      const InsituReadResult read = InsituJsonReader<ParseHandler>(ss, handler).read();
+      const InsituReadResult read =
+          InsituJsonReader<ParseHandler>(body.data(), body.data() + body.size(), ss, handler)
+              .read();
       // A handler that stops without a fatal issue (other than to learn the root type) gets
       // RapidJSON's "terminated" error: left to RapidJSON too, as is anything given up on.
       if (read == InsituReadResult::kGiveUp ||
@@ -1255,13 +1243,31 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
         fast = false;
         continue;
       }
-    } else if (options.maxDepth <= kMaxRecursiveDepth) {
-      // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
-      // handler stops deeper input), so it is used while that bound is modest.
-      handler.setRecursive(true);
-      reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
     } else {
-      reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      // In situ: strings are unescaped in the copy and handed over without another copy. The
+      // padding keeps the 16-byte scans inside the buffer.
+      // The copy lives in a per-thread buffer: a fresh large block per document costs more than
+      // the copy (glibc consolidates its free lists on every large request).
+      thread_local std::string tBuffer;
+      std::string& buffer = tBuffer;
+      buffer.assign(body);
+      buffer.append(kPadding, '\0');
+      // Give back what an unusually large document took.
+      struct Trim {
+        std::string& b;
+        ~Trim() {
+          if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
+        }
+      } trim{buffer};
+      ss = rapidjson::InsituStringStream(buffer.data());
+      if (options.maxDepth <= kMaxRecursiveDepth) {
+        // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
+        // handler stops deeper input), so it is used while that bound is modest.
+        handler.setRecursive(true);
+        reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      } else {
+        reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      }
     }
     if (handler.needRootType() && rootType.empty()) {
       rootType = scanResourceType(body);

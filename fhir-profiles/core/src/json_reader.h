@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -22,39 +23,45 @@ enum class InsituReadResult : std::uint8_t {
 // A JSON reader for the well-formed documents a FHIR parser mostly sees, driving a RapidJSON SAX
 // handler with exactly the events, in the same order and with the same stream positions, that
 // RapidJSON's recursive in-situ reader (kParseInsituFlag | kParseNumbersAsStringsFlag, no
-// comments, no trailing commas) gives: the stream stands after `{`/`[` in StartObject and
-// StartArray, at the opening quote in Key and String, at the first byte in RawNumber, after the
-// literal in Bool and Null, and after the bracket in EndObject and EndArray.
+// comments, no trailing commas) gives over a copy of the text: the stream stands after `{`/`[`
+// in StartObject and StartArray, at the opening quote in Key and String, at the first byte in
+// RawNumber, after the literal in Bool and Null, and after the bracket in EndObject and
+// EndArray. The handler reads the position from `stream` (src_ - head_).
 //
-// It saves RapidJSON's per-event cost (stream copies, generic dispatch). It does not word
-// errors: at the first byte it is not sure about (any syntax error, a control character or a
-// surrogate \u escape in a string, a number with an exponent or more than 18 integer digits, a
-// root that is not an object) it gives up, and the caller parses the original text again with
-// RapidJSON from a fresh handler, which reports what RapidJSON reports. Strings are unescaped in
-// place, so the buffer must be copied again before that second parse.
+// It reads the text where it is, without the copy: strings without escapes are handed over as
+// views into it, values with escapes are unescaped into a buffer of the reader (valid during the
+// String call only). It saves the copy and RapidJSON's per-event cost (stream copies, generic
+// dispatch). It does not word errors: at the first byte it is not sure about (any syntax error,
+// a control character, a surrogate \u escape or an escaped key, a number with an exponent or
+// more than 18 integer digits, a root that is not an object) it gives up, and the caller parses
+// again with RapidJSON from a fresh handler, which reports what RapidJSON reports. A zero byte
+// ends the text, as it ends RapidJSON's in-situ stream.
 //
-// `buffer` must end with at least 16 zero bytes after the document (16-byte unaligned loads).
 // Recursive: the handler must bound the nesting depth, as it must for RapidJSON's reader.
 template <typename Handler>
 class InsituJsonReader {
  public:
-  InsituJsonReader(rapidjson::InsituStringStream& stream, Handler& handler)
-      : stream_(stream), handler_(handler), p_(stream.src_) {}
+  // `stream` only carries the position: head_ and src_ point into [begin, end), never written.
+  InsituJsonReader(const char* begin, const char* end, rapidjson::InsituStringStream& stream,
+                   Handler& handler)
+      : stream_(stream), handler_(handler), p_(begin), end_(end) {
+    stream_.head_ = stream_.src_ = stream_.dst_ = const_cast<char*>(begin);
+  }
 
   InsituReadResult read() {
     skipSpace();
-    if (*p_ != '{') return InsituReadResult::kGiveUp;
+    if (peek() != '{') return InsituReadResult::kGiveUp;
     if (!object()) return result_;
     skipSpace();
-    // The zero bytes after the document (or a zero byte in it, which RapidJSON's in-situ stream
-    // takes for the end as well).
-    if (*p_ != '\0') return InsituReadResult::kGiveUp;
+    // The end of the text, or a zero byte in it (RapidJSON's in-situ stream ends there too).
+    if (peek() != '\0') return InsituReadResult::kGiveUp;
     return InsituReadResult::kDone;
   }
 
  private:
+  char peek() const { return p_ < end_ ? *p_ : '\0'; }
   void skipSpace() {
-    while (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t') ++p_;
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
   bool giveUp() {
     result_ = InsituReadResult::kGiveUp;
@@ -65,10 +72,16 @@ class InsituJsonReader {
     return false;
   }
   // The stream position the handler reads (ParseHandler::offset()).
-  void at(char* p) { stream_.src_ = p; }
+  void at(const char* p) { stream_.src_ = const_cast<char*>(p); }
+  bool literal(const char* word, std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    p_ += n;
+    at(p_);
+    return true;
+  }
 
   bool value() {
-    switch (*p_) {
+    switch (peek()) {
       case '"':
         return string(false);
       case '{':
@@ -76,19 +89,13 @@ class InsituJsonReader {
       case '[':
         return array();
       case 't':
-        if (std::memcmp(p_, "true", 4) != 0) return giveUp();
-        p_ += 4;
-        at(p_);
+        if (!literal("true", 4)) return giveUp();
         return handler_.Bool(true) || stopped();
       case 'f':
-        if (std::memcmp(p_, "false", 5) != 0) return giveUp();
-        p_ += 5;
-        at(p_);
+        if (!literal("false", 5)) return giveUp();
         return handler_.Bool(false) || stopped();
       case 'n':
-        if (std::memcmp(p_, "null", 4) != 0) return giveUp();
-        p_ += 4;
-        at(p_);
+        if (!literal("null", 4)) return giveUp();
         return handler_.Null() || stopped();
       default:
         return number();
@@ -100,26 +107,27 @@ class InsituJsonReader {
     at(p_);
     if (!handler_.StartObject()) return stopped();
     skipSpace();
-    if (*p_ == '}') {
+    if (peek() == '}') {
       ++p_;
       at(p_);
       return handler_.EndObject(0) || stopped();
     }
     for (unsigned members = 1;; ++members) {
-      if (*p_ != '"') return giveUp();
+      if (peek() != '"') return giveUp();
       if (!string(true)) return false;
       skipSpace();
-      if (*p_ != ':') return giveUp();
+      if (peek() != ':') return giveUp();
       ++p_;
       skipSpace();
       if (!value()) return false;
       skipSpace();
-      if (*p_ == ',') {
+      const char c = peek();
+      if (c == ',') {
         ++p_;
         skipSpace();
         continue;
       }
-      if (*p_ != '}') return giveUp();
+      if (c != '}') return giveUp();
       ++p_;
       at(p_);
       return handler_.EndObject(members) || stopped();
@@ -131,7 +139,7 @@ class InsituJsonReader {
     at(p_);
     if (!handler_.StartArray()) return stopped();
     skipSpace();
-    if (*p_ == ']') {
+    if (peek() == ']') {
       ++p_;
       at(p_);
       return handler_.EndArray(0) || stopped();
@@ -139,48 +147,56 @@ class InsituJsonReader {
     for (unsigned items = 1;; ++items) {
       if (!value()) return false;
       skipSpace();
-      if (*p_ == ',') {
+      const char c = peek();
+      if (c == ',') {
         ++p_;
         skipSpace();
         continue;
       }
-      if (*p_ != ']') return giveUp();
+      if (c != ']') return giveUp();
       ++p_;
       at(p_);
       return handler_.EndArray(items) || stopped();
     }
   }
 
-  // A string at p_ (its opening quote), unescaped in place.
+  // A string at p_ (its opening quote).
   bool string(bool isKey) {
-    char* const quote = p_;
-    char* const begin = p_ + 1;
+    const char* const quote = p_;
+    const char* const begin = p_ + 1;
     // The bytes up to the first quote, backslash or control character: most strings end there.
-    char* src = scanPlain(begin);
-    char* dst = src;
-    while (*src != '"') {
-      // A control character (RapidJSON refuses it) or the end of the buffer.
-      if (*src != '\\') return giveUp();
-      if (!unescape(src, dst)) return giveUp();
-      // The plain run after the escape (narratives escape every attribute's quotes).
-      char* next = scanPlain(src);
-      if (next != src) {
-        std::memmove(dst, src, static_cast<std::size_t>(next - src));
-        dst += next - src;
+    const char* src = scanPlain(begin);
+    const char* text = begin;
+    std::size_t length;
+    if (src < end_ && *src == '"') {
+      length = static_cast<std::size_t>(src - begin);
+    } else {
+      // Keys are plain names in FHIR: an escaped one is left to RapidJSON.
+      if (isKey) return giveUp();
+      scratch_.assign(begin, src);
+      while (src == end_ || *src != '"') {
+        // A control character (RapidJSON refuses it) or the end of the text.
+        if (src == end_ || *src != '\\') return giveUp();
+        if (!unescape(src)) return giveUp();
+        // The plain run after the escape (narratives escape every attribute's quotes).
+        const char* next = scanPlain(src);
+        scratch_.append(src, next);
         src = next;
       }
+      text = scratch_.data();
+      length = scratch_.size();
     }
     p_ = src + 1;
     at(quote);
-    const auto length = static_cast<rapidjson::SizeType>(dst - begin);
-    const bool go =
-        isKey ? handler_.Key(begin, length, false) : handler_.String(begin, length, false);
+    const auto n = static_cast<rapidjson::SizeType>(length);
+    const bool go = isKey ? handler_.Key(text, n, false) : handler_.String(text, n, false);
     return go || stopped();
   }
 
-  // Decodes the escape at src (a backslash) to dst; advances both. False for what this reader
-  // leaves to RapidJSON (an unknown escape, bad hex digits, a surrogate).
-  static bool unescape(char*& src, char*& dst) {
+  // Decodes the escape at src (a backslash) into scratch_ and steps over it. False for what
+  // this reader leaves to RapidJSON (an unknown escape, bad hex digits, a surrogate, the end).
+  bool unescape(const char*& src) {
+    if (end_ - src < 2) return false;
     char c;
     switch (src[1]) {
       case '"':
@@ -208,6 +224,7 @@ class InsituJsonReader {
         c = '\t';
         break;
       case 'u': {
+        if (end_ - src < 6) return false;
         unsigned code = 0;
         for (int k = 2; k < 6; ++k) {
           const char h = src[k];
@@ -226,32 +243,32 @@ class InsituJsonReader {
         if (code >= 0xD800 && code <= 0xDFFF) return false;
         src += 6;
         if (code <= 0x7F) {
-          *dst++ = static_cast<char>(code);
+          scratch_ += static_cast<char>(code);
         } else if (code <= 0x7FF) {
-          *dst++ = static_cast<char>(0xC0 | (code >> 6));
-          *dst++ = static_cast<char>(0x80 | (code & 0x3F));
+          scratch_ += static_cast<char>(0xC0 | (code >> 6));
+          scratch_ += static_cast<char>(0x80 | (code & 0x3F));
         } else {
-          *dst++ = static_cast<char>(0xE0 | (code >> 12));
-          *dst++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-          *dst++ = static_cast<char>(0x80 | (code & 0x3F));
+          scratch_ += static_cast<char>(0xE0 | (code >> 12));
+          scratch_ += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+          scratch_ += static_cast<char>(0x80 | (code & 0x3F));
         }
         return true;
       }
       default:
         return false;
     }
-    *dst++ = c;
+    scratch_ += c;
     src += 2;
     return true;
   }
 
-  // The first quote, backslash or byte below 0x20 at or after p.
-  static char* scanPlain(char* p) {
+  // The first quote, backslash or byte below 0x20 at or after p, or end_.
+  const char* scanPlain(const char* p) const {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i control = _mm_set1_epi8(0x1F);
-    for (;; p += 16) {
+    for (; end_ - p >= 16; p += 16) {
       const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       const __m128i hit =
           _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(s, quote), _mm_cmpeq_epi8(s, backslash)),
@@ -259,33 +276,34 @@ class InsituJsonReader {
       const int mask = _mm_movemask_epi8(hit);
       if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
     }
-#else
-    while (*p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
-    return p;
 #endif
+    while (p < end_ && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+    return p;
   }
 
   // -?(0|[1-9][0-9]*)(\.[0-9]+)? with at most 18 integer digits: RapidJSON accepts all of these
   // and reports them as they are. Anything else (exponents, longer integers) goes to RapidJSON.
   bool number() {
-    char* const begin = p_;
-    char* q = p_;
-    if (*q == '-') ++q;
+    const char* const begin = p_;
+    const char* q = p_;
+    auto byte = [&](const char* x) { return x < end_ ? *x : '\0'; };
+    auto digit = [&](const char* x) { return x < end_ && *x >= '0' && *x <= '9'; };
+    if (byte(q) == '-') ++q;
     const char* const digits = q;
-    if (*q == '0') {
+    if (byte(q) == '0') {
       ++q;
-    } else if (*q >= '1' && *q <= '9') {
-      while (*q >= '0' && *q <= '9') ++q;
+    } else if (digit(q) && *q != '0') {
+      while (digit(q)) ++q;
       if (q - digits > 18) return giveUp();
     } else {
       return giveUp();
     }
-    if (*q == '.') {
+    if (byte(q) == '.') {
       ++q;
-      if (!(*q >= '0' && *q <= '9')) return giveUp();
-      while (*q >= '0' && *q <= '9') ++q;
+      if (!digit(q)) return giveUp();
+      while (digit(q)) ++q;
     }
-    if (*q == 'e' || *q == 'E') return giveUp();
+    if (byte(q) == 'e' || byte(q) == 'E') return giveUp();
     p_ = q;
     at(begin);
     return handler_.RawNumber(begin, static_cast<rapidjson::SizeType>(q - begin), false) ||
@@ -294,8 +312,11 @@ class InsituJsonReader {
 
   rapidjson::InsituStringStream& stream_;
   Handler& handler_;
-  char* p_;
+  const char* p_;
+  const char* const end_;
   InsituReadResult result_ = InsituReadResult::kDone;
+  // Values with escapes, unescaped (kept between strings: its capacity is reused).
+  std::string scratch_;
 };
 
 }  // namespace notebridge::fhir
