@@ -1,7 +1,9 @@
-// The top-level parse runs in situ over a zero-padded copy of the input, where RapidJSON's SSE2
-// string and whitespace scanners are safe (they read whole aligned 16-byte blocks). SSE2 is part
-// of every x86-64 CPU. Only this file's reader instantiations see the SIMD paths: the other
-// streams it uses have no SIMD overloads, so no other file's RapidJSON code differs.
+// Documents are read by the own reader (json_reader.h) over the text as given; what it gives up on
+// (errors to word, rare spellings) is parsed by RapidJSON in situ over a zero-padded copy of the
+// input, where RapidJSON's SSE2 string and whitespace scanners are safe (they read whole aligned
+// 16-byte blocks). SSE2 is part of every x86-64 CPU. Only this file's reader instantiations see
+// the SIMD paths: the other streams it uses have no SIMD overloads, so no other file's RapidJSON
+// code differs.
 #if defined(__x86_64__) && !defined(RAPIDJSON_SSE2)
 #define RAPIDJSON_SSE2
 #endif
@@ -117,9 +119,19 @@ class LineCounter {
     nextNewline_ = 0;
   }
   SourceLocation at(std::size_t offset) {
-    if (offset > text_.size()) offset = text_.size();
     // Asked for every key: within the current line (all of a compact document) the answer
-    // needs no scan.
+    // needs no scan. Inlined; the scan is not. (nextNewline_ is at most the size + 1, so an
+    // offset past the end takes the scan, which clamps it.)
+    if (offset >= pos_ && offset < nextNewline_ && offset <= text_.size()) [[likely]] {
+      pos_ = offset;
+      return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
+    }
+    return scanTo(offset);
+  }
+
+ private:
+  [[gnu::noinline]] SourceLocation scanTo(std::size_t offset) {
+    if (offset > text_.size()) offset = text_.size();
     if (offset >= pos_ && offset < nextNewline_) {
       pos_ = offset;
       return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
