@@ -857,7 +857,9 @@ class ParseHandler {
               t.location);
     }
     Element* node = primitiveNode(t);
-    node->assignValue(text);
+    // The node's value is empty: a string built from the view and moved in takes the plain
+    // constructor, cheaper than assign's path (aliasing checks, growth by doubling).
+    node->setValue(std::string(text));
     return true;
   }
 
