@@ -1,7 +1,9 @@
-// The top-level parse runs in situ over a zero-padded copy of the input, where RapidJSON's SSE2
-// string and whitespace scanners are safe (they read whole aligned 16-byte blocks). SSE2 is part
-// of every x86-64 CPU. Only this file's reader instantiations see the SIMD paths: the other
-// streams it uses have no SIMD overloads, so no other file's RapidJSON code differs.
+// Documents are read by the own reader (json_reader.h) over the text as given; what it gives up on
+// (errors to word, rare spellings) is parsed by RapidJSON in situ over a zero-padded copy of the
+// input, where RapidJSON's SSE2 string and whitespace scanners are safe (they read whole aligned
+// 16-byte blocks). SSE2 is part of every x86-64 CPU. Only this file's reader instantiations see
+// the SIMD paths: the other streams it uses have no SIMD overloads, so no other file's RapidJSON
+// code differs.
 #if defined(__x86_64__) && !defined(RAPIDJSON_SSE2)
 #define RAPIDJSON_SSE2
 #endif
@@ -16,6 +18,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "json_reader.h"
 #include "name_table.h"
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/fhir/json_text.h"
@@ -116,9 +119,19 @@ class LineCounter {
     nextNewline_ = 0;
   }
   SourceLocation at(std::size_t offset) {
-    if (offset > text_.size()) offset = text_.size();
     // Asked for every key: within the current line (all of a compact document) the answer
-    // needs no scan.
+    // needs no scan. Inlined; the scan is not. (nextNewline_ is at most the size + 1, so an
+    // offset past the end takes the scan, which clamps it.)
+    if (offset >= pos_ && offset < nextNewline_ && offset <= text_.size()) [[likely]] {
+      pos_ = offset;
+      return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
+    }
+    return scanTo(offset);
+  }
+
+ private:
+  [[gnu::noinline]] SourceLocation scanTo(std::size_t offset) {
+    if (offset > text_.size()) offset = text_.size();
     if (offset >= pos_ && offset < nextNewline_) {
       pos_ = offset;
       return SourceLocation{line_, static_cast<std::uint32_t>(offset - lineStart_ + 1)};
@@ -844,7 +857,9 @@ class ParseHandler {
               t.location);
     }
     Element* node = primitiveNode(t);
-    node->assignValue(text);
+    // The node's value is empty: a string built from the view and moved in takes the plain
+    // constructor, cheaper than assign's path (aliasing checks, growth by doubling).
+    node->setValue(std::string(text));
     return true;
   }
 
@@ -1218,35 +1233,55 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
     return Result<Element::Ptr>(std::move(outcome));
   }
   std::string rootType;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // The own reader first while the recursive one would run (the same bound on the stack); what
+  // it gives up on is read again by RapidJSON from a fresh handler and a fresh copy.
+  bool fast = options.maxDepth <= kMaxRecursiveDepth;
+  // At most: the fast reader, again with the root type found, then RapidJSON.
+  for (int attempt = 0; attempt < 4; ++attempt) {
     Outcome issues;
     ParseHandler handler(json, start, registry, options, issues, 0);
     if (!rootType.empty()) handler.setRootType(rootType, SourceLocation{1, 1});
-    // In situ: strings are unescaped in the copy and handed over without another copy. The
-    // padding keeps the 16-byte scans inside the buffer.
-    // The copy lives in a per-thread buffer: a fresh large block per document costs more than
-    // the copy (glibc consolidates its free lists on every large request).
-    thread_local std::string tBuffer;
-    std::string& buffer = tBuffer;
-    buffer.assign(body);
-    buffer.append(kPadding, '\0');
-    // Give back what an unusually large document took.
-    struct Trim {
-      std::string& b;
-      ~Trim() {
-        if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
-      }
-    } trim{buffer};
-    rapidjson::InsituStringStream ss(buffer.data());
-    handler.setStream(&ss);
     rapidjson::Reader reader;
-    // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
-    // handler stops deeper input), so it is used while that bound is modest.
-    if (options.maxDepth <= kMaxRecursiveDepth) {
+    // Only RapidJSON's in-situ reader needs the copy of the text.
+    rapidjson::InsituStringStream ss(nullptr);
+    handler.setStream(&ss);
+    if (fast) {
       handler.setRecursive(true);
-      reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      const InsituReadResult read =
+          InsituJsonReader<ParseHandler>(body.data(), body.data() + body.size(), ss, handler)
+              .read();
+      // A handler that stops without a fatal issue (other than to learn the root type) gets
+      // RapidJSON's "terminated" error: left to RapidJSON too, as is anything given up on.
+      if (read == InsituReadResult::kGiveUp ||
+          (read == InsituReadResult::kStopped && !handler.aborted() && !handler.needRootType())) {
+        fast = false;
+        continue;
+      }
     } else {
-      reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      // In situ: strings are unescaped in the copy and handed over without another copy. The
+      // padding keeps the 16-byte scans inside the buffer.
+      // The copy lives in a per-thread buffer: a fresh large block per document costs more than
+      // the copy (glibc consolidates its free lists on every large request).
+      thread_local std::string tBuffer;
+      std::string& buffer = tBuffer;
+      buffer.assign(body);
+      buffer.append(kPadding, '\0');
+      // Give back what an unusually large document took.
+      struct Trim {
+        std::string& b;
+        ~Trim() {
+          if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
+        }
+      } trim{buffer};
+      ss = rapidjson::InsituStringStream(buffer.data());
+      if (options.maxDepth <= kMaxRecursiveDepth) {
+        // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
+        // handler stops deeper input), so it is used while that bound is modest.
+        handler.setRecursive(true);
+        reader.Parse<kRecursiveFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      } else {
+        reader.Parse<kFlags | rapidjson::kParseInsituFlag>(ss, handler);
+      }
     }
     if (handler.needRootType() && rootType.empty()) {
       rootType = scanResourceType(body);
