@@ -1,7 +1,8 @@
 // Documents are read by the own reader (json_reader.h) over the text as given; what it gives up on
 // (errors to word, rare spellings) is parsed by RapidJSON in situ over a zero-padded copy of the
 // input, where RapidJSON's SSE2 string and whitespace scanners are safe (they read whole aligned
-// 16-byte blocks). SSE2 is part of every x86-64 CPU. Only this file's reader instantiations see
+// 16-byte blocks). SSE2 is part of every x86-64 CPU. Only this file's reader instantiations (and
+// those of its differential test, tests/fhir/json_reader_test.cpp, which defines the same) see
 // the SIMD paths: the other streams it uses have no SIMD overloads, so no other file's RapidJSON
 // code differs.
 #if defined(__x86_64__) && !defined(RAPIDJSON_SSE2)
@@ -264,8 +265,9 @@ struct Frame {
   bool pendingSkip = false;
   PropertyMatch pending;
   bool pendingUnderscore = false;
-  // The key: a view into the in-situ buffer, or into pendingStorage when the reader's own
-  // buffer holds it only during the call (deferred re-parse).
+  // The key: a view into the text being read (the caller's, or RapidJSON's in-situ copy),
+  // or into pendingStorage when the reader's own buffer holds it only during the call
+  // (deferred re-parse).
   std::string_view pendingName;
   std::string pendingStorage;
   SourceLocation keyLocation;
@@ -505,6 +507,7 @@ class ParseHandler {
     }
     if (!checkDepth()) return false;
     if (skipping()) return true;
+    if (resourceTypeIsPending()) return resourceTypeNotAString();
     Target t;
     if (!target(t)) return skipContainer();
     if (t.underscore) {
@@ -590,6 +593,7 @@ class ParseHandler {
     }
     if (!checkDepth()) return false;
     if (skipping()) return true;
+    if (resourceTypeIsPending()) return resourceTypeNotAString();
     Frame& owner = top();
     if (owner.kind == FrameKind::kArray) {
       error("structure", "arrays of arrays are not allowed", pathOf(owner, owner.name),
@@ -715,6 +719,26 @@ class ParseHandler {
     Frame& f = push(FrameKind::kSkip);
     f.skipDepth = 1;
     return true;
+  }
+
+  // The value being started is that of a resource's "resourceType" key.
+  bool resourceTypeIsPending() {
+    const Frame& f = top();
+    return f.kind != FrameKind::kArray && f.hasPending && f.expectResourceType;
+  }
+  // "resourceType" given an object or an array: refused as scalar() refuses a number there
+  // (the property has no type to build the container from). The root stops the parse; a
+  // nested resource is skipped with the container that begins.
+  bool resourceTypeNotAString() {
+    Frame& f = top();
+    f.hasPending = false;
+    f.expectResourceType = false;
+    f.resourceTypeSeen = true;
+    fatalOrError(depth_ == 1, "structure", "resourceType must be a string", pathOf(f, {}),
+                 f.keyLocation);
+    if (depth_ == 1) return false;
+    skipResource(f);
+    return skipping();
   }
 
   // Resolves where the current value belongs; false when it is to be skipped.

@@ -64,13 +64,19 @@ namespace {
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The time zone of a dateTime with a time ("Z" or "+hh:mm"), or an empty view when `text` is
-// not "YYYY-MM-DDThh:mm:ss" with an optional fraction and a zone.
+// not "YYYY-MM-DDThh:mm:ss" with an optional fraction and a zone, or is one the FHIRPath
+// engine reads differently from its text: it keeps three digits of a fraction (so .0009 and
+// .0001 are equal to it) and has no leap second (:60 is no value), so text order would not
+// be its verdict.
 std::string_view timeZoneOf(std::string_view text) {
   if (text.size() < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':') return {};
+  if (text[17] == '6') return {};
   std::size_t at = 19;
   if (text[at] == '.') {
     ++at;
+    const std::size_t digits = at;
     while (at < text.size() && isDigit(text[at])) ++at;
+    if (at - digits > 3) return {};
   }
   const std::string_view zone = text.substr(at);
   if (zone == "Z") return zone;

@@ -66,6 +66,9 @@ void rewriteReferences(Element& tree, const std::map<std::string, std::string>& 
     }
     for (const auto& child : e->children()) pending.push_back(child.get());
   }
+  // A huge tree (an inbound Bundle) leaves no lasting room behind on the thread.
+  constexpr std::size_t kKeptEntries = 4096;
+  if (pending.capacity() > kKeptEntries) std::vector<Element*>().swap(pending);
 }
 
 namespace {
