@@ -73,6 +73,15 @@ int insertRows(Db& db, int from, int rows) {
                  ") SELECT i, hex(randomblob(500)) FROM r");
 }
 
+// A WAL database with table t of 40 rows, written through the connection `writer`.
+void fortyRowsInWal(Db& writer, const char* synchronous) {
+  BOOST_REQUIRE(writer.text("PRAGMA journal_mode = WAL") == "wal");
+  BOOST_REQUIRE(writer.exec(std::string("PRAGMA synchronous = ") + synchronous) == SQLITE_OK);
+  BOOST_REQUIRE(writer.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") ==
+                SQLITE_OK);
+  BOOST_REQUIRE(insertRows(writer, 1, 40) == SQLITE_OK);
+}
+
 // What a process that starts from the files alone finds (the database and its WAL copied
 // without the shared-memory index, which SQLite then rebuilds from the WAL's frames and
 // checksums): the row count of t and integrity_check's answer.
@@ -226,11 +235,7 @@ BOOST_AUTO_TEST_CASE(a_failed_write_fails_the_commit_and_nothing_of_it_becomes_v
       TempDir dir;
       const std::string file = (dir / "failing.db").string();
       Db writer(file, kVfs);
-      BOOST_REQUIRE(writer.text("PRAGMA journal_mode = WAL") == "wal");
-      BOOST_REQUIRE(writer.exec(std::string("PRAGMA synchronous = ") + synchronous) == SQLITE_OK);
-      BOOST_REQUIRE(writer.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") ==
-                    SQLITE_OK);
-      BOOST_REQUIRE(insertRows(writer, 1, 40) == SQLITE_OK);
+      fortyRowsInWal(writer, synchronous);
       Db reader(file, "unix");
       BOOST_REQUIRE(reader.count("t") == 40);
 
@@ -281,11 +286,7 @@ BOOST_AUTO_TEST_CASE(a_commit_that_failed_once_never_comes_back_after_a_crash) {
       TempDir dir;
       const std::string file = (dir / "transient.db").string();
       Db writer(file, kVfs);
-      BOOST_REQUIRE(writer.text("PRAGMA journal_mode = WAL") == "wal");
-      BOOST_REQUIRE(writer.exec(std::string("PRAGMA synchronous = ") + synchronous) == SQLITE_OK);
-      BOOST_REQUIRE(writer.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT NOT NULL)") ==
-                    SQLITE_OK);
-      BOOST_REQUIRE(insertRows(writer, 1, 40) == SQLITE_OK);
+      fortyRowsInWal(writer, synchronous);
       failNextWal = true;
       const int rc = insertRows(writer, 41, 40);
       BOOST_TEST((rc & 0xff) == SQLITE_IOERR, "the INSERT returned " << rc);
