@@ -14,7 +14,8 @@ namespace notebridge::gateway::sqlite {
 // frame (before SQLite can publish the commit), xSync, a read of buffered bytes, xTruncate,
 // xFileSize, xFileControl, xClose, any shared-memory call on the database file, a write
 // elsewhere in the file, and a full buffer. A failed write reaches SQLite as the error of the
-// call that wrote (sqlite_vfs.cpp says why each point is safe). Every other file (database,
+// call that wrote, and the frames of a commit that failed are dropped, never written later
+// (sqlite_vfs.cpp says why each point is safe). Every other file (database,
 // journals, temporary files) is the wrapped VFS's own, apart from the database file's
 // shared-memory calls, which flush its WAL first.
 
