@@ -173,6 +173,16 @@ BOOST_AUTO_TEST_CASE(bad_requests_name_the_problem) {
   BOOST_TEST(garbage.status == 400);
   BOOST_TEST(json(garbage)->getValue<std::string>("resourceType") == "OperationOutcome");
 
+  // An object where the type name goes: refused with the reason, and the server goes on.
+  for (const char* body : {R"({"resourceType":{}})", R"({"resourceType":"Patient","contained":[)"
+                                                     R"({"resourceType":{}}]})"}) {
+    auto typeObject = s.call("POST", "/fhir/Patient", body);
+    BOOST_TEST(typeObject.status == 400, body);
+    BOOST_TEST(firstIssue(typeObject, "diagnostics").find("resourceType must be a string") !=
+               std::string::npos);
+  }
+  BOOST_TEST(s.call("GET", "/fhir/metadata").status == 200);
+
   auto unknown = s.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","colour":"blue"})");
   BOOST_TEST(unknown.status == 400);
   BOOST_TEST(firstIssue(unknown, "expression").find("Patient.colour") != std::string::npos);
