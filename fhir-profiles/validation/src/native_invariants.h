@@ -20,8 +20,9 @@ std::optional<bool> childTestsHold(std::string_view expression, const fhir::Elem
 // every Period a note maps (a third of the invariants the FHIRPath engine evaluated per note).
 // Answered only where the engine's verdict is certain: a missing start or end (or one without
 // a value) holds; two valid dates or dateTimes of the same precision written with the same
-// time zone compare as text. Anything else (different precisions, time zones, more than one
-// start or end) gives nothing: the caller asks the engine.
+// time zone compare as text. Anything else (different precisions, time zones, more than three
+// fraction digits, a leap second, more than one start or end) gives nothing: the caller asks
+// the engine.
 std::optional<bool> periodOrderHolds(const fhir::Element& focus);
 
 // The expression periodOrderHolds answers.
