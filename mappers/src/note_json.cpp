@@ -838,10 +838,6 @@ class NoteWriter {
 
 // The DOM of a typical note fits here without a heap block; larger ones take more from the heap.
 constexpr std::size_t kDomPoolBytes = 32u << 10;
-// Zero bytes after the in-situ copy of the input (see RAPIDJSON_SSE2 at the top).
-constexpr std::size_t kPadding = 32;
-// The per-thread copy of the input keeps at most this much between notes.
-constexpr std::size_t kKeptBufferBytes = 1u << 20;
 
 fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   if (json.size() > kMaxNoteJsonBytes) {
@@ -857,21 +853,11 @@ fhir::Result<Note> parseNote(std::string_view json, ParseMode mode) {
   // parse (glibc consolidates its free lists on every large request).
   thread_local std::string tBuffer;
   thread_local std::vector<char> tPool(kDomPoolBytes);
-  std::string& buffer = tBuffer;
-  buffer.assign(json);
-  // Zero bytes after the copy: the first ends the document for the parser, the rest keep the
-  // 16-byte scans inside the buffer.
-  buffer.append(kPadding, '\0');
-  struct Trim {
-    std::string& b;
-    ~Trim() {
-      if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
-    }
-  } trim{buffer};
+  fhir::PaddedCopy copy(tBuffer, json);
   rapidjson::MemoryPoolAllocator<> pool(tPool.data(), tPool.size());
   rapidjson::Document doc(&pool);
   if (badByte == std::string_view::npos) {
-    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(buffer.data());
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(copy.data());
   }
   if (badByte != std::string_view::npos || doc.HasParseError()) {
     const std::size_t offset = badByte != std::string_view::npos ? badByte : doc.GetErrorOffset();

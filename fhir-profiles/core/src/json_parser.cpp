@@ -40,10 +40,6 @@ constexpr std::size_t kMaxRecursiveDepth = 256;
 // Resources whose resourceType is not their first property are re-parsed from their byte range
 // once the type is known; this bounds how often that may nest.
 constexpr int kMaxDeferredNesting = 8;
-// Zero bytes after the in-situ copy of the input (see the RAPIDJSON_SSE2 note above).
-constexpr std::size_t kPadding = 32;
-// The per-thread in-situ buffer keeps at most this much between documents.
-constexpr std::size_t kKeptBufferBytes = 1u << 20;
 // Parsing stops after this many issues.
 constexpr std::size_t kMaxIssues = 1000;
 
@@ -1282,22 +1278,10 @@ Result<Element::Ptr> parseJson(std::string_view json, const DefinitionRegistry& 
         continue;
       }
     } else {
-      // In situ: strings are unescaped in the copy and handed over without another copy. The
-      // padding keeps the 16-byte scans inside the buffer.
-      // The copy lives in a per-thread buffer: a fresh large block per document costs more than
-      // the copy (glibc consolidates its free lists on every large request).
+      // In situ: strings are unescaped in the copy and handed over without another copy.
       thread_local std::string tBuffer;
-      std::string& buffer = tBuffer;
-      buffer.assign(body);
-      buffer.append(kPadding, '\0');
-      // Give back what an unusually large document took.
-      struct Trim {
-        std::string& b;
-        ~Trim() {
-          if (b.capacity() > kKeptBufferBytes) std::string().swap(b);
-        }
-      } trim{buffer};
-      ss = rapidjson::InsituStringStream(buffer.data());
+      PaddedCopy copy(tBuffer, body);
+      ss = rapidjson::InsituStringStream(copy.data());
       if (options.maxDepth <= kMaxRecursiveDepth) {
         // The recursive reader is the faster one; its stack depth is bounded by maxDepth (the
         // handler stops deeper input), so it is used while that bound is modest.

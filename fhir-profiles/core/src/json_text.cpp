@@ -175,4 +175,14 @@ void appendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+PaddedCopy::PaddedCopy(std::string& buffer, std::string_view text) : buffer_(buffer) {
+  buffer_.assign(text);
+  buffer_.append(kPadding, '\0');
+}
+
+PaddedCopy::~PaddedCopy() {
+  constexpr std::size_t kKeptBytes = 1u << 20;
+  if (buffer_.capacity() > kKeptBytes) std::string().swap(buffer_);
+}
+
 }  // namespace notebridge::fhir

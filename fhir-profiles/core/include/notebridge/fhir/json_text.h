@@ -15,6 +15,24 @@ namespace notebridge::fhir {
 // Runs at memory speed over ASCII. Thread-safe.
 std::size_t findInvalidUtf8(std::string_view text);
 
+// A copy of `text` followed by zero bytes, for in-situ parsers (the first zero ends the text)
+// and 16-byte scans (the rest keep them inside the copy), in a buffer the caller keeps per
+// thread: a fresh large block per document costs more than the copy (glibc consolidates its
+// free lists on every large request). A buffer grown past 1 MB for an unusual document is
+// released when the copy goes. Valid while it lives; one at a time per buffer.
+class PaddedCopy {
+ public:
+  static constexpr std::size_t kPadding = 32;
+  PaddedCopy(std::string& buffer, std::string_view text);
+  ~PaddedCopy();
+  PaddedCopy(const PaddedCopy&) = delete;
+  PaddedCopy& operator=(const PaddedCopy&) = delete;
+  char* data() { return buffer_.data(); }
+
+ private:
+  std::string& buffer_;
+};
+
 // Appends `text` as a JSON string literal, quotes included. Escapes exactly what RFC 8259
 // requires ('"', '\\' and U+0000..U+001F; \b \t \n \f \r in short form, others as \u00XX with
 // upper-case hex), so the output is byte-identical to RapidJSON's writer. Bytes are not
