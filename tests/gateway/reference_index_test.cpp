@@ -25,15 +25,11 @@ namespace fhir = notebridge::fhir;
 
 namespace {
 
-std::unique_ptr<fhir::Element> parse(const std::string& json) {
-  auto tree = fhir::parseJson(json, *notebridge::testing::sharedRegistry());
-  BOOST_REQUIRE(tree.ok());
-  return std::move(*tree);
-}
+using notebridge::testing::parseResource;
 
 // A create of `json` (resourceType and id set) with the index indexResource gives it.
 ResourceWrite writeOf(const std::string& json) {
-  auto tree = parse(json);
+  auto tree = parseResource(json);
   ResourceWrite write;
   write.type = tree->type();
   write.id = std::string(tree->childValue("id"));
@@ -99,7 +95,7 @@ using Ids = std::vector<std::string>;
 BOOST_AUTO_TEST_SUITE(reference_index)
 
 BOOST_AUTO_TEST_CASE(patient_is_indexed_once_as_the_subject_it_repeats) {
-  auto tree = parse(observation("o1", "Patient/p1"));
+  auto tree = parseResource(observation("o1", "Patient/p1"));
   const std::vector<IndexEntry> index = indexResource(*tree);
   const auto named = [&](const std::string& param) {
     return std::count_if(index.begin(), index.end(),
@@ -132,7 +128,7 @@ BOOST_AUTO_TEST_CASE(patient_is_indexed_once_as_the_subject_it_repeats) {
   auto other = parseSearch("Observation", {{"patient", "Group/g"}}, true);
   BOOST_REQUIRE(other.ok());
   BOOST_TEST(!matchesCriteria(index, v, other->query.criteria));
-  auto group = parse(observation("o2", "Group/g"));
+  auto group = parseResource(observation("o2", "Group/g"));
   BOOST_TEST(!matchesCriteria(indexResource(*group), v, other->query.criteria));
 }
 

@@ -30,9 +30,7 @@ namespace fhir = notebridge::fhir;
 namespace {
 
 std::shared_ptr<fhir::Element> parse(const std::string& json) {
-  auto tree = fhir::parseJson(json, *notebridge::testing::sharedRegistry());
-  BOOST_REQUIRE(tree.ok());
-  return std::shared_ptr<fhir::Element>(tree->release());
+  return notebridge::testing::parseResource(json);
 }
 
 SearchCriterion criterion(const std::string& param, const std::string& kind,

@@ -11,11 +11,7 @@ namespace fhir = notebridge::fhir;
 
 namespace {
 
-fhir::Element::Ptr parse(const std::string& json) {
-  auto tree = fhir::parseJson(json, *notebridge::testing::sharedRegistry());
-  BOOST_REQUIRE(tree.ok());
-  return std::move(*tree);
-}
+using notebridge::testing::parseResource;
 
 const std::string kPatient =
     R"({"resourceType":"Patient","id":"p1","name":[{"family":"Rivera"}],"gender":"female"})";
@@ -30,10 +26,10 @@ BOOST_AUTO_TEST_SUITE(validation_cache)
 BOOST_AUTO_TEST_CASE(a_repeated_resource_gets_the_same_issues_from_the_cache) {
   auto validator = notebridge::testing::sharedValidator();
   ValidationCache cache(validator, ValidationCache::noteSharedTypes());
-  auto patient = parse(kPatient);
+  auto patient = parseResource(kPatient);
   const fhir::Outcome direct = validator->validate(*patient);
   const fhir::Outcome first = cache.validate(*patient);
-  const fhir::Outcome again = cache.validate(*parse(kPatient));
+  const fhir::Outcome again = cache.validate(*parseResource(kPatient));
   BOOST_TEST(cache.size() == 1u);
   BOOST_TEST(cache.hits() == 1u);
   BOOST_TEST(again.toOperationOutcomeJson() == direct.toOperationOutcomeJson());
@@ -43,30 +39,31 @@ BOOST_AUTO_TEST_CASE(a_repeated_resource_gets_the_same_issues_from_the_cache) {
 
 BOOST_AUTO_TEST_CASE(a_changed_resource_is_never_let_through_unvalidated) {
   ValidationCache cache(notebridge::testing::sharedValidator(), ValidationCache::noteSharedTypes());
-  BOOST_TEST(!cache.validate(*parse(kPatient)).hasErrors());
+  BOOST_TEST(!cache.validate(*parseResource(kPatient)).hasErrors());
   // Same id, same length, one letter apart: validated, and refused.
-  const fhir::Outcome changed = cache.validate(*parse(kBadPatient));
+  const fhir::Outcome changed = cache.validate(*parseResource(kBadPatient));
   BOOST_TEST(changed.hasErrors());
   BOOST_TEST(cache.hits() == 0u);
   // And the refusal is what the cache gives for it next time.
-  BOOST_TEST(cache.validate(*parse(kBadPatient)).hasErrors());
-  BOOST_TEST(!cache.validate(*parse(kPatient)).hasErrors());
+  BOOST_TEST(cache.validate(*parseResource(kBadPatient)).hasErrors());
+  BOOST_TEST(!cache.validate(*parseResource(kPatient)).hasErrors());
   BOOST_TEST(cache.hits() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_named_types_are_kept_and_never_more_than_the_capacity) {
   ValidationCache cache(notebridge::testing::sharedValidator(), {"Patient"}, 2);
   for (int i = 0; i < 5; ++i) {
-    cache.validate(*parse(R"({"resourceType":"Patient","id":"p)" + std::to_string(i) + "\"}"));
+    cache.validate(
+        *parseResource(R"({"resourceType":"Patient","id":"p)" + std::to_string(i) + "\"}"));
   }
   BOOST_TEST(cache.size() == 2u);
   // The oldest went: p0 is validated again, p4 comes from the cache.
-  cache.validate(*parse(R"({"resourceType":"Patient","id":"p4"})"));
+  cache.validate(*parseResource(R"({"resourceType":"Patient","id":"p4"})"));
   BOOST_TEST(cache.hits() == 1u);
-  cache.validate(*parse(R"({"resourceType":"Patient","id":"p0"})"));
+  cache.validate(*parseResource(R"({"resourceType":"Patient","id":"p0"})"));
   BOOST_TEST(cache.hits() == 1u);
-  cache.validate(*parse(R"({"resourceType":"Organization","id":"o1"})"));
-  cache.validate(*parse(R"({"resourceType":"Organization","id":"o1"})"));
+  cache.validate(*parseResource(R"({"resourceType":"Organization","id":"o1"})"));
+  cache.validate(*parseResource(R"({"resourceType":"Organization","id":"o1"})"));
   BOOST_TEST(cache.hits() == 1u);
   BOOST_TEST(cache.size() == 2u);
 }

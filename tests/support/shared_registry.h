@@ -1,9 +1,12 @@
 #pragma once
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "notebridge/fhir/definitions.h"
+#include "notebridge/fhir/json_format.h"
 #include "notebridge/validation/standard_definitions.h"
 #include "notebridge/validation/validator.h"
 
@@ -17,6 +20,14 @@ inline std::shared_ptr<const fhir::DefinitionRegistry> sharedRegistry() {
     return *loaded;
   }();
   return kRegistry;
+}
+
+// A resource parsed from JSON against the shared definitions; the test stops if it does not
+// parse.
+inline fhir::Element::Ptr parseResource(const std::string& json) {
+  auto tree = fhir::parseJson(json, *sharedRegistry());
+  BOOST_REQUIRE(tree.ok());
+  return std::move(*tree);
 }
 
 // A validator over the R4 core and our own definitions, built once per test program.
