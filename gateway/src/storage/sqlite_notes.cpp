@@ -11,6 +11,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <stdexcept>
 
 #include "notebridge/gateway/note_bundle.h"
@@ -282,8 +283,9 @@ Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
                                   queue_.begin() + static_cast<std::ptrdiff_t>(take));
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
   lock.unlock();
+  std::uint64_t seq = 0;
   try {
-    writeNoteBatch(batch);
+    writeNoteBatch(batch, seq);
   } catch (const std::exception& e) {
     // Not a driver error (those come back as issues) and the transaction was rolled back:
     // every writer of the batch must still get an answer, and the leadership pass on.
@@ -293,23 +295,36 @@ Result<NoteWriteResult> SqliteStore::writeNote(const NoteWrite& write) {
     }
   }
   lock.lock();
-  // Notified under the lock: a waiter returns (and destroys its PendingNote) only after it has
-  // the lock again, so none is woken through a dangling reference.
-  for (PendingNote* pending : batch) {
-    pending->done = true;
-    if (pending != &mine) pending->wake.notify_one();
-  }
+  // The writer is free: the next batch is written while this one is made durable.
   if (queue_.empty()) {
     leaderActive_ = false;
   } else {
     queue_.front()->lead = true;
     queue_.front()->wake.notify_one();
   }
+  lock.unlock();
+  fhir::Outcome durable;
+  {
+    std::shared_lock shared(mutex_);
+    durable = awaitDurable(seq);
+  }
+  if (durable.hasErrors()) {
+    // Not one answer of the batch may stand: neither "stored" nor what it read (a replay,
+    // a conflict) is known to be on disk.
+    for (PendingNote* pending : batch) pending->result.emplace(durable);
+  }
+  lock.lock();
+  // Notified under the lock: a waiter returns (and destroys its PendingNote) only after it has
+  // the lock again, so none is woken through a dangling reference.
+  for (PendingNote* pending : batch) {
+    pending->done = true;
+    if (pending != &mine) pending->wake.notify_one();
+  }
   return std::move(*mine.result);
 }
 
-void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
-  fhir::Outcome outcome = withWriteSession([&](Poco::Data::Session& session, fhir::Outcome&) {
+void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch, std::uint64_t& seq) {
+  const auto writeBatch = [&](Poco::Data::Session& session, fhir::Outcome&) {
     const HeldTime held;
     struct Count {
       const HeldTime& held;
@@ -361,7 +376,8 @@ void SqliteStore::writeNoteBatch(const std::vector<PendingNote*>& batch) {
       sqlite::rollbackQuietly(session);
       throw;
     }
-  });
+  };
+  fhir::Outcome outcome = withWriteTurn(writeBatch, seq);
   if (outcome.hasErrors()) {
     // Nothing of the batch was committed: every writer gets the failure.
     for (PendingNote* pending : batch) pending->result.emplace(outcome);

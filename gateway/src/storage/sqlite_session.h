@@ -1,11 +1,12 @@
 #pragma once
 
-// SqliteStore::withSession, shared by the files that implement SqliteStore.
+// SqliteStore::withSession and its kin, shared by the files that implement SqliteStore.
 #include <Poco/Data/Session.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Exception.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -106,7 +107,7 @@ std::optional<NoteRecord> readNoteInTransaction(Poco::Data::Session& session, co
 }  // namespace sqlite
 
 template <typename Work>
-fhir::Outcome SqliteStore::withSession(Work&& work) {
+fhir::Outcome SqliteStore::withSession(Work&& work, bool awaitDurable) {
   fhir::Outcome outcome;
   std::shared_lock lock(mutex_);
   if (!pool_) {
@@ -118,22 +119,40 @@ fhir::Outcome SqliteStore::withSession(Work&& work) {
     work(session, outcome);
   } catch (const Poco::Exception& e) {
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
+    return outcome;
   }
+  if (awaitDurable) outcome.append(awaitVisible());
   return outcome;
 }
 
 template <typename Work>
-fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
+fhir::Outcome SqliteStore::withWriteTurn(Work&& work, std::uint64_t& seq) {
   fhir::Outcome outcome;
   std::shared_lock lock(mutex_);
   std::lock_guard writer(writeMutex_);
+  seq = 0;
   if (!pool_) {
     outcome.add(fhir::Severity::kFatal, "transient", "the database is closed");
     return outcome;
   }
+  if (syncFailed_.load(std::memory_order_acquire)) {
+    outcome.add(fhir::Severity::kFatal, "exception",
+                "the database accepts no writes: an earlier write could not be made durable");
+    return outcome;
+  }
+  // Whatever happens below: the turn's commits (and all it read) are in the WAL file once it
+  // ends, and the turn's number is what its caller waits for.
+  struct Written {
+    SqliteStore& store;
+    std::uint64_t& seq;
+    ~Written() {
+      seq = store.visibleSeq_.load();
+      store.writtenSeq_.store(seq, std::memory_order_release);
+    }
+  } written{*this, seq};
   try {
     if (!writeSession_) {
-      writeSession_ = std::make_unique<Poco::Data::Session>(pool_->get());
+      writeSession_ = std::make_unique<Poco::Data::Session>("SQLite", file_.string());
       configureWriter(*writeSession_);
     }
     work(*writeSession_, outcome);
@@ -142,6 +161,16 @@ fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
     releaseWriter();
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
   }
+  return outcome;
+}
+
+template <typename Work>
+fhir::Outcome SqliteStore::withWriteSession(Work&& work) {
+  std::uint64_t seq = 0;
+  fhir::Outcome outcome = withWriteTurn(std::forward<Work>(work), seq);
+  // The writer is free again: the next write runs while this one is made durable.
+  std::shared_lock lock(mutex_);
+  outcome.append(awaitDurable(seq));
   return outcome;
 }
 
@@ -157,8 +186,17 @@ fhir::Outcome SqliteStore::withReads(Work&& work) {
     reads_->run(work);
   } catch (const Poco::Exception& e) {
     outcome.add(fhir::Severity::kFatal, "exception", "database error: " + e.displayText());
+    return outcome;
   }
+  outcome.append(awaitVisible());
   return outcome;
+}
+
+inline fhir::Outcome SqliteStore::awaitVisible() {
+  // After the read's last step: a commit it saw had taken its number before SQLite published
+  // it, so the number read here covers it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return awaitDurable(visibleSeq_.load());
 }
 
 }  // namespace notebridge::gateway

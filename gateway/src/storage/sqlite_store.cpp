@@ -13,9 +13,16 @@
 #include <Poco/Exception.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <system_error>
 
@@ -122,6 +129,23 @@ const std::vector<Migration>& sqliteMigrations() {
 
 namespace {
 
+// Per-connection settings: every pooled session gets them, and the writer's own connection.
+// `synchronous`: FULL for the pool (its commits are synced before anyone can see them),
+// NORMAL for the writer when SqliteStore makes its commits durable (awaitDurable).
+void configureConnection(Poco::Data::Session& session, const std::string& synchronous) {
+  session << "PRAGMA busy_timeout = 5000", now;
+  session << "PRAGMA foreign_keys = ON", now;
+  session << "PRAGMA synchronous = " + synchronous, now;
+  // 16 MB of page cache (SQLite's default is 2 MB): a group commit of up to 64 notes
+  // (~2 MB of pages) fits without spilling dirty pages to the WAL mid-transaction, and the
+  // b-tree interior pages stay cached between transactions.
+  session << "PRAGMA cache_size = -16384", now;
+  // Each note of a group commit is written in its own SAVEPOINT, whose journal (the original
+  // of every page the note changes, ~100 pages) SQLite otherwise spills to a temporary file
+  // beyond 64 KB: in memory it is a copy instead of a file write per page.
+  session << "PRAGMA temp_store = MEMORY", now;
+}
+
 // Per-connection settings: every pooled session gets them, not only the first.
 class ConfiguredSessionPool final : public Poco::Data::SessionPool {
  public:
@@ -130,17 +154,7 @@ class ConfiguredSessionPool final : public Poco::Data::SessionPool {
 
  protected:
   void customizeSession(Poco::Data::Session& session) override {
-    session << "PRAGMA busy_timeout = 5000", now;
-    session << "PRAGMA foreign_keys = ON", now;
-    session << "PRAGMA synchronous = FULL", now;
-    // 16 MB of page cache (SQLite's default is 2 MB): a group commit of up to 64 notes
-    // (~2 MB of pages) fits without spilling dirty pages to the WAL mid-transaction, and the
-    // b-tree interior pages stay cached between transactions.
-    session << "PRAGMA cache_size = -16384", now;
-    // Each note of a group commit is written in its own SAVEPOINT, whose journal (the original
-    // of every page the note changes, ~100 pages) SQLite otherwise spills to a temporary file
-    // beyond 64 KB: in memory it is a copy instead of a file write per page.
-    session << "PRAGMA temp_store = MEMORY", now;
+    configureConnection(session, "FULL");
   }
 };
 
@@ -213,52 +227,172 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
                         "cannot put " + file.string() + " in WAL mode (got '" + mode + "')");
     }
     migrate(session, migrations);
+    // The WAL file by the name SQLite gives it (beside the database's full path): the store's
+    // own fdatasync of it makes the writer's commits durable.
+    sqlite3* handle = Poco::Data::SQLite::Utility::dbHandle(session);
+    const char* wal = sqlite3_filename_wal(sqlite3_db_filename(handle, "main"));
+    if (wal == nullptr || *wal == '\0') {
+      return R::failure(Severity::kFatal, "exception",
+                        "cannot name the WAL file of " + file.string());
+    }
     auto reads = std::make_unique<SqliteReadPool>(file.string(), 32);
     auto checkpointer = std::make_unique<WalCheckpointer>(file.string());
     return R(std::shared_ptr<SqliteStore>(
-        new SqliteStore(file, std::move(pool), std::move(reads), std::move(checkpointer))));
+        new SqliteStore(file, wal, std::move(pool), std::move(reads), std::move(checkpointer))));
   } catch (const Poco::Exception& e) {
     return R::failure(Severity::kFatal, "exception",
                       "cannot open database " + file.string() + ": " + e.displayText());
   }
 }
 
-SqliteStore::SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
+namespace {
+
+bool pipelineWanted() {
+  const char* wanted = std::getenv("NOTEBRIDGE_STORE_PIPELINE");
+  return wanted == nullptr || std::strcmp(wanted, "0") != 0;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile,
+                         std::unique_ptr<Poco::Data::SessionPool> pool,
                          std::unique_ptr<SqliteReadPool> reads,
                          std::unique_ptr<WalCheckpointer> checkpointer)
     : file_(std::move(file)),
+      walFile_(std::move(walFile)),
+      pipelined_(pipelineWanted()),
       checkpointer_(std::move(checkpointer)),
       pool_(std::move(pool)),
       reads_(std::move(reads)) {}
 
 void SqliteStore::configureWriter(Poco::Data::Session& session) {
+  // NORMAL: the COMMIT writes its frames and publishes them without waiting for the disk;
+  // awaitDurable's fdatasync of the WAL makes them durable before any call reports them.
+  // SQLite still syncs the WAL header at each restart of the WAL, and a checkpoint syncs the
+  // WAL before it copies frames and the database after.
+  configureConnection(session, pipelined_ ? "NORMAL" : "FULL");
   // The writer walks every index of every table a note writes; with UUID keys its hot pages
   // spread over the whole index, which outgrows 16 MB after some thousands of notes.
   session << "PRAGMA cache_size = -131072", Poco::Data::Keywords::now;
   // The WAL now grows to the checkpoint thread's threshold (8,000 pages, ~32 MB) before it is
   // reused; after a reset SQLite truncates the file to this size instead of keeping its peak.
   session << "PRAGMA journal_size_limit = 67108864", Poco::Data::Keywords::now;
-  if (checkpointer_) checkpointer_->install(Poco::Data::SQLite::Utility::dbHandle(session));
+  sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(session);
+  if (pipelined_) sqlite3_commit_hook(db, &SqliteStore::onWriterCommit, this);
+  if (checkpointer_) checkpointer_->install(db);
+}
+
+int SqliteStore::onWriterCommit(void* self) {
+  // SQLite calls this before it writes the commit: no other connection can see it yet.
+  static_cast<SqliteStore*>(self)->visibleSeq_.fetch_add(1);
+  return 0;  // go on with the commit
 }
 
 void SqliteStore::releaseWriter() {
-  noteStatements_.reset();  // finalized before their connection goes back
-  if (!writeSession_) return;
-  try {
-    WalCheckpointer::uninstall(Poco::Data::SQLite::Utility::dbHandle(*writeSession_));
-  } catch (const Poco::Exception&) {
-    // A session that no longer has a handle has no hook either.
-  }
+  noteStatements_.reset();  // finalized before their connection closes
   writeSession_.reset();
+}
+
+fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
+  if (durableSeq_.load(std::memory_order_acquire) >= seq &&
+      !syncFailed_.load(std::memory_order_acquire)) {
+    return {};
+  }
+  fhir::Outcome outcome;
+  std::unique_lock lock(syncMutex_);
+  stats_.waits.fetch_add(1, std::memory_order_relaxed);
+  while (true) {
+    if (syncFailed_.load(std::memory_order_relaxed)) {
+      outcome.add(Severity::kFatal, "exception",
+                  "the database could not make its writes durable (" + syncError_ +
+                      "); nothing since the last durable point is stored safely, and the "
+                      "store accepts no more writes until the gateway is restarted");
+      return outcome;
+    }
+    if (durableSeq_.load(std::memory_order_relaxed) >= seq) return outcome;
+    // Every turn up to `seq` has written its frames: this thread syncs for all written so far.
+    const std::uint64_t written = writtenSeq_.load(std::memory_order_acquire);
+    if (!syncing_ && written >= seq) {
+      syncing_ = true;
+      const std::function<int(int)> sync = walSync_;
+      lock.unlock();
+      const auto started = std::chrono::steady_clock::now();
+      std::string error = syncWal(sync);
+      stats_.syncs.fetch_add(1, std::memory_order_relaxed);
+      stats_.syncNanos.fetch_add(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count()),
+          std::memory_order_relaxed);
+      lock.lock();
+      syncing_ = false;
+      if (error.empty()) {
+        if (written > durableSeq_.load(std::memory_order_relaxed)) {
+          durableSeq_.store(written, std::memory_order_release);
+        }
+      } else {
+        // Sticky: after a failed fsync the kernel may have dropped the dirty pages and marked
+        // them clean, so a later fsync that succeeds proves nothing about them.
+        syncError_ = std::move(error);
+        syncFailed_.store(true, std::memory_order_release);
+      }
+      synced_.notify_all();
+      continue;
+    }
+    // A sync is running, or a turn before `seq` is still writing (its thread syncs next).
+    synced_.wait(lock);
+  }
+}
+
+std::string SqliteStore::syncWal(const std::function<int(int)>& sync) {
+  // Our own descriptor of the WAL: fdatasync acts on the file, whichever descriptor wrote it.
+  // SQLite keeps no lock on the WAL file itself (its locks are on the database and -shm
+  // files), so opening and closing one here cannot drop any. SQLite truncates the WAL
+  // (journal_size_limit) but deletes it only when its last connection closes, after a
+  // checkpoint that synced the database; should that happen while the store is open (its
+  // connections all closed), the file synced here was unlinked, and the new one is synced too.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (walFd_ < 0) {
+      walFd_ = ::open(walFile_.c_str(), O_RDWR | O_CLOEXEC);
+      if (walFd_ < 0) return "cannot open " + walFile_ + ": " + std::strerror(errno);
+    }
+    if ((sync ? sync(walFd_) : ::fdatasync(walFd_)) != 0) {
+      return "fdatasync of " + walFile_ + " failed: " + std::strerror(errno);
+    }
+    struct stat status {};
+    if (::fstat(walFd_, &status) != 0 || status.st_nlink > 0) return {};
+    ::close(walFd_);
+    walFd_ = -1;
+  }
+  return {};
+}
+
+SqliteStore::Figures SqliteStore::figures() const {
+  return {stats_.batches.load(std::memory_order_relaxed),
+          stats_.notes.load(std::memory_order_relaxed),
+          stats_.syncs.load(std::memory_order_relaxed)};
+}
+
+void SqliteStore::setWalSyncForTesting(std::function<int(int)> sync) {
+  std::lock_guard lock(syncMutex_);
+  walSync_ = std::move(sync);
 }
 
 SqliteStore::~SqliteStore() { close(); }
 
 fhir::Outcome SqliteStore::ping() {
-  return withSession([](Poco::Data::Session& session, fhir::Outcome&) {
-    int one = 0;
-    session << "SELECT 1", into(one), now;
-  });
+  if (syncFailed_.load(std::memory_order_acquire)) {
+    fhir::Outcome failed;
+    failed.add(Severity::kFatal, "exception",
+               "the database could not make its writes durable; restart the gateway");
+    return failed;
+  }
+  return withSession(
+      [](Poco::Data::Session& session, fhir::Outcome&) {
+        int one = 0;
+        session << "SELECT 1", into(one), now;
+      },
+      false);
 }
 
 int SqliteStore::schemaVersion() {
@@ -319,15 +453,19 @@ fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
 
 std::optional<std::string> SqliteStore::activeApiKeyHash(const std::string& id) {
   std::optional<std::string> hash;
-  withSession([&](Poco::Data::Session& session, fhir::Outcome&) {
-    // Every internal request asks this: SQLite directly, without Poco::Data's per-statement
-    // machinery (as the resource reads do).
-    sqlite::StatementCache statements(session);
-    sqlite3_stmt* select =
-        statements.get("SELECT secret_sha256 FROM api_keys WHERE id = ? AND revoked_at IS NULL");
-    statements.bind(select, 1, id);
-    if (statements.step(select)) hash = sqlite::columnText(select, 0);
-  });
+  // Keys are written only through pooled sessions (synchronous=FULL: durable before anyone
+  // sees them), so this read waits for no fdatasync of the notes being written meanwhile.
+  withSession(
+      [&](Poco::Data::Session& session, fhir::Outcome&) {
+        // Every internal request asks this: SQLite directly, without Poco::Data's
+        // per-statement machinery (as the resource reads do).
+        sqlite::StatementCache statements(session);
+        sqlite3_stmt* select = statements.get(
+            "SELECT secret_sha256 FROM api_keys WHERE id = ? AND revoked_at IS NULL");
+        statements.bind(select, 1, id);
+        if (statements.step(select)) hash = sqlite::columnText(select, 0);
+      },
+      false);
   return hash;
 }
 
@@ -336,11 +474,13 @@ void SqliteStore::close() {
   if (!pool_) return;
   if (const char* wanted = std::getenv("NOTEBRIDGE_STORE_STATS"); wanted && *wanted) {
     const double notes = static_cast<double>(std::max<std::uint64_t>(stats_.notes, 1));
+    const double syncs = static_cast<double>(std::max<std::uint64_t>(stats_.syncs, 1));
     std::fprintf(stderr,
                  "{\"store_stats\": {\"batches\": %llu, \"notes\": %llu, "
                  "\"notes_per_batch\": %.2f, \"held_ms_per_note\": %.4f, "
                  "\"held_cpu_ms_per_note\": %.4f, \"commit_ms_per_note\": %.4f, "
-                 "\"commit_cpu_ms_per_note\": %.4f}}\n",
+                 "\"commit_cpu_ms_per_note\": %.4f, \"pipelined\": %s, \"syncs\": %llu, "
+                 "\"notes_per_sync\": %.2f, \"sync_ms\": %.3f, \"waits\": %llu}}\n",
                  static_cast<unsigned long long>(stats_.batches.load()),
                  static_cast<unsigned long long>(stats_.notes.load()),
                  static_cast<double>(stats_.notes) /
@@ -348,7 +488,29 @@ void SqliteStore::close() {
                  static_cast<double>(stats_.heldNanos) / 1e6 / notes,
                  static_cast<double>(stats_.heldCpuNanos) / 1e6 / notes,
                  static_cast<double>(stats_.commitNanos) / 1e6 / notes,
-                 static_cast<double>(stats_.commitCpuNanos) / 1e6 / notes);
+                 static_cast<double>(stats_.commitCpuNanos) / 1e6 / notes,
+                 pipelined_ ? "true" : "false",
+                 static_cast<unsigned long long>(stats_.syncs.load()),
+                 static_cast<double>(stats_.notes) / syncs,
+                 static_cast<double>(stats_.syncNanos) / 1e6 / syncs,
+                 static_cast<unsigned long long>(stats_.waits.load()));
+  }
+  {
+    // No call is running (they hold mutex_ shared): leave every commit durable, as a
+    // writer's own wait would have.
+    std::lock_guard sync(syncMutex_);
+    const std::uint64_t written = writtenSeq_.load();
+    if (!syncFailed_ && written > durableSeq_.load()) {
+      std::string error = syncWal(walSync_);
+      if (error.empty()) {
+        durableSeq_.store(written);
+      } else {
+        syncError_ = std::move(error);
+        syncFailed_.store(true);
+      }
+    }
+    if (walFd_ >= 0) ::close(walFd_);
+    walFd_ = -1;
   }
   try {
     releaseWriter();

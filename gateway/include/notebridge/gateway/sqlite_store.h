@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -39,11 +40,18 @@ const std::vector<Migration>& sqliteMigrations();
 
 // The embedded store: one SQLite file in WAL mode through Poco::Data.
 //
-// Durability: journal_mode=WAL with synchronous=FULL, so a transaction that has committed
-// survives a crash of the process or of the machine; busy_timeout lets writers wait for each
-// other instead of failing; foreign_keys is on. Thread-safe: each call takes a pooled session.
-// Concurrent writeNote calls are committed together (group commit): one fsync for many notes,
-// each answered only once its transaction has committed.
+// Durability: journal_mode=WAL. The one connection kept for writing commits with
+// synchronous=NORMAL (no fsync inside COMMIT, so the next write can start at once) and one
+// fdatasync of the WAL then makes every commit written before it durable; no call returns
+// (a write's answer, a read's result, a claim the outbox worker sends) before every commit
+// it wrote or could have seen is durable. Every other connection keeps synchronous=FULL (its
+// commits are durable before anyone sees them). A transaction that a call reported as stored
+// survives a crash of the process or of the machine. A failed fdatasync fails every call
+// waiting for it, and the store then refuses writes and ping() fails (the disk is failing:
+// restart once it is fixed). busy_timeout lets writers wait for each other instead of
+// failing; foreign_keys is on. Thread-safe: each call takes a pooled session. Concurrent
+// writeNote calls are committed together (group commit), each answered only once its
+// transaction is durable.
 class SqliteStore final : public Store {
  public:
   // Opens (creating when missing) the database file and its directory, then brings the schema
@@ -89,23 +97,75 @@ class SqliteStore final : public Store {
 
   const std::filesystem::path& file() const { return file_; }
 
+  // Figures of the write path since open (relaxed counters; for tests and benchmarks).
+  struct Figures {
+    std::uint64_t batches = 0;  // group commits
+    std::uint64_t notes = 0;    // notes in them
+    std::uint64_t syncs = 0;    // fdatasyncs of the WAL made for waiting calls
+  };
+  Figures figures() const;
+
+  // For tests: replaces the fdatasync of the WAL. `sync` gets the WAL's descriptor and returns
+  // 0, or -1 with errno set, as fdatasync does; it runs on a calling thread, never under the
+  // write lock. An empty function restores fdatasync. Set it while no call is running.
+  void setWalSyncForTesting(std::function<int(int)> sync);
+
  private:
-  SqliteStore(std::filesystem::path file, std::unique_ptr<Poco::Data::SessionPool> pool,
-              std::unique_ptr<SqliteReadPool> reads, std::unique_ptr<WalCheckpointer> checkpointer);
+  SqliteStore(std::filesystem::path file, std::string walFile,
+              std::unique_ptr<Poco::Data::SessionPool> pool, std::unique_ptr<SqliteReadPool> reads,
+              std::unique_ptr<WalCheckpointer> checkpointer);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
-  // fatal issue (code "transient" when closed, "exception" otherwise).
+  // fatal issue (code "transient" when closed, "exception" otherwise), then waits until what
+  // it may have read is durable (awaitVisible) unless `awaitDurable` is false (for reads of
+  // what only synchronous=FULL connections write: the API keys).
   template <typename Work>
-  fhir::Outcome withSession(Work&& work);
+  fhir::Outcome withSession(Work&& work, bool awaitDurable = true);
   // As withSession, for the writes: holds writeMutex_ and runs `work` on the one session kept
   // for writing, whose page cache stays valid from one write transaction to the next (SQLite
-  // drops a connection's cache whenever another connection has written).
+  // drops a connection's cache whenever another connection has written); then, with the
+  // writer released, waits until its commits (and all it read) are durable.
   template <typename Work>
   fhir::Outcome withWriteSession(Work&& work);
-  // Runs `work` with a read connection (reads, history, search), with the same error channel.
+  // The write turn of withWriteSession without the wait: `seq` gets what awaitDurable must
+  // reach before anything `work` did or read may be reported (set even when `work` throws).
+  template <typename Work>
+  fhir::Outcome withWriteTurn(Work&& work, std::uint64_t& seq);
+  // Runs `work` with a read connection (reads, history, search), with the same error channel,
+  // then waits as withSession does.
   template <typename Work>
   fhir::Outcome withReads(Work&& work);
 
+  // --- Durability of the writer's commits (sqlite_store.cpp) ---
+  // Commits are numbered: the writer's commit hook takes the next number before SQLite
+  // writes the commit (from its wal-index update on, other connections can read it), so a
+  // read that may have seen a commit reads visibleSeq_ after it at or above its number.
+  // writtenSeq_ is the number of the last write turn that has ended (its frames are in the
+  // WAL file), durableSeq_ the highest number an fdatasync of the WAL covered (it started
+  // after writtenSeq_ had reached it). A calling thread whose number is not durable yet
+  // runs the next fdatasync itself when none is running (for every turn written by then), or
+  // waits for the one running. mutex_ must be held (shared) around awaitDurable.
+  fhir::Outcome awaitDurable(std::uint64_t seq);
+  // awaitDurable for everything a read that has ended could have seen.
+  fhir::Outcome awaitVisible();
+  // One fdatasync of the WAL (or `sync`, the test's function): "" or what failed.
+  std::string syncWal(const std::function<int(int)>& sync);
+  static int onWriterCommit(void* self);
+
   std::filesystem::path file_;
+  const std::string walFile_;  // SQLite's name of the WAL file ("<database>-wal")
+  // NOTEBRIDGE_STORE_PIPELINE=0 in the environment: the writer commits with synchronous=FULL
+  // as every other connection (durable before visible) and nothing waits (for A/B runs).
+  const bool pipelined_;
+  std::atomic<std::uint64_t> visibleSeq_{0};
+  std::atomic<std::uint64_t> writtenSeq_{0};  // stored under writeMutex_
+  std::atomic<std::uint64_t> durableSeq_{0};  // stored under syncMutex_
+  std::atomic<bool> syncFailed_{false};       // sticky; stored under syncMutex_
+  std::mutex syncMutex_;
+  std::condition_variable synced_;   // a sync ended
+  bool syncing_ = false;             // syncMutex_
+  std::string syncError_;            // syncMutex_
+  int walFd_ = -1;                   // used by the thread that set syncing_, or by close()
+  std::function<int(int)> walSync_;  // syncMutex_
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
   // keeps conditional creates race-free and writers fair.
   std::mutex writeMutex_;
@@ -117,25 +177,32 @@ class SqliteStore final : public Store {
   std::unique_ptr<WalCheckpointer> checkpointer_;
   // Called with writeMutex_ held when writeSession_ is (re)opened.
   void configureWriter(Poco::Data::Session& session);
-  // Gives writeSession_ back to the pool, without the hook (writeMutex_ held or closing).
+  // Closes writeSession_ (writeMutex_ held or closing). It is a connection of its own, not
+  // the pool's: its settings (synchronous=NORMAL, the hooks) never reach another caller.
   void releaseWriter();
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
   // every queued note in one transaction, a savepoint each, so that many notes share one
-  // commit and its fsync. Each writer gets its answer only after that commit. Waiters sleep
-  // on their own condition variable: a commit wakes only the writers it answered, and hands
-  // the leadership to the first writer still queued.
+  // commit. The leader hands the leadership to the first writer still queued as soon as the
+  // commit has returned, then waits until the commit is durable (often running the fdatasync
+  // itself, while the next batch is written), and only then answers its batch. Waiters sleep
+  // on their own condition variable: a batch wakes only the writers it answered.
   struct PendingNote;
-  void writeNoteBatch(const std::vector<PendingNote*>& batch);
+  // `seq` as withWriteTurn's.
+  void writeNoteBatch(const std::vector<PendingNote*>& batch, std::uint64_t& seq);
   // Group-commit figures for the benchmarks: batches, notes, and the wall and CPU time the
-  // leader held the writer for them (statements, commit, fsync). Printed as one JSON line on
-  // stderr at close() when the environment has NOTEBRIDGE_STORE_STATS set.
+  // leader held the writer for them (statements, commit), and the fdatasyncs that made them
+  // durable. Printed as one JSON line on stderr at close() when the environment has
+  // NOTEBRIDGE_STORE_STATS set.
   struct CommitStats {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> notes{0};
     std::atomic<std::uint64_t> heldNanos{0};
     std::atomic<std::uint64_t> heldCpuNanos{0};
-    std::atomic<std::uint64_t> commitNanos{0};  // of heldNanos: the COMMIT (WAL write, fsync)
+    std::atomic<std::uint64_t> commitNanos{0};  // of heldNanos: the COMMIT (WAL write)
     std::atomic<std::uint64_t> commitCpuNanos{0};
+    std::atomic<std::uint64_t> syncs{0};      // fdatasyncs of the WAL by awaitDurable
+    std::atomic<std::uint64_t> syncNanos{0};  // their wall time
+    std::atomic<std::uint64_t> waits{0};      // awaitDurable calls that had to wait or sync
   };
   CommitStats stats_;
   std::mutex queueMutex_;

@@ -1,0 +1,236 @@
+// SqliteStore's durability pipeline: the writer commits without an fsync and is free at once,
+// one fdatasync of the WAL then covers every commit before it, and no call (a write's answer,
+// a read's result, an outbox claim) returns before what it wrote or saw is durable.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "notebridge/gateway/sqlite_store.h"
+#include "temp_dir.h"
+
+using namespace notebridge::gateway;
+using namespace std::chrono_literals;
+using notebridge::testing::TempDir;
+
+namespace {
+
+// A WAL sync that waits until the test lets it go, then runs fdatasync.
+class HeldSync {
+ public:
+  // The function for setWalSyncForTesting (this object must outlive the store's use of it).
+  std::function<int(int)> function() {
+    return [this](int fd) {
+      std::unique_lock lock(mutex_);
+      ++entered_;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+      return ::fdatasync(fd);
+    };
+  }
+  // Waits until `count` syncs have started; false after 10 s.
+  bool awaitEntered(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return entered_ >= count; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int entered_ = 0;
+  bool released_ = false;
+};
+
+ResourceWrite patientWrite(const std::string& id) {
+  ResourceWrite write;
+  write.type = "Patient";
+  write.id = id;
+  write.render = [](const ResourceVersion& v) {
+    return R"({"resourceType":"Patient","id":")" + v.id + R"(","meta":{"versionId":")" +
+           std::to_string(v.version) + "\"}}";
+  };
+  return write;
+}
+
+NoteWrite noteWrite(const std::string& id) {
+  NoteWrite write;
+  write.note.id = id;
+  write.note.version = 1;
+  write.note.clientId = "C-1";
+  write.note.status = "signed";
+  write.note.source = "internal";
+  write.note.noteJson = R"({"noteId":")" + id + R"("})";
+  write.note.contentHash = "hash-of-" + id;
+  write.note.bundleJson = R"({"resourceType":"Bundle"})";
+  write.resources.push_back(patientWrite("p-" + id));
+  write.destinations = {"ehr-a"};
+  return write;
+}
+
+// Rows matching `where` in `table`, as a connection of its own sees them (SQLite's view:
+// what is committed, durable or not).
+int committedRows(const std::filesystem::path& file, const std::string& table,
+                  const std::string& where) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  sqlite3_stmt* select = nullptr;
+  const std::string sql = "SELECT COUNT(*) FROM " + table + " WHERE " + where;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &select, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_step(select) == SQLITE_ROW);
+  const int count = sqlite3_column_int(select, 0);
+  sqlite3_finalize(select);
+  sqlite3_close(db);
+  return count;
+}
+
+template <typename T>
+bool returnsWithin(std::future<T>& call, std::chrono::milliseconds wait) {
+  return call.wait_for(wait) == std::future_status::ready;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_durability)
+
+BOOST_AUTO_TEST_CASE(a_write_and_every_read_of_it_wait_for_the_wal_sync) {
+  TempDir dir;
+  const auto file = dir.path() / "d.db";
+  auto store = *SqliteStore::open(file);
+  HeldSync held;
+  store->setWalSyncForTesting(held.function());
+
+  auto written = std::async(std::launch::async, [&] { return store->writeNote(noteWrite("N-1")); });
+  BOOST_REQUIRE(held.awaitEntered(1));  // committed, and its sync is held
+  // Committed and visible to SQLite's readers, but not durable: nothing may report it.
+  BOOST_TEST(committedRows(file, "notes", "id = 'N-1'") == 1);
+  BOOST_TEST(committedRows(file, "resources", "id = 'p-N-1'") == 1);
+  auto resource = std::async(std::launch::async,
+                             [&] { return store->readResource("Patient", "p-N-1", std::nullopt); });
+  auto note = std::async(std::launch::async, [&] { return store->readNote("N-1", std::nullopt); });
+  auto listed = std::async(std::launch::async, [&] { return store->listNotes(NoteQuery{}); });
+  auto claimed = std::async(std::launch::async, [&] {
+    return store->claimDeliveries("ehr-a", "w-1", 10, "9999-01-01T00:00:00Z",
+                                  "9999-01-01T00:02:00Z");
+  });
+  BOOST_TEST(!returnsWithin(written, 300ms));
+  BOOST_TEST(!returnsWithin(resource, 0ms));
+  BOOST_TEST(!returnsWithin(note, 0ms));
+  BOOST_TEST(!returnsWithin(listed, 0ms));
+  BOOST_TEST(!returnsWithin(claimed, 0ms));
+
+  held.release();
+  auto stored = written.get();
+  BOOST_REQUIRE(stored.ok());
+  BOOST_TEST(stored->created);
+  BOOST_TEST(resource.get()->version == 1);
+  BOOST_TEST(note.get()->id == "N-1");
+  BOOST_TEST(listed.get()->notes.size() == 1u);
+  auto claims = claimed.get();
+  BOOST_REQUIRE(claims.ok());
+  BOOST_REQUIRE(claims->size() == 1u);
+  BOOST_TEST(claims->front().row.noteId == "N-1");
+  // Reads after the sync do not wait.
+  BOOST_TEST(store->readNote("N-1", std::nullopt).ok());
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(the_writer_is_free_while_the_sync_of_the_last_commit_runs) {
+  TempDir dir;
+  const auto file = dir.path() / "d.db";
+  auto store = *SqliteStore::open(file);
+  HeldSync held;
+  store->setWalSyncForTesting(held.function());
+
+  auto first =
+      std::async(std::launch::async, [&] { return store->writeResource(patientWrite("a")); });
+  BOOST_REQUIRE(held.awaitEntered(1));
+  // The first sync is held; a second write still commits (the writer is not waiting for it).
+  auto second =
+      std::async(std::launch::async, [&] { return store->writeResource(patientWrite("b")); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (committedRows(file, "resources", "id = 'b'") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  BOOST_TEST(committedRows(file, "resources", "id = 'b'") == 1);
+  BOOST_TEST(!returnsWithin(first, 0ms));
+  BOOST_TEST(!returnsWithin(second, 100ms));
+  held.release();
+  BOOST_TEST(first.get().ok());
+  BOOST_TEST(second.get().ok());
+  // The first sync covered only the first commit: the second needed one of its own.
+  BOOST_TEST(store->figures().syncs == 2u);
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_sync_fails_the_writes_it_covered_and_the_store_stops_writing) {
+  TempDir dir;
+  const auto file = dir.path() / "d.db";
+  auto store = *SqliteStore::open(file);
+  BOOST_REQUIRE(store->writeNote(noteWrite("N-0")).ok());
+  std::atomic<int> calls{0};
+  store->setWalSyncForTesting([&](int) {
+    ++calls;
+    errno = EIO;
+    return -1;
+  });
+
+  auto failed = store->writeNote(noteWrite("N-1"));
+  BOOST_REQUIRE(!failed.ok());
+  BOOST_TEST(failed.outcome().issues().front().code == "exception");
+  BOOST_TEST(failed.outcome().issues().front().diagnostics.find("durable") != std::string::npos);
+  // The row is in SQLite's view, but the store never reports it ...
+  BOOST_TEST(committedRows(file, "notes", "id = 'N-1'") == 1);
+  BOOST_TEST(!store->readNote("N-1", std::nullopt).ok());
+  BOOST_TEST(!store->readResource("Patient", "p-N-1", std::nullopt).ok());
+  // ... nor takes writes, nor claims to be ready; no later sync is trusted.
+  BOOST_TEST(!store->writeResource(patientWrite("x")).ok());
+  BOOST_TEST(!store->writeNote(noteWrite("N-2")).ok());
+  BOOST_TEST(store->ping().hasErrors());
+  store->setWalSyncForTesting({});
+  BOOST_TEST(!store->readNote("N-1", std::nullopt).ok());
+  BOOST_TEST(!store->writeNote(noteWrite("N-3")).ok());
+  BOOST_TEST(calls.load() == 1);
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(parallel_writers_share_commits_and_syncs) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir.path() / "d.db");
+  // A slow disk: each sync takes 30 ms, during which the writers queue up.
+  store->setWalSyncForTesting([](int fd) {
+    std::this_thread::sleep_for(30ms);
+    return ::fdatasync(fd);
+  });
+  std::promise<void> start;
+  std::shared_future<void> go = start.get_future().share();
+  std::vector<std::future<bool>> writes;
+  for (int i = 0; i < 32; ++i) {
+    writes.push_back(std::async(std::launch::async, [&store, go, i] {
+      go.wait();
+      return store->writeNote(noteWrite("P-" + std::to_string(i))).ok();
+    }));
+  }
+  start.set_value();
+  for (auto& write : writes) BOOST_TEST(write.get());
+  const SqliteStore::Figures figures = store->figures();
+  BOOST_TEST(figures.notes == 32u);
+  BOOST_TEST(figures.batches * 2 <= figures.notes);  // notes were committed together
+  BOOST_TEST(figures.syncs <= figures.batches);      // and a sync covers whole batches
+  BOOST_TEST_MESSAGE("batches " << figures.batches << ", syncs " << figures.syncs);
+  store->close();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
