@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -230,6 +231,26 @@ BOOST_AUTO_TEST_CASE(parallel_writers_share_commits_and_syncs) {
   BOOST_TEST(figures.batches * 2 <= figures.notes);  // notes were committed together
   BOOST_TEST(figures.syncs <= figures.batches);      // and a sync covers whole batches
   BOOST_TEST_MESSAGE("batches " << figures.batches << ", syncs " << figures.syncs);
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(without_the_pipeline_the_writer_syncs_inside_its_commit) {
+  // NOTEBRIDGE_STORE_PIPELINE=0 (A/B runs): synchronous=FULL on the writer too, so a commit is
+  // durable before anyone sees it, and the store runs no fdatasync of its own.
+  TempDir dir;
+  ::setenv("NOTEBRIDGE_STORE_PIPELINE", "0", 1);
+  auto opened = SqliteStore::open(dir.path() / "d.db");
+  ::unsetenv("NOTEBRIDGE_STORE_PIPELINE");
+  auto store = *opened;
+  std::atomic<int> calls{0};
+  store->setWalSyncForTesting([&](int fd) {
+    ++calls;
+    return ::fdatasync(fd);
+  });
+  BOOST_TEST(store->writeNote(noteWrite("N-1")).ok());
+  BOOST_TEST(store->readNote("N-1", std::nullopt).ok());
+  BOOST_TEST(calls.load() == 0);
+  BOOST_TEST(store->figures().syncs == 0u);
   store->close();
 }
 
