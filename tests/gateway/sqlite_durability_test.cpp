@@ -23,9 +23,14 @@ using notebridge::testing::TempDir;
 
 namespace {
 
-// A WAL sync that waits until the test lets it go, then runs fdatasync.
+// A WAL sync that waits until the test lets it go, then runs fdatasync. Declared before the
+// store (which may sync once more when it closes) and released when destroyed.
 class HeldSync {
  public:
+  HeldSync() = default;
+  HeldSync(const HeldSync&) = delete;
+  HeldSync& operator=(const HeldSync&) = delete;
+  ~HeldSync() { release(); }
   // The function for setWalSyncForTesting (this object must outlive the store's use of it).
   std::function<int(int)> function() {
     return [this](int fd) {
@@ -108,12 +113,15 @@ BOOST_AUTO_TEST_SUITE(sqlite_durability)
 BOOST_AUTO_TEST_CASE(a_write_and_every_read_of_it_wait_for_the_wal_sync) {
   TempDir dir;
   const auto file = dir.path() / "d.db";
-  auto store = *SqliteStore::open(file);
   HeldSync held;
+  auto store = *SqliteStore::open(file);
   store->setWalSyncForTesting(held.function());
 
   auto written = std::async(std::launch::async, [&] { return store->writeNote(noteWrite("N-1")); });
-  BOOST_REQUIRE(held.awaitEntered(1));  // committed, and its sync is held
+  if (!held.awaitEntered(1)) {  // committed, and its sync is held
+    held.release();
+    BOOST_FAIL("the write's sync never started");
+  }
   // Committed and visible to SQLite's readers, but not durable: nothing may report it.
   BOOST_TEST(committedRows(file, "notes", "id = 'N-1'") == 1);
   BOOST_TEST(committedRows(file, "resources", "id = 'p-N-1'") == 1);
@@ -150,13 +158,16 @@ BOOST_AUTO_TEST_CASE(a_write_and_every_read_of_it_wait_for_the_wal_sync) {
 BOOST_AUTO_TEST_CASE(the_writer_is_free_while_the_sync_of_the_last_commit_runs) {
   TempDir dir;
   const auto file = dir.path() / "d.db";
-  auto store = *SqliteStore::open(file);
   HeldSync held;
+  auto store = *SqliteStore::open(file);
   store->setWalSyncForTesting(held.function());
 
   auto first =
       std::async(std::launch::async, [&] { return store->writeResource(patientWrite("a")); });
-  BOOST_REQUIRE(held.awaitEntered(1));
+  if (!held.awaitEntered(1)) {
+    held.release();
+    BOOST_FAIL("the write's sync never started");
+  }
   // The first sync is held; a second write still commits (the writer is not waiting for it).
   auto second =
       std::async(std::launch::async, [&] { return store->writeResource(patientWrite("b")); });

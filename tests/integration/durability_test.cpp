@@ -75,10 +75,22 @@ std::string soapNote(const std::string& id) {
 BOOST_AUTO_TEST_SUITE(durability)
 
 BOOST_AUTO_TEST_CASE(no_answer_shows_a_note_before_its_wal_sync_has_ended) {
-  DurabilityServer s;
+  // Declared before the server, which outlives them otherwise; released however the test ends.
   std::mutex mutex;
   std::condition_variable changed;
   bool entered = false, released = false;
+  struct Release {
+    std::mutex& mutex;
+    std::condition_variable& changed;
+    bool& released;
+    ~Release() {
+      std::lock_guard lock(mutex);
+      released = true;
+      changed.notify_all();
+    }
+  };
+  DurabilityServer s;
+  const Release releaseAtEnd{mutex, changed, released};
   s.store->setWalSyncForTesting([&](int fd) {
     std::unique_lock lock(mutex);
     entered = true;
@@ -88,9 +100,18 @@ BOOST_AUTO_TEST_CASE(no_answer_shows_a_note_before_its_wal_sync_has_ended) {
   });
 
   auto posted = s.callLater("POST", "/notes", soapNote("N-D1"));
+  bool started = false;
   {
     std::unique_lock lock(mutex);
-    BOOST_REQUIRE(changed.wait_for(lock, 10s, [&] { return entered; }));
+    started = changed.wait_for(lock, 10s, [&] { return entered; });
+  }
+  if (!started) {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+      changed.notify_all();
+    }
+    BOOST_FAIL("the note's sync never started");
   }
   // The note is committed; neither its POST nor a GET of it may answer yet.
   auto read = s.callLater("GET", "/notes/N-D1");
