@@ -3,9 +3,34 @@
 #include <Poco/Data/DataException.h>
 #include <pthread.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
 namespace notebridge::gateway {
 
-WalCheckpointer::WalCheckpointer(const std::string& file, int wakePages) : wakePages_(wakePages) {
+namespace {
+
+int wakePagesFor(int wanted) {
+  if (wanted != WalCheckpointer::kWakePages) return wanted;
+  if (const char* pages = std::getenv("NOTEBRIDGE_CHECKPOINT_PAGES"); pages && *pages) {
+    if (const int n = std::atoi(pages); n > 0) return n;
+  }
+  return wanted;
+}
+
+std::uint64_t threadCpuNanos() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
+
+WalCheckpointer::WalCheckpointer(const std::string& file, int wakePages)
+    : wakePages_(wakePagesFor(wakePages)) {
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -27,6 +52,16 @@ WalCheckpointer::~WalCheckpointer() {
   wake_.notify_one();
   thread_.join();
   sqlite3_close(db_);
+  if (const char* wanted = std::getenv("NOTEBRIDGE_STORE_STATS"); wanted && *wanted) {
+    // Beside the store's own figures (bench/run_load_bench.sh prints the "store_stats" lines).
+    std::fprintf(stderr,
+                 "{\"store_stats\": {\"checkpointer\": {\"wake_pages\": %d, \"runs\": %llu, "
+                 "\"complete\": %llu, \"frames_copied\": %llu, \"cpu_ms\": %.1f}}}\n",
+                 wakePages_, static_cast<unsigned long long>(stats_.runs),
+                 static_cast<unsigned long long>(stats_.complete),
+                 static_cast<unsigned long long>(stats_.framesCopied),
+                 static_cast<double>(stats_.cpuNanos) / 1e6);
+  }
 }
 
 void WalCheckpointer::install(sqlite3* writer) { sqlite3_wal_hook(writer, &onCommit, this); }
@@ -39,7 +74,12 @@ void WalCheckpointer::uninstall(sqlite3* writer) {
 
 std::uint64_t WalCheckpointer::checkpoints() const {
   std::lock_guard lock(mutex_);
-  return checkpoints_;
+  return stats_.runs;
+}
+
+WalCheckpointer::Stats WalCheckpointer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pages) {
@@ -61,15 +101,29 @@ void WalCheckpointer::run() {
   // Named for profiles and /proc/PID/task/*/comm (its CPU per note is a bench figure).
   pthread_setname_np(pthread_self(), "nb-checkpoint");
   std::unique_lock lock(mutex_);
+  int backfilled = 0;  // nBackfill after the last checkpoint
   while (true) {
     wake_.wait(lock, [&] { return wanted_ || stopping_; });
     if (stopping_) return;
     wanted_ = false;
     lock.unlock();
+    const std::uint64_t cpuBefore = threadCpuNanos();
+    int walFrames = 0;
+    int backfill = 0;
     // Busy (another checkpoint running) or a failure leaves the frames for the next one.
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &backfill);
+    const std::uint64_t cpu = threadCpuNanos() - cpuBefore;
     lock.lock();
-    ++checkpoints_;
+    ++stats_.runs;
+    stats_.cpuNanos += cpu;
+    if (rc == SQLITE_OK && backfill >= 0) {
+      // nBackfill only grows, until a writer restarts the WAL (after a complete checkpoint).
+      stats_.framesCopied +=
+          static_cast<std::uint64_t>(backfill >= backfilled ? backfill - backfilled : backfill);
+      backfilled = backfill;
+      if (backfill == walFrames) ++stats_.complete;
+    }
   }
 }
 

@@ -39,7 +39,17 @@ class WalCheckpointer {
   // Checkpoints run so far by the thread (for tests).
   std::uint64_t checkpoints() const;
 
-  // WAL pages after a commit from which the thread is woken by default.
+  // What the thread's checkpoints did (for tests and benchmarks).
+  struct Stats {
+    std::uint64_t runs = 0;          // checkpoints run
+    std::uint64_t complete = 0;      // of them, the ones that copied the whole WAL
+    std::uint64_t framesCopied = 0;  // WAL frames backfilled (growth of nBackfill)
+    std::uint64_t cpuNanos = 0;      // the thread's CPU time inside the checkpoints
+  };
+  Stats stats() const;
+
+  // WAL pages after a commit from which the thread is woken by default
+  // (NOTEBRIDGE_CHECKPOINT_PAGES in the environment overrides it, for A/B measurements).
   static constexpr int kWakePages = 8000;
   // WAL pages from which the writer checkpoints inside its commit, as without this class.
   static constexpr int kInlinePages = 64000;
@@ -54,7 +64,7 @@ class WalCheckpointer {
   std::condition_variable wake_;
   bool wanted_ = false;
   bool stopping_ = false;
-  std::uint64_t checkpoints_ = 0;
+  Stats stats_;
   std::thread thread_;
 };
 
