@@ -125,7 +125,7 @@ fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::strin
   line.append(what).append(" ").append(id).append("\n");
   // One write() with O_APPEND: concurrent writers never interleave, and the size only grows,
   // so a gateway comparing stat() results cannot miss a change (timestamps can be too coarse).
-  const int fd = ::open(marker.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(marker.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   const bool written =
       fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   const int error = errno;
@@ -145,7 +145,7 @@ ApiKeyVerifier::ApiKeyVerifier(std::shared_ptr<Store> store, std::filesystem::pa
   if (marker_.empty()) return;
   // Created empty when missing (a database from before the marker), so that keys are
   // remembered from the start; when it cannot be created, nothing is remembered.
-  const int fd = ::open(marker_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(marker_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   if (fd >= 0) ::close(fd);
 }
 
