@@ -12,6 +12,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/Timespan.h>
 
 #include <chrono>
 #include <thread>
@@ -19,7 +20,10 @@
 #include "fhir_api/fhir_routes.h"
 #include "fhir_api/search_parameters.h"
 #include "http/request_handler.h"
+#include "http/serving_socket.h"
+#include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/journeys.h"
+#include "notebridge/gateway/sqlite_store.h"
 #include "notes_api/note_routes.h"
 
 namespace notebridge::gateway {
@@ -148,12 +152,17 @@ fhir::Outcome GatewayServer::start() {
     if (!loaded) return loaded.outcome();
     jwt = *loaded;
   }
-  authenticator_ = std::make_unique<Authenticator>(store_, jwt);
+  // Verified API keys are remembered while the database's key marker is unchanged (SQLite
+  // only: the marker is a file beside the database).
+  std::filesystem::path apiKeyMarker;
+  if (const auto* sqlite = dynamic_cast<const SqliteStore*>(store_.get())) {
+    apiKeyMarker = apiKeyMarkerPath(sqlite->file());
+  }
+  authenticator_ = std::make_unique<Authenticator>(store_, jwt, std::move(apiKeyMarker));
   serving_ = std::make_unique<ServingContext>();
   serving_->router = &router_;
   serving_->authenticator = authenticator_.get();
   serving_->maxBodyBytes = config_.maxBodyBytes;
-  serving_->writeTimeoutSeconds = config_.writeTimeoutSeconds;
   serving_->overloaded = [this] {
     return server_ && server_->queuedConnections() >= config_.queue;
   };
@@ -165,9 +174,13 @@ fhir::Outcome GatewayServer::start() {
     if (config_.tlsEnabled()) {
       socket = std::make_unique<Poco::Net::SecureServerSocket>(serverTlsContext(config_));
     } else {
-      socket = std::make_unique<Poco::Net::ServerSocket>();
+      socket = std::make_unique<ServingSocket>();  // fewer system calls per request
     }
     socket->bind(Poco::Net::SocketAddress(config_.host, config_.port), true, false);
+    // Poco applies limits.readTimeoutSeconds to reads; a slow reader of our responses gets
+    // limits.writeTimeoutSeconds. Set on the listening socket, whose accepted connections
+    // inherit it (Linux), instead of a setsockopt() per request.
+    socket->setSendTimeout(Poco::Timespan(config_.writeTimeoutSeconds, 0));
     // Room beyond server.queue so that excess connections get a quick 503 from the shedding
     // check instead of being dropped unanswered.
     const int backlog = config_.queue * 4 + config_.threads;

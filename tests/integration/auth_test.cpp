@@ -2,14 +2,19 @@
 // with SMART scopes on FHIR routes, and the body limit.
 #include <Poco/JSON/Parser.h>
 
+#include <sqlite3.h>
+
 #include <boost/test/unit_test.hpp>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 
 #include "http_client.h"
 #include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/gateway_server.h"
 #include "notebridge/gateway/jwt.h"
 #include "notebridge/gateway/sqlite_store.h"
+#include "process_runner.h"
 #include "shared_registry.h"
 #include "temp_dir.h"
 #include "test_pki.h"
@@ -17,6 +22,7 @@
 using namespace notebridge::gateway;
 using notebridge::testing::httpRequest;
 using notebridge::testing::readFile;
+using notebridge::testing::runNotebridge;
 using notebridge::testing::TempDir;
 using notebridge::testing::testPki;
 
@@ -78,6 +84,17 @@ struct AuthServer {
   std::unique_ptr<GatewayServer> server;
   std::uint16_t port = 0;
 };
+
+// Runs SQL on the database directly, as an operator with the sqlite3 shell would: no store, so
+// no key-change marker is written.
+void changeByHand(const std::filesystem::path& database, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+                SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  BOOST_TEST(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
 
 std::string issueCode(const std::string& body) {
   auto outcome = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
@@ -163,6 +180,97 @@ BOOST_AUTO_TEST_CASE(bodies_over_the_limit_are_413_with_or_without_content_lengt
   Poco::Net::HTTPResponse response;
   session.receiveResponse(response);
   BOOST_TEST(static_cast<int>(response.getStatus()) == 413);
+}
+
+// A verified key is remembered (a change made to the database by hand, bypassing the store, is
+// not seen), yet `notebridge keys revoke` in another process is seen by the very next request,
+// and keys added by the CLI work at once.
+BOOST_AUTO_TEST_CASE(a_remembered_api_key_revoked_by_the_cli_is_refused_on_the_next_request) {
+  AuthServer s;
+  const std::filesystem::path config = s.dir.path() / "gateway.properties";
+  std::ofstream(config) << "data.dir = " << s.dir.path().string() << "\n";
+  auto added = runNotebridge({"keys", "add", "bridge", "--config", config.string()});
+  BOOST_REQUIRE(added.exitCode == 0);
+  const std::string token = added.out.substr(0, added.out.find('\n'));
+  const std::string id = token.substr(3, token.find('_', 3) - 3);
+  const std::map<std::string, std::string> auth = {{"X-API-Key", token}};
+
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 200);
+  changeByHand(s.store->file(), "UPDATE api_keys SET secret_sha256 = 'x' WHERE id = '" + id + "'");
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 200);  // remembered
+  changeByHand(s.store->file(), "UPDATE api_keys SET secret_sha256 = '" +
+                                    sha256Hex(token.substr(4 + id.size())) + "' WHERE id = '" + id +
+                                    "'");
+
+  auto revoked = runNotebridge({"keys", "revoke", id, "--config", config.string()});
+  BOOST_TEST(revoked.exitCode == 0, revoked.err);
+  auto refused = httpRequest(s.port, "GET", "/test/echo", {}, auth);
+  BOOST_TEST(refused.status == 401);
+  BOOST_TEST(issueCode(refused.body) == "login");
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 401);
+
+  auto again = runNotebridge({"keys", "add", "bridge again", "--config", config.string()});
+  BOOST_REQUIRE(again.exitCode == 0);
+  const std::string newToken = again.out.substr(0, again.out.find('\n'));
+  auto fresh = httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", newToken}});
+  BOOST_TEST(fresh.status == 200);
+  BOOST_TEST(fresh.body.find(newToken.substr(3, 12)) != std::string::npos);
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_secret_for_a_remembered_key_id_is_refused) {
+  AuthServer s;
+  auto key = createApiKey(*s.store, "bridge", "2026-01-01T00:00:00Z");
+  BOOST_REQUIRE(key.ok());
+  const std::map<std::string, std::string> auth = {{"X-API-Key", key->token}};
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 200);
+  for (const std::string& secret : {std::string("wrong"), std::string(), std::string(43, 'A'),
+                                    key->token.substr(4 + key->record.id.size()) + "x"}) {
+    const std::string forged = "nb_" + key->record.id + "_" + secret;
+    BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, {{"X-API-Key", forged}}).status == 401,
+               secret);
+  }
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 200);
+  // Revoked in this process, through the store the server uses: refused at once too.
+  BOOST_TEST(s.store->revokeApiKey(key->record.id).empty());
+  BOOST_TEST(httpRequest(s.port, "GET", "/test/echo", {}, auth).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(remembered_keys_are_read_again_after_the_ttl_or_without_a_marker) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir.path() / "keys.db");
+  auto key = createApiKey(*store, "bridge", "2026-01-01T00:00:00Z");
+  BOOST_REQUIRE(key.ok());
+  const std::filesystem::path marker = apiKeyMarkerPath(store->file());
+  BOOST_TEST(marker.filename() == "keys.db-keys");
+  BOOST_TEST(std::filesystem::exists(marker));  // written by addApiKey
+  const std::string revokeByHand =
+      "UPDATE api_keys SET revoked_at = 'x' WHERE id = '" + key->record.id + "'";
+  const std::string restoreByHand =
+      "UPDATE api_keys SET revoked_at = NULL WHERE id = '" + key->record.id + "'";
+
+  ApiKeyVerifier verifier(store, marker, std::chrono::seconds(60));
+  BOOST_TEST(verifier.verify(key->token, 1000).ok());
+  changeByHand(store->file(), revokeByHand);
+  BOOST_TEST(verifier.verify(key->token, 1059).ok());   // remembered
+  BOOST_TEST(!verifier.verify(key->token, 1060).ok());  // the ttl is over: read again
+
+  // Without a marker nothing is remembered (here: removed while running).
+  changeByHand(store->file(), restoreByHand);
+  BOOST_TEST(verifier.verify(key->token, 2000).ok());
+  std::filesystem::remove(marker);
+  BOOST_TEST(verifier.verify(key->token, 2001).ok());
+  changeByHand(store->file(), revokeByHand);
+  BOOST_TEST(!verifier.verify(key->token, 2002).ok());
+
+  // A verifier on a database whose marker is missing creates it.
+  changeByHand(store->file(), restoreByHand);
+  ApiKeyVerifier second(store, marker);
+  BOOST_TEST(std::filesystem::exists(marker));
+  BOOST_TEST(second.verify(key->token, 3000).ok());
+  BOOST_TEST(!second.verify("nb_" + key->record.id + "_wrong", 3001).ok());
+  BOOST_TEST(!second.verify("not a key", 3001).ok());
+  store->close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,10 +1,15 @@
 // The real server, in-process on port 0, called over HTTP.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <regex>
 #include <set>
@@ -30,13 +35,15 @@ Poco::JSON::Object::Ptr parseObject(const std::string& body) {
 
 // A started server over a fresh SQLite database in a temp dir.
 struct RunningServer {
-  explicit RunningServer(std::vector<Route> extra = {}, int threads = 4, int queue = 64) {
+  explicit RunningServer(std::vector<Route> extra = {}, int threads = 4, int queue = 64,
+                         const std::function<void(GatewayConfig&)>& adjust = {}) {
     GatewayConfig config;
     config.port = 0;
     config.threads = threads;
     config.queue = queue;
     config.shutdownTimeoutSeconds = 10;
     config.dataDir = dir.path();
+    if (adjust) adjust(config);
     store = *SqliteStore::open(config.effectiveDatabasePath());
     server =
         std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
@@ -212,6 +219,85 @@ BOOST_AUTO_TEST_CASE(stopping_finishes_in_flight_requests_then_refuses_new_ones)
   BOOST_TEST(result.status == 200);
   BOOST_TEST(result.body == R"({"done":true})");
   BOOST_CHECK_THROW(httpRequest(running.port, "GET", "/healthz"), Poco::Exception);
+}
+
+// limits.writeTimeoutSeconds: a client that stops reading its answer does not hold a worker
+// longer than that (each send() gives up after it).
+BOOST_AUTO_TEST_CASE(a_client_that_stops_reading_is_given_up_after_the_write_timeout) {
+  std::promise<double> gaveUp;
+  auto large = [&gaveUp](HttpExchange& exchange) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      exchange.send(200, kPlainJson, std::string(std::size_t{64} << 20, ' '));
+    } catch (...) {
+      gaveUp.set_value(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      throw;
+    }
+    gaveUp.set_value(-1);
+  };
+  RunningServer running({{"GET", "/large", large, {}, {}, Access::kPublic}}, 4, 64,
+                        [](GatewayConfig& config) { config.writeTimeoutSeconds = 1; });
+  for (int connection = 0; connection < 2; ++connection) {
+    if (connection == 1) gaveUp = std::promise<double>();
+    Poco::Net::StreamSocket client(Poco::Net::SocketAddress::IPv4);
+    client.setReceiveBufferSize(4096);
+    client.connect(Poco::Net::SocketAddress("127.0.0.1", running.port));
+    const std::string request = "GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    client.sendBytes(request.data(), static_cast<int>(request.size()));
+    auto seconds = gaveUp.get_future();
+    const bool done = seconds.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+    client.close();  // unblocks the worker if the timeout did not
+    BOOST_REQUIRE(done);
+    const double waited = seconds.get();
+    BOOST_TEST(waited >= 0.9);
+    BOOST_TEST(waited < 10);
+  }
+}
+
+// limits.readTimeoutSeconds: a connection that sends no request is closed after it.
+BOOST_AUTO_TEST_CASE(a_silent_connection_is_closed_after_the_read_timeout) {
+  RunningServer running({}, 4, 64, [](GatewayConfig& config) { config.readTimeoutSeconds = 1; });
+  Poco::Net::StreamSocket client(Poco::Net::SocketAddress("127.0.0.1", running.port));
+  client.setReceiveTimeout(Poco::Timespan(20, 0));
+  const auto started = std::chrono::steady_clock::now();
+  char byte = 0;
+  int got = -1;
+  try {
+    got = client.receiveBytes(&byte, 1);
+  } catch (const Poco::Net::NetException&) {
+    got = 0;  // reset instead of closed: closed all the same
+  } catch (const Poco::TimeoutException&) {
+    got = -1;
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  BOOST_TEST(got == 0);
+  BOOST_TEST(waited >= 0.9);
+  BOOST_TEST(waited < 10);
+}
+
+// Requests on one kept-alive connection see the connection's own addresses, every time.
+BOOST_AUTO_TEST_CASE(each_request_sees_the_client_and_server_address_of_its_connection) {
+  auto addresses = [](HttpExchange& exchange) {
+    exchange.send(200, kPlainJson,
+                  exchange.request().clientAddress().toString() + " " +
+                      exchange.request().serverAddress().toString());
+  };
+  RunningServer running({{"GET", "/addresses", addresses, {}, {}, Access::kPublic}});
+  for (int connection = 0; connection < 2; ++connection) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", running.port);
+    session.setKeepAlive(true);
+    std::string first;
+    for (int i = 0; i < 3; ++i) {
+      auto result = notebridge::testing::httpRequest(session, "GET", "/addresses", {}, {}, "");
+      BOOST_TEST(result.status == 200);
+      if (i == 0) first = result.body;
+      BOOST_TEST(result.body == first);
+    }
+    const std::string client = session.socket().address().toString();
+    BOOST_TEST(first == client + " 127.0.0.1:" + std::to_string(running.port));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_saturated_server_sheds_load_with_503_and_retry_after) {

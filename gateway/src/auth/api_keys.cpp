@@ -1,8 +1,14 @@
 #include "notebridge/gateway/api_keys.h"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "notebridge/gateway/jwt.h"
 
@@ -70,20 +76,127 @@ Result<NewApiKey> createApiKey(Store& store, const std::string& name,
   return key;
 }
 
-Result<std::string> verifyApiKey(Store& store, std::string_view token) {
-  auto refuse = [] {
-    return Result<std::string>::failure(Severity::kError, "login", "API key refused");
-  };
-  if (token.rfind("nb_", 0) != 0) return refuse();
+namespace {
+
+Result<std::string> refuseKey() {
+  return Result<std::string>::failure(Severity::kError, "login", "API key refused");
+}
+
+// Splits `nb_<id>_<secret>`; false when the token does not have that shape.
+bool splitKey(std::string_view token, std::string_view& id, std::string_view& secret) {
+  if (token.rfind("nb_", 0) != 0) return false;
   const std::string_view rest = token.substr(3);
   const std::size_t separator = rest.find('_');
-  if (separator == std::string_view::npos || separator == 0) return refuse();
-  const std::string id(rest.substr(0, separator));
-  const std::optional<std::string> stored = store.activeApiKeyHash(id);
-  const std::string presented = sha256Hex(rest.substr(separator + 1));
-  if (!stored || stored->size() != presented.size() ||
-      CRYPTO_memcmp(stored->data(), presented.data(), presented.size()) != 0) {
-    return refuse();
+  if (separator == std::string_view::npos || separator == 0) return false;
+  id = rest.substr(0, separator);
+  secret = rest.substr(separator + 1);
+  return true;
+}
+
+bool sameHash(const std::string& stored, const std::string& presented) {
+  return stored.size() == presented.size() &&
+         CRYPTO_memcmp(stored.data(), presented.data(), presented.size()) == 0;
+}
+
+}  // namespace
+
+Result<std::string> verifyApiKey(Store& store, std::string_view token) {
+  std::string_view id, secret;
+  if (!splitKey(token, id, secret)) return refuseKey();
+  const std::optional<std::string> stored = store.activeApiKeyHash(std::string(id));
+  if (!stored || !sameHash(*stored, sha256Hex(secret))) return refuseKey();
+  return std::string(id);
+}
+
+std::filesystem::path apiKeyMarkerPath(const std::filesystem::path& database) {
+  std::error_code error;
+  std::filesystem::path resolved = std::filesystem::weakly_canonical(database, error);
+  if (error) resolved = std::filesystem::absolute(database, error);
+  if (error) resolved = database;
+  resolved += "-keys";
+  return resolved;
+}
+
+fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::string_view what,
+                               std::string_view id) {
+  fhir::Outcome outcome;
+  const std::filesystem::path marker = apiKeyMarkerPath(database);
+  std::string line;
+  line.append(what).append(" ").append(id).append("\n");
+  // One write() with O_APPEND: concurrent writers never interleave, and the size only grows,
+  // so a gateway comparing stat() results cannot miss a change (timestamps can be too coarse).
+  const int fd = ::open(marker.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  const bool written =
+      fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!written) {
+    outcome.add(Severity::kError, "exception",
+                "API key " + std::string(id) + " changed in the database, but running gateways " +
+                    "could not be told (cannot write " + marker.string() + ": " +
+                    std::strerror(error) + "); restart them");
+  }
+  return outcome;
+}
+
+ApiKeyVerifier::ApiKeyVerifier(std::shared_ptr<Store> store, std::filesystem::path marker,
+                               std::chrono::seconds ttl)
+    : store_(std::move(store)), marker_(std::move(marker)), ttlSeconds_(ttl.count()) {
+  if (marker_.empty()) return;
+  // Created empty when missing (a database from before the marker), so that keys are
+  // remembered from the start; when it cannot be created, nothing is remembered.
+  const int fd = ::open(marker_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd >= 0) ::close(fd);
+}
+
+ApiKeyVerifier::MarkerState ApiKeyVerifier::markerState() const {
+  MarkerState state;
+  struct stat info {};
+  if (::stat(marker_.c_str(), &info) != 0) return state;
+  state.exists = true;
+  state.device = info.st_dev;
+  state.inode = info.st_ino;
+  state.size = static_cast<std::uint64_t>(info.st_size);
+  state.modifiedNs = std::int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec;
+  state.changedNs = std::int64_t{info.st_ctim.tv_sec} * 1000000000 + info.st_ctim.tv_nsec;
+  return state;
+}
+
+Result<std::string> ApiKeyVerifier::verify(std::string_view token, std::int64_t now) const {
+  if (marker_.empty()) return verifyApiKey(*store_, token);
+  std::string_view idView, secret;
+  if (!splitKey(token, idView, secret)) return refuseKey();
+  std::string id(idView);
+  const std::string presented = sha256Hex(secret);
+
+  // Taken before the store is read: an entry is kept only if the marker has not changed since,
+  // so a hash read before a revocation can never outlive the revocation's marker change.
+  const MarkerState state = markerState();
+  {
+    std::lock_guard lock(mutex_);
+    if (!(state == seen_)) {
+      verified_.clear();
+      seen_ = state;
+    } else if (state.exists) {
+      auto it = verified_.find(id);
+      if (it != verified_.end()) {
+        if (now < it->second.until) {
+          // The store would answer the same hash: a wrong secret is refused here too.
+          if (!sameHash(it->second.secretHash, presented)) return refuseKey();
+          return id;
+        }
+        verified_.erase(it);
+      }
+    }
+  }
+  std::optional<std::string> stored = store_->activeApiKeyHash(id);
+  if (!stored || !sameHash(*stored, presented)) return refuseKey();
+  if (state.exists) {
+    std::lock_guard lock(mutex_);
+    if (state == seen_) {
+      if (verified_.size() >= kMaxCachedKeys) verified_.clear();
+      verified_[id] = Verified{std::move(*stored), now + ttlSeconds_};
+    }
   }
   return id;
 }

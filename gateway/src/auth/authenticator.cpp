@@ -1,6 +1,5 @@
 #include "notebridge/gateway/authenticator.h"
 
-#include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/smart_scopes.h"
 
 namespace notebridge::gateway {
@@ -8,8 +7,9 @@ namespace notebridge::gateway {
 using fhir::Result;
 using fhir::Severity;
 
-Authenticator::Authenticator(std::shared_ptr<Store> store, std::shared_ptr<const JwtVerifier> jwt)
-    : store_(std::move(store)), jwt_(std::move(jwt)) {}
+Authenticator::Authenticator(std::shared_ptr<Store> store, std::shared_ptr<const JwtVerifier> jwt,
+                             std::filesystem::path apiKeyMarker)
+    : apiKeys_(std::move(store), std::move(apiKeyMarker)), jwt_(std::move(jwt)) {}
 
 namespace {
 
@@ -66,7 +66,7 @@ Result<Principal> Authenticator::authorize(const Route& route, std::string_view 
 
   if (route.access == Access::kInternal) {
     if (!looksLikeApiKey) return refuse("login", "this endpoint takes an API key, not a JWT");
-    Result<std::string> id = verifyApiKey(*store_, credential);
+    Result<std::string> id = apiKeys_.verify(credential, now);
     if (!id) return Result<Principal>(std::move(id.outcome()));
     return Principal{"api-key", *id, {}};
   }

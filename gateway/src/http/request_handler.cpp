@@ -2,10 +2,7 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Timespan.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,10 +65,6 @@ std::string printable(const std::string& text) {
 }  // namespace
 
 void RequestHandler::dispatch(HttpExchange& exchange) {
-  // Poco applies server.timeout to reads; a slow reader of our response gets its own limit.
-  if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&exchange.request())) {
-    impl->socket().setSendTimeout(Poco::Timespan(context_.writeTimeoutSeconds, 0));
-  }
   if (context_.overloaded && context_.overloaded()) {
     exchange.setHeader("Retry-After", "1");
     fhir::Outcome outcome;

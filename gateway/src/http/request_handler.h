@@ -20,7 +20,6 @@ struct ServingContext {
   const Router* router = nullptr;
   const Authenticator* authenticator = nullptr;
   std::int64_t maxBodyBytes = 0;
-  int writeTimeoutSeconds = 30;
   // True when connections wait for a worker beyond the configured queue: shed load with 503.
   std::function<bool()> overloaded;
 };

@@ -10,25 +10,31 @@ namespace {
 
 // Splits the path as sent at '/' and only then percent-decodes each segment, so that an
 // encoded slash (%2F) stays inside its segment: `/notes/2026%2F17` is the note "2026/17".
-std::vector<std::string> split(std::string_view path, bool decode) {
-  std::vector<std::string> segments;
+// The segments are views into `path`, or into `decoded` for those that needed decoding.
+std::vector<std::string_view> split(std::string_view path, bool decode,
+                                    std::vector<std::string>* decoded = nullptr) {
+  std::vector<std::string_view> segments;
+  // Reserved up front: the views into `decoded` must not move.
+  if (decoded)
+    decoded->reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1);
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     if (end > start) {
       const std::string_view raw = path.substr(start, end - start);
-      std::string segment;
-      if (decode && raw.find('%') != std::string_view::npos) {
+      if (decode && decoded && raw.find('%') != std::string_view::npos) {
+        std::string segment;
         try {
           Poco::URI::decode(std::string(raw), segment);
         } catch (const Poco::Exception&) {
           segment = std::string(raw);  // a malformed escape: the text as sent, matching nothing odd
         }
+        decoded->push_back(std::move(segment));
+        segments.push_back(decoded->back());
       } else {
-        segment = std::string(raw);
+        segments.push_back(raw);
       }
-      segments.push_back(std::move(segment));
     }
     start = end + 1;
   }
@@ -40,15 +46,15 @@ bool isCapture(std::string_view segment) {
 }
 
 // Returns the number of literal segments matched (higher is more specific), or -1.
-int matchPattern(std::string_view pattern, const std::vector<std::string>& path,
+int matchPattern(const std::vector<std::string>& segments,
+                 const std::vector<std::string_view>& path,
                  std::map<std::string, std::string, std::less<>>* params) {
-  const std::vector<std::string> segments = split(pattern, false);
   if (segments.size() != path.size()) return -1;
   int literals = 0;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (isCapture(segments[i])) {
       if (params) {
-        (*params)[segments[i].substr(1, segments[i].size() - 2)] = path[i];
+        (*params)[segments[i].substr(1, segments[i].size() - 2)] = std::string(path[i]);
       }
     } else if (segments[i] == path[i]) {
       ++literals;
@@ -61,20 +67,29 @@ int matchPattern(std::string_view pattern, const std::vector<std::string>& path,
 
 }  // namespace
 
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
+void Router::add(Route route) {
+  // Split once here rather than on every request.
+  std::vector<std::string> segments;
+  for (std::string_view segment : split(route.pattern, false)) segments.emplace_back(segment);
+  patternSegments_.push_back(std::move(segments));
+  routes_.push_back(std::move(route));
+}
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
-  const std::vector<std::string> segments = split(path, true);
+  std::vector<std::string> decoded;
+  const std::vector<std::string_view> segments = split(path, true, &decoded);
   RouteMatch result;
   int best = -1;
   int bestAnyMethod = -1;
-  for (const Route& route : routes_) {
-    const int score = matchPattern(route.pattern, segments, nullptr);
+  std::size_t chosen = 0;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const int score = matchPattern(patternSegments_[i], segments, nullptr);
     if (score < 0) continue;
     bestAnyMethod = std::max(bestAnyMethod, score);
-    if (route.method == method && score > best) {
+    if (routes_[i].method == method && score > best) {
       best = score;
-      result.route = &route;
+      result.route = &routes_[i];
+      chosen = i;
     }
   }
   if (result.route) {
@@ -82,11 +97,13 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     if (bestAnyMethod > best) result.route = nullptr;
   }
   if (result.route) {
-    matchPattern(result.route->pattern, segments, &result.params);
+    matchPattern(patternSegments_[chosen], segments, &result.params);
     return result;
   }
-  for (const Route& route : routes_) {
-    if (matchPattern(route.pattern, segments, nullptr) == bestAnyMethod && bestAnyMethod >= 0 &&
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const Route& route = routes_[i];
+    if (matchPattern(patternSegments_[i], segments, nullptr) == bestAnyMethod &&
+        bestAnyMethod >= 0 &&
         std::find(result.allowedMethods.begin(), result.allowedMethods.end(), route.method) ==
             result.allowedMethods.end()) {
       result.allowedMethods.push_back(route.method);

@@ -1,5 +1,6 @@
 #include "notebridge/gateway/sqlite_store.h"
 
+#include "notebridge/gateway/api_keys.h"
 #include "storage/sqlite_session.h"
 #include "storage/sqlite_vfs.h"
 #include "storage/wal_checkpointer.h"
@@ -407,7 +408,7 @@ int SqliteStore::schemaVersion() {
 }
 
 fhir::Outcome SqliteStore::addApiKey(const ApiKeyRecord& key, const std::string& secretHash) {
-  return withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+  fhir::Outcome added = withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
     ApiKeyRecord record = key;
     std::string hash = secretHash;
     int existing = 0;
@@ -419,6 +420,9 @@ fhir::Outcome SqliteStore::addApiKey(const ApiKeyRecord& key, const std::string&
     session << "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
         use(record.id), use(record.name), use(hash), use(record.createdAt), now;
   });
+  // Running gateways on this database (any process) forget the keys they verified.
+  if (!added.hasErrors()) added.append(noteApiKeyChange(file_, "add", key.id));
+  return added;
 }
 
 fhir::Result<std::vector<ApiKeyRecord>> SqliteStore::listApiKeys() {
@@ -439,7 +443,7 @@ fhir::Result<std::vector<ApiKeyRecord>> SqliteStore::listApiKeys() {
 }
 
 fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
-  return withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+  fhir::Outcome revoked = withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
     std::string key = id;
     Poco::Data::Statement update(session);
     update << "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
@@ -449,6 +453,10 @@ fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
       outcome.add(Severity::kError, "not-found", "no active API key with id " + id);
     }
   });
+  // After the commit: running gateways on this database (any process) forget the keys they
+  // verified, so the very next request with this key is refused.
+  if (!revoked.hasErrors()) revoked.append(noteApiKeyChange(file_, "revoke", id));
+  return revoked;
 }
 
 std::optional<std::string> SqliteStore::activeApiKeyHash(const std::string& id) {

@@ -1,7 +1,13 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "notebridge/gateway/store.h"
 
@@ -25,5 +31,58 @@ fhir::Result<std::string> verifyApiKey(Store& store, std::string_view token);
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string sha256Hex(std::string_view bytes);
+
+// The key-change marker of a database: `<database>-keys` beside the database file (symbolic
+// links resolved, as SQLite does for its -wal file), so every process that opens the database
+// names the same file. It only ever grows: each change of the API keys appends one line.
+std::filesystem::path apiKeyMarkerPath(const std::filesystem::path& database);
+
+// Appends "<what> <id>" to the marker of `database` (creating it), telling every running
+// gateway on that database to forget the keys it has verified. The store calls it after a key
+// is added or revoked; fails with an "exception" issue when the file cannot be written.
+fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::string_view what,
+                               std::string_view id);
+
+// Verifies API keys (as verifyApiKey) and remembers the keys it verified, so a client reusing
+// its key is not charged a database read per request. A remembered key is used only while the
+// marker (`marker`, see apiKeyMarkerPath) is unchanged, checked with one stat() per request:
+// a revocation by any process is seen by the very next request; a missing marker turns
+// remembering off. A remembered key is also re-read after `ttl` (a backstop for changes
+// made to the database by hand). A presented secret is always compared, in constant time,
+// with the hash read from the store. Thread-safe.
+class ApiKeyVerifier {
+ public:
+  // An empty `marker` never remembers (every request reads the store). The marker is created
+  // when missing.
+  ApiKeyVerifier(std::shared_ptr<Store> store, std::filesystem::path marker,
+                 std::chrono::seconds ttl = std::chrono::seconds(60));
+
+  // The key id, or a "login" error (never quoting the key). `now` in seconds (for the ttl).
+  fhir::Result<std::string> verify(std::string_view token, std::int64_t now) const;
+
+  // Bounded: cleared when full.
+  static constexpr std::size_t kMaxCachedKeys = 1024;
+
+ private:
+  // What stat() said of the marker: any append, replacement or removal changes it.
+  struct MarkerState {
+    bool exists = false;
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t modifiedNs = 0, changedNs = 0;
+    bool operator==(const MarkerState&) const = default;
+  };
+  struct Verified {
+    std::string secretHash;  // as stored: the SHA-256 of the secret
+    std::int64_t until = 0;
+  };
+  MarkerState markerState() const;
+
+  std::shared_ptr<Store> store_;
+  std::filesystem::path marker_;
+  std::int64_t ttlSeconds_;
+  mutable std::mutex mutex_;
+  mutable MarkerState seen_;  // the marker state the entries were verified under
+  mutable std::unordered_map<std::string, Verified> verified_;
+};
 
 }  // namespace notebridge::gateway

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "notebridge/gateway/api_keys.h"
 #include "notebridge/gateway/http_exchange.h"
 #include "notebridge/gateway/jwt.h"
 #include "notebridge/gateway/router.h"
@@ -19,7 +21,10 @@ namespace notebridge::gateway {
 class Authenticator {
  public:
   // `jwt` may be null: then FHIR routes refuse every request, saying that no keys are set up.
-  Authenticator(std::shared_ptr<Store> store, std::shared_ptr<const JwtVerifier> jwt);
+  // `apiKeyMarker` (apiKeyMarkerPath of the store's database) lets verified API keys be
+  // remembered (see ApiKeyVerifier); empty, every API key is read from the store.
+  Authenticator(std::shared_ptr<Store> store, std::shared_ptr<const JwtVerifier> jwt,
+                std::filesystem::path apiKeyMarker = {});
 
   // The principal, or an error: "login" (401: no, malformed, unknown, expired credentials) or
   // "forbidden" (403: valid credentials whose scopes do not allow this). `authorization` and
@@ -36,7 +41,7 @@ class Authenticator {
   fhir::Result<JwtClaims> verifyCached(std::string_view token, std::int64_t now) const;
   static constexpr std::size_t kMaxCachedTokens = 4096;
 
-  std::shared_ptr<Store> store_;
+  ApiKeyVerifier apiKeys_;
   std::shared_ptr<const JwtVerifier> jwt_;
   mutable std::mutex cacheMutex_;
   mutable std::unordered_map<std::string, JwtClaims> verified_;

@@ -56,6 +56,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> patternSegments_;  // routes_[i]'s pattern, split
 };
 
 }  // namespace notebridge::gateway
