@@ -1,5 +1,6 @@
 #include "notebridge/validation/validation_plan.h"
 
+#include "native_invariants.h"
 #include "notebridge/validation/primitive_rules.h"
 
 namespace notebridge::validation {
@@ -115,7 +116,8 @@ ValidationPlan::ValidationPlan(std::shared_ptr<const StructureDefinition> defini
     }
     for (const Constraint& c : node->def->constraints) {
       if (!c.expression.empty() && !isNativeConstraint(c.key)) {
-        node->evaluated.push_back(PlannedConstraint{&c, holdsWithout(c.expression), nullptr});
+        node->evaluated.push_back(PlannedConstraint{&c, holdsWithout(c.expression), nullptr,
+                                                    detail::parseLogic(c.expression)});
       }
     }
   }

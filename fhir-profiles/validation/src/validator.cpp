@@ -40,7 +40,9 @@ bool isResourceTypeName(std::string_view type) {
 // verdict, because they are on every resource or every narrative: htmlChecks() (txt-1, txt-2;
 // see narrative_checks.h) and dom-6's text.`div`.exists() (true when a `text` child has a `div`
 // child: neither name is a choice element in R4, so path navigation is a plain name match).
-// per-1 (start <= end on every Period) where its answer is certain: native_invariants.h.
+// per-1 (start <= end on every Period) where its answer is certain, and "or"/"and"/"implies"
+// combinations one child test decides (con-3, obs-7, app-2/3/4, ras-2, drt-1 on a mapped note):
+// native_invariants.h.
 enum class NativeExpression { kNone, kHtmlChecks, kTextDivExists, kPeriodOrder };
 
 NativeExpression nativeExpression(const std::string& expression) {
@@ -832,6 +834,7 @@ class Run {
           break;
         case NativeExpression::kNone:
           holds = detail::childTestsHold(c.expression, node);
+          if (!holds && planned.logic) holds = detail::logicHolds(*planned.logic, node);
           if (!holds) {
             const Element* resource = node.containingResource();
             holds = evaluator->holds(c, planned.prepared.get(), node, resource ? *resource : node);

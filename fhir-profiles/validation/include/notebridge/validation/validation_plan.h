@@ -22,6 +22,9 @@ struct StringHash {
   }
 };
 
+namespace detail {
+struct LogicTree;
+}  // namespace detail
 struct PlanNode;
 class ValidationPlan;
 struct Expansion;
@@ -37,6 +40,9 @@ struct PlannedConstraint {
   // What the ConstraintEvaluator prepared for it (ConstraintEvaluator::prepare), set by the
   // Validator through ValidationPlan::prepareConstraints.
   std::shared_ptr<const void> prepared;
+  // The expression read as "or"/"and"/"implies" over child tests, where the validator may
+  // answer it without the evaluator (src/native_invariants.h); null when it never can.
+  std::shared_ptr<const detail::LogicTree> logic;
 };
 
 // How a JSON property name resolves under a plan node: the child definition and, for a choice,
