@@ -272,9 +272,15 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
   // SQLite still syncs the WAL header at each restart of the WAL, and a checkpoint syncs the
   // WAL before it copies frames and the database after.
   configureConnection(session, pipelined_ ? "NORMAL" : "FULL");
-  // The writer walks every index of every table a note writes; with UUID keys its hot pages
-  // spread over the whole index, which outgrows 16 MB after some thousands of notes.
-  session << "PRAGMA cache_size = -131072", Poco::Data::Keywords::now;
+  // 32 MB of page cache for the writer (the pool's connections have 16 MB). More costs more
+  // than it saves: at the end of every commit SQLite trims its page cache to the database's
+  // size, and while the database is under 1 GB its cache holds a page numbered beyond that
+  // (the page at the 1 GB lock byte), so each commit walks the cache's whole hash table, whose
+  // size follows the cache's. With 128 MB that walk was ~0.6 ms per commit under the writer
+  // lock; measured back to back, 16 or 32 MB gave ~10 % less server CPU per note and more
+  // notes/s than 128 MB, over 10 s and 30 s runs (bench/README.md, session 6). Pages of a
+  // large database's UUID-keyed indexes that do not fit are read again from the OS's cache.
+  session << "PRAGMA cache_size = -32768", Poco::Data::Keywords::now;
   // The WAL now grows to the checkpoint thread's threshold (8,000 pages, ~32 MB) before it is
   // reused; after a reset SQLite truncates the file to this size instead of keeping its peak.
   session << "PRAGMA journal_size_limit = 67108864", Poco::Data::Keywords::now;
