@@ -236,10 +236,22 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
       return R::failure(Severity::kFatal, "exception",
                         "cannot name the WAL file of " + file.string());
     }
-    auto reads = std::make_unique<SqliteReadPool>(file.string(), 32);
-    auto checkpointer = std::make_unique<WalCheckpointer>(file.string());
-    return R(std::shared_ptr<SqliteStore>(
-        new SqliteStore(file, wal, std::move(pool), std::move(reads), std::move(checkpointer))));
+    // Opened now, while this session keeps the WAL file in place: a store that could not
+    // sync its WAL would fail its first write, so it does not start.
+    const int walFd = ::open(wal, O_RDWR | O_CLOEXEC);
+    if (walFd < 0) {
+      return R::failure(Severity::kFatal, "exception",
+                        std::string("cannot open ") + wal + ": " + std::strerror(errno));
+    }
+    try {
+      auto reads = std::make_unique<SqliteReadPool>(file.string(), 32);
+      auto checkpointer = std::make_unique<WalCheckpointer>(file.string());
+      return R(std::shared_ptr<SqliteStore>(new SqliteStore(
+          file, wal, walFd, std::move(pool), std::move(reads), std::move(checkpointer))));
+    } catch (...) {
+      ::close(walFd);
+      throw;
+    }
   } catch (const Poco::Exception& e) {
     return R::failure(Severity::kFatal, "exception",
                       "cannot open database " + file.string() + ": " + e.displayText());
@@ -255,16 +267,25 @@ bool pipelineWanted() {
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile,
+SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile, int walFd,
                          std::unique_ptr<Poco::Data::SessionPool> pool,
                          std::unique_ptr<SqliteReadPool> reads,
                          std::unique_ptr<WalCheckpointer> checkpointer)
     : file_(std::move(file)),
       walFile_(std::move(walFile)),
       pipelined_(pipelineWanted()),
+      walFd_(walFd),
       checkpointer_(std::move(checkpointer)),
       pool_(std::move(pool)),
-      reads_(std::move(reads)) {}
+      reads_(std::move(reads)) {
+  if (!pipelined_) {
+    // Not the default: a benchmark's A/B run, which must not go unnoticed in production.
+    std::fprintf(stderr,
+                 "notebridge: NOTEBRIDGE_STORE_PIPELINE=0: the writer of %s commits with "
+                 "synchronous=FULL (no durability pipeline)\n",
+                 file_.string().c_str());
+  }
+}
 
 void SqliteStore::configureWriter(Poco::Data::Session& session) {
   // NORMAL: the COMMIT writes its frames and publishes them without waiting for the disk;
@@ -308,6 +329,7 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
   fhir::Outcome outcome;
   std::unique_lock lock(syncMutex_);
   stats_.waits.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t startRound = syncRound_;
   while (true) {
     if (syncFailed_.load(std::memory_order_relaxed)) {
       outcome.add(Severity::kFatal, "exception",
@@ -317,6 +339,13 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
       return outcome;
     }
     if (durableSeq_.load(std::memory_order_relaxed) >= seq) return outcome;
+    if (failedRound_ > startRound && failedUpTo_ >= seq) {
+      // The sync this call waited for could not run; a later call tries again.
+      outcome.add(
+          Severity::kFatal, "exception",
+          "the database could not make this call's writes durable (" + transientError_ + ")");
+      return outcome;
+    }
     // Every turn up to `seq` has written its frames: this thread syncs for all written so far.
     const std::uint64_t written = writtenSeq_.load(std::memory_order_acquire);
     if (!syncing_ && written >= seq) {
@@ -324,7 +353,7 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
       const std::function<int(int)> sync = walSync_;
       lock.unlock();
       const auto started = std::chrono::steady_clock::now();
-      std::string error = syncWal(sync);
+      SyncResult result = syncWal(sync);
       stats_.syncs.fetch_add(1, std::memory_order_relaxed);
       stats_.syncNanos.fetch_add(
           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -333,15 +362,27 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
           std::memory_order_relaxed);
       lock.lock();
       syncing_ = false;
-      if (error.empty()) {
+      ++syncRound_;
+      if (result.error.empty()) {
         if (written > durableSeq_.load(std::memory_order_relaxed)) {
           durableSeq_.store(written, std::memory_order_release);
         }
-      } else {
+      } else if (result.sticky) {
         // Sticky: after a failed fsync the kernel may have dropped the dirty pages and marked
         // them clean, so a later fsync that succeeds proves nothing about them.
-        syncError_ = std::move(error);
+        syncError_ = std::move(result.error);
         syncFailed_.store(true, std::memory_order_release);
+      } else {
+        // Not sticky: the waiting calls this sync would have covered fail; their pages are
+        // still dirty in the kernel, and the next sync covers them.
+        failedRound_ = syncRound_;
+        failedUpTo_ = std::max(failedUpTo_, written);
+        transientError_ = result.error;
+        synced_.notify_all();
+        outcome.add(
+            Severity::kFatal, "exception",
+            "the database could not make this call's writes durable (" + result.error + ")");
+        return outcome;
       }
       synced_.notify_all();
       continue;
@@ -351,33 +392,43 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
   }
 }
 
-std::string SqliteStore::syncWal(const std::function<int(int)>& sync) {
-  // Our own descriptor of the WAL: fdatasync acts on the file, whichever descriptor wrote it.
-  // SQLite keeps no lock on the WAL file itself (its locks are on the database and -shm
-  // files), so opening and closing one here cannot drop any. SQLite truncates the WAL
-  // (journal_size_limit) but deletes it only when its last connection closes, after a
-  // checkpoint that synced the database; should that happen while the store is open (its
-  // connections all closed), the file synced here was unlinked, and the new one is synced too.
+SqliteStore::SyncResult SqliteStore::syncWal(const std::function<int(int)>& sync) {
+  // Our own descriptor of the WAL (opened by open()): fdatasync acts on the file, whichever
+  // descriptor wrote it. SQLite keeps no lock on the WAL file itself (its locks are on the
+  // database and -shm files), so opening and closing one here cannot drop any. SQLite
+  // truncates the WAL (journal_size_limit) but deletes it only when its last connection
+  // closes, after a checkpoint that synced the database; should that happen while the store
+  // is open (its connections all closed), the file synced here was unlinked, and the new one
+  // is synced too. Only a failed fdatasync is sticky.
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (walFd_ < 0) {
       walFd_ = ::open(walFile_.c_str(), O_RDWR | O_CLOEXEC);
-      if (walFd_ < 0) return "cannot open " + walFile_ + ": " + std::strerror(errno);
+      if (walFd_ < 0) return {"cannot open " + walFile_ + ": " + std::strerror(errno), false};
     }
     if ((sync ? sync(walFd_) : ::fdatasync(walFd_)) != 0) {
-      return "fdatasync of " + walFile_ + " failed: " + std::strerror(errno);
+      return {"fdatasync of " + walFile_ + " failed: " + std::strerror(errno), true};
     }
     struct stat status {};
     if (::fstat(walFd_, &status) != 0 || status.st_nlink > 0) return {};
     ::close(walFd_);
     walFd_ = -1;
   }
-  return {};
+  return {walFile_ + " was replaced during its sync, twice", false};
 }
 
 SqliteStore::Figures SqliteStore::figures() const {
-  return {stats_.batches.load(std::memory_order_relaxed),
-          stats_.notes.load(std::memory_order_relaxed),
-          stats_.syncs.load(std::memory_order_relaxed)};
+  return {
+      stats_.batches.load(std::memory_order_relaxed), stats_.notes.load(std::memory_order_relaxed),
+      stats_.syncs.load(std::memory_order_relaxed), stats_.waits.load(std::memory_order_relaxed)};
+}
+
+int SqliteStore::writerSynchronousForTesting() {
+  int mode = -1;
+  std::uint64_t seq = 0;
+  withWriteTurn([&](Poco::Data::Session& session,
+                    fhir::Outcome&) { session << "PRAGMA synchronous", into(mode), now; },
+                seq);
+  return mode;
 }
 
 void SqliteStore::setWalSyncForTesting(std::function<int(int)> sync) {
@@ -414,18 +465,24 @@ int SqliteStore::schemaVersion() {
 }
 
 fhir::Outcome SqliteStore::addApiKey(const ApiKeyRecord& key, const std::string& secretHash) {
-  fhir::Outcome added = withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
-    ApiKeyRecord record = key;
-    std::string hash = secretHash;
-    int existing = 0;
-    session << "SELECT COUNT(*) FROM api_keys WHERE id = ?", use(record.id), into(existing), now;
-    if (existing > 0) {
-      outcome.add(Severity::kError, "duplicate", "an API key with id " + key.id + " exists");
-      return;
-    }
-    session << "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
-        use(record.id), use(record.name), use(hash), use(record.createdAt), now;
-  });
+  // A pooled (synchronous=FULL) commit is durable before anyone sees it: it waits for no
+  // fdatasync of the writer's commits, so it is reported (with its key-change marker) even
+  // after such a sync failed. revokeApiKey likewise.
+  fhir::Outcome added = withSession(
+      [&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+        ApiKeyRecord record = key;
+        std::string hash = secretHash;
+        int existing = 0;
+        session << "SELECT COUNT(*) FROM api_keys WHERE id = ?", use(record.id), into(existing),
+            now;
+        if (existing > 0) {
+          outcome.add(Severity::kError, "duplicate", "an API key with id " + key.id + " exists");
+          return;
+        }
+        session << "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
+            use(record.id), use(record.name), use(hash), use(record.createdAt), now;
+      },
+      false);
   // Running gateways on this database (any process) forget the keys they verified.
   if (!added.hasErrors()) added.append(noteApiKeyChange(file_, "add", key.id));
   return added;
@@ -449,16 +506,18 @@ fhir::Result<std::vector<ApiKeyRecord>> SqliteStore::listApiKeys() {
 }
 
 fhir::Outcome SqliteStore::revokeApiKey(const std::string& id) {
-  fhir::Outcome revoked = withSession([&](Poco::Data::Session& session, fhir::Outcome& outcome) {
-    std::string key = id;
-    Poco::Data::Statement update(session);
-    update << "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-              "WHERE id = ? AND revoked_at IS NULL",
-        use(key);
-    if (update.execute() == 0) {
-      outcome.add(Severity::kError, "not-found", "no active API key with id " + id);
-    }
-  });
+  fhir::Outcome revoked = withSession(
+      [&](Poco::Data::Session& session, fhir::Outcome& outcome) {
+        std::string key = id;
+        Poco::Data::Statement update(session);
+        update << "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                  "WHERE id = ? AND revoked_at IS NULL",
+            use(key);
+        if (update.execute() == 0) {
+          outcome.add(Severity::kError, "not-found", "no active API key with id " + id);
+        }
+      },
+      false);
   // After the commit: running gateways on this database (any process) forget the keys they
   // verified, so the very next request with this key is refused.
   if (!revoked.hasErrors()) revoked.append(noteApiKeyChange(file_, "revoke", id));
@@ -515,11 +574,11 @@ void SqliteStore::close() {
     std::lock_guard sync(syncMutex_);
     const std::uint64_t written = writtenSeq_.load();
     if (!syncFailed_ && written > durableSeq_.load()) {
-      std::string error = syncWal(walSync_);
-      if (error.empty()) {
+      SyncResult result = syncWal(walSync_);
+      if (result.error.empty()) {
         durableSeq_.store(written);
       } else {
-        syncError_ = std::move(error);
+        syncError_ = std::move(result.error);
         syncFailed_.store(true);
       }
     }

@@ -40,6 +40,9 @@ WalCheckpointer::WalCheckpointer(const std::string& file, int wakePages)
   // A checkpoint waits for nothing: PASSIVE copies what no reader still needs and returns.
   sqlite3_busy_timeout(db_, 0);
   // The checkpoint's own fsyncs (WAL before copying, database after) follow this setting.
+  // Never OFF: the writer's commits may not be fsynced yet when they are copied (the store's
+  // durability pipeline syncs them after the commit), and only these fsyncs keep an unsynced
+  // frame out of the database file.
   sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
   thread_ = std::thread([this] { run(); });
 }

@@ -16,9 +16,13 @@ namespace notebridge::gateway {
 // COMMIT that crosses the threshold (wal_autocheckpoint, 1,000 pages): with the writer held,
 // every waiting note paid for copying the pages and for two more fsyncs. A PASSIVE
 // checkpoint from another connection runs beside the writer (it never blocks it or the
-// readers); durability is unchanged, since a checkpoint only copies frames that are already
-// committed and synced. When the thread falls far behind (kInlinePages), the writer
-// checkpoints itself as before, which bounds the WAL.
+// readers). It copies only committed frames, but with the store's durability pipeline they
+// may not have been fsynced by the store yet (the writer commits with synchronous=NORMAL and
+// syncs afterwards). That is safe because SQLite's checkpoint fsyncs the WAL before it copies
+// any frame and the database file after, unless the checkpointing connection has
+// synchronous=OFF: this connection sets FULL, and must never be set to OFF. When the thread
+// falls far behind (kInlinePages), the writer checkpoints itself as before, which bounds the
+// WAL (a read that saw the commit whose turn ran that checkpoint waits for it too).
 //
 // Thread-safe. Throws Poco::Data::DataException when its connection cannot be opened.
 class WalCheckpointer {

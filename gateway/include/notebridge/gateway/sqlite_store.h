@@ -47,11 +47,15 @@ const std::vector<Migration>& sqliteMigrations();
 // it wrote or could have seen is durable. Every other connection keeps synchronous=FULL (its
 // commits are durable before anyone sees them). A transaction that a call reported as stored
 // survives a crash of the process or of the machine. A failed fdatasync fails every call
-// waiting for it, and the store then refuses writes and ping() fails (the disk is failing:
-// restart once it is fixed). busy_timeout lets writers wait for each other instead of
-// failing; foreign_keys is on. Thread-safe: each call takes a pooled session. Concurrent
-// writeNote calls are committed together (group commit), each answered only once its
-// transaction is durable.
+// waiting for it, and from then on the store refuses writes, every read that waits for the
+// writer's commits fails (resources, notes, search, the outbox), and ping() fails (the disk
+// is failing: restart once it is fixed); only adding, revoking and checking API keys (written
+// only through synchronous=FULL connections) keep working. When the WAL file cannot be opened for
+// its fdatasync (no descriptor left, the file replaced), the calls waiting for that sync fail but
+// nothing is sticky: no fsync failed, and the next sync tries again. busy_timeout lets writers wait
+// for each other instead of failing; foreign_keys is on. Thread-safe: each call takes a pooled
+// session. Concurrent writeNote calls are committed together (group commit), each answered only
+// once its transaction is durable.
 class SqliteStore final : public Store {
  public:
   // Opens (creating when missing) the database file and its directory, then brings the schema
@@ -102,8 +106,13 @@ class SqliteStore final : public Store {
     std::uint64_t batches = 0;  // group commits
     std::uint64_t notes = 0;    // notes in them
     std::uint64_t syncs = 0;    // fdatasyncs of the WAL made for waiting calls
+    std::uint64_t waits = 0;    // calls that found their commits not durable yet and waited
   };
   Figures figures() const;
+
+  // For tests: the writer connection's `PRAGMA synchronous` (1 NORMAL, 2 FULL), read on that
+  // connection under the write lock; -1 when it cannot be read.
+  int writerSynchronousForTesting();
 
   // For tests: replaces the fdatasync of the WAL. `sync` gets the WAL's descriptor and returns
   // 0, or -1 with errno set, as fdatasync does; it runs on a calling thread, never under the
@@ -111,7 +120,7 @@ class SqliteStore final : public Store {
   void setWalSyncForTesting(std::function<int(int)> sync);
 
  private:
-  SqliteStore(std::filesystem::path file, std::string walFile,
+  SqliteStore(std::filesystem::path file, std::string walFile, int walFd,
               std::unique_ptr<Poco::Data::SessionPool> pool, std::unique_ptr<SqliteReadPool> reads,
               std::unique_ptr<WalCheckpointer> checkpointer);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
@@ -147,24 +156,40 @@ class SqliteStore final : public Store {
   fhir::Outcome awaitDurable(std::uint64_t seq);
   // awaitDurable for everything a read that has ended could have seen.
   fhir::Outcome awaitVisible();
-  // One fdatasync of the WAL (or `sync`, the test's function): "" or what failed.
-  std::string syncWal(const std::function<int(int)>& sync);
+  // One fdatasync of the WAL (or `sync`, the test's function). `error` is "" or what failed;
+  // `sticky` when the fdatasync itself failed (the disk), not when the WAL file could not be
+  // opened or was replaced during the sync (the next sync may succeed, and nothing it covers
+  // was dropped by the kernel).
+  struct SyncResult {
+    std::string error;
+    bool sticky = false;
+  };
+  SyncResult syncWal(const std::function<int(int)>& sync);
   static int onWriterCommit(void* self);
 
   std::filesystem::path file_;
   const std::string walFile_;  // SQLite's name of the WAL file ("<database>-wal")
   // NOTEBRIDGE_STORE_PIPELINE=0 in the environment: the writer commits with synchronous=FULL
-  // as every other connection (durable before visible) and nothing waits (for A/B runs).
+  // as every other connection (durable before visible) and nothing waits (for the benchmarks'
+  // A/B runs; open() says so on stderr).
   const bool pipelined_;
   std::atomic<std::uint64_t> visibleSeq_{0};
   std::atomic<std::uint64_t> writtenSeq_{0};  // stored under writeMutex_
   std::atomic<std::uint64_t> durableSeq_{0};  // stored under syncMutex_
   std::atomic<bool> syncFailed_{false};       // sticky; stored under syncMutex_
   std::mutex syncMutex_;
-  std::condition_variable synced_;   // a sync ended
-  bool syncing_ = false;             // syncMutex_
-  std::string syncError_;            // syncMutex_
-  int walFd_ = -1;                   // used by the thread that set syncing_, or by close()
+  std::condition_variable synced_;  // a sync ended
+  bool syncing_ = false;            // syncMutex_
+  std::string syncError_;           // syncMutex_
+  // The last sync that failed without being sticky (syncMutex_): the calls waiting for it
+  // (their number at most failedUpTo_, waiting since before round failedRound_) fail with
+  // transientError_. syncRound_ counts the syncs that ended.
+  std::uint64_t syncRound_ = 0;
+  std::uint64_t failedRound_ = 0;
+  std::uint64_t failedUpTo_ = 0;
+  std::string transientError_;
+  // Opened by open(); used by the thread that set syncing_, or by close().
+  int walFd_ = -1;
   std::function<int(int)> walSync_;  // syncMutex_
   // SQLite allows one writer at a time; taking turns here instead of in SQLite's busy loop
   // keeps conditional creates race-free and writers fair.
