@@ -426,8 +426,8 @@ fhir::Outcome SqliteStore::addApiKey(const ApiKeyRecord& key, const std::string&
     session << "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
         use(record.id), use(record.name), use(hash), use(record.createdAt), now;
   });
-  // Running gateways on this database (any process) forget the keys they verified.
-  if (!added.hasErrors()) added.append(noteApiKeyChange(file_, "add", key.id));
+  // No key-change marker: refusals are not remembered and an id is never reused, so running
+  // gateways see the new key at once without being told.
   return added;
 }
 
