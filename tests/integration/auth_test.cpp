@@ -3,8 +3,10 @@
 #include <Poco/JSON/Parser.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +27,7 @@ using notebridge::testing::readFile;
 using notebridge::testing::runNotebridge;
 using notebridge::testing::TempDir;
 using notebridge::testing::testPki;
+namespace fhir = notebridge::fhir;
 
 namespace {
 
@@ -94,6 +97,98 @@ void changeByHand(const std::filesystem::path& database, const std::string& sql)
   sqlite3_busy_timeout(db, 5000);
   BOOST_TEST(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
+}
+
+// A point of the key cache's (steady) clock, `seconds` after its epoch.
+ApiKeyVerifier::Clock::time_point at(int seconds) {
+  return ApiKeyVerifier::Clock::time_point(std::chrono::seconds(seconds));
+}
+
+// A store (forwarding to a real one) whose key read races a revocation: the first read of a key
+// answers its hash and, before returning, the key is revoked by another process as
+// `keys revoke` does (noting the change in the marker); from then on the key is unknown.
+class RacingStore final : public Store {
+ public:
+  explicit RacingStore(std::shared_ptr<SqliteStore> inner) : inner_(std::move(inner)) {}
+
+  std::optional<std::string> activeApiKeyHash(const std::string& id) override {
+    if (revoked_) return std::nullopt;
+    std::optional<std::string> hash = inner_->activeApiKeyHash(id);
+    BOOST_TEST(noteApiKeyChange(inner_->file(), "revoke", id).empty());
+    revoked_ = true;
+    return hash;
+  }
+
+  fhir::Outcome ping() override { return inner_->ping(); }
+  int schemaVersion() override { return inner_->schemaVersion(); }
+  fhir::Outcome addApiKey(const ApiKeyRecord& key, const std::string& secretHash) override {
+    return inner_->addApiKey(key, secretHash);
+  }
+  fhir::Result<std::vector<ApiKeyRecord>> listApiKeys() override { return inner_->listApiKeys(); }
+  fhir::Outcome revokeApiKey(const std::string& id) override { return inner_->revokeApiKey(id); }
+  fhir::Result<WriteResult> writeResource(const ResourceWrite& write) override {
+    return inner_->writeResource(write);
+  }
+  fhir::Result<ResourceVersion> readResource(const std::string& type, const std::string& id,
+                                             std::optional<int> version) override {
+    return inner_->readResource(type, id, version);
+  }
+  fhir::Result<std::vector<ResourceVersion>> history(const std::string& type, const std::string& id,
+                                                     int count) override {
+    return inner_->history(type, id, count);
+  }
+  fhir::Result<SearchPage> search(const SearchQuery& query) override {
+    return inner_->search(query);
+  }
+  fhir::Result<NoteWriteResult> writeNote(const NoteWrite& write) override {
+    return inner_->writeNote(write);
+  }
+  fhir::Result<NoteRecord> readNote(const std::string& id, std::optional<int> version) override {
+    return inner_->readNote(id, version);
+  }
+  fhir::Result<NotePage> listNotes(const NoteQuery& query) override {
+    return inner_->listNotes(query);
+  }
+  fhir::Result<std::vector<NoteDelivery>> noteDeliveries(const std::string& id,
+                                                         int version) override {
+    return inner_->noteDeliveries(id, version);
+  }
+  fhir::Outcome writeResources(
+      const std::function<fhir::Outcome(ResourceTransaction&)>& work) override {
+    return inner_->writeResources(work);
+  }
+  void close() override { inner_->close(); }
+  fhir::Result<std::vector<OutboxClaim>> claimDeliveries(const std::string& destination,
+                                                         const std::string& worker, int limit,
+                                                         const std::string& now,
+                                                         const std::string& leaseUntil) override {
+    return inner_->claimDeliveries(destination, worker, limit, now, leaseUntil);
+  }
+  fhir::Result<int> finishDeliveries(const std::string& worker,
+                                     const std::vector<OutboxFinish>& results,
+                                     const std::string& now) override {
+    return inner_->finishDeliveries(worker, results, now);
+  }
+  fhir::Result<std::vector<OutboxRow>> listDeliveries(const OutboxQuery& query) override {
+    return inner_->listDeliveries(query);
+  }
+  fhir::Result<OutboxRow> readDelivery(std::int64_t id) override {
+    return inner_->readDelivery(id);
+  }
+  fhir::Result<OutboxRow> retryDelivery(std::int64_t id, const std::string& now) override {
+    return inner_->retryDelivery(id, now);
+  }
+
+ private:
+  std::shared_ptr<SqliteStore> inner_;
+  bool revoked_ = false;
+};
+
+// Permission bits of `path`.
+unsigned modeOf(const std::filesystem::path& path) {
+  struct stat info {};
+  BOOST_REQUIRE(::stat(path.c_str(), &info) == 0);
+  return info.st_mode & 07777;
 }
 
 std::string issueCode(const std::string& body) {
@@ -243,33 +338,103 @@ BOOST_AUTO_TEST_CASE(remembered_keys_are_read_again_after_the_ttl_or_without_a_m
   BOOST_REQUIRE(key.ok());
   const std::filesystem::path marker = apiKeyMarkerPath(store->file());
   BOOST_TEST(marker.filename() == "keys.db-keys");
-  BOOST_TEST(std::filesystem::exists(marker));  // written by addApiKey
+  BOOST_TEST(!std::filesystem::exists(marker));  // adding a key does not touch it
   const std::string revokeByHand =
       "UPDATE api_keys SET revoked_at = 'x' WHERE id = '" + key->record.id + "'";
   const std::string restoreByHand =
       "UPDATE api_keys SET revoked_at = NULL WHERE id = '" + key->record.id + "'";
 
   ApiKeyVerifier verifier(store, marker, std::chrono::seconds(60));
-  BOOST_TEST(verifier.verify(key->token, 1000).ok());
+  BOOST_TEST(std::filesystem::exists(marker));  // made by the verifier
+  BOOST_TEST(verifier.verify(key->token, at(1000)).ok());
   changeByHand(store->file(), revokeByHand);
-  BOOST_TEST(verifier.verify(key->token, 1059).ok());   // remembered
-  BOOST_TEST(!verifier.verify(key->token, 1060).ok());  // the ttl is over: read again
+  BOOST_TEST(verifier.verify(key->token, at(1059)).ok());   // remembered
+  BOOST_TEST(!verifier.verify(key->token, at(1060)).ok());  // the ttl is over: read again
 
   // Without a marker nothing is remembered (here: removed while running).
   changeByHand(store->file(), restoreByHand);
-  BOOST_TEST(verifier.verify(key->token, 2000).ok());
+  BOOST_TEST(verifier.verify(key->token, at(2000)).ok());
   std::filesystem::remove(marker);
-  BOOST_TEST(verifier.verify(key->token, 2001).ok());
+  BOOST_TEST(verifier.verify(key->token, at(2001)).ok());
   changeByHand(store->file(), revokeByHand);
-  BOOST_TEST(!verifier.verify(key->token, 2002).ok());
+  BOOST_TEST(!verifier.verify(key->token, at(2002)).ok());
 
   // A verifier on a database whose marker is missing creates it.
   changeByHand(store->file(), restoreByHand);
   ApiKeyVerifier second(store, marker);
   BOOST_TEST(std::filesystem::exists(marker));
-  BOOST_TEST(second.verify(key->token, 3000).ok());
-  BOOST_TEST(!second.verify("nb_" + key->record.id + "_wrong", 3001).ok());
-  BOOST_TEST(!second.verify("not a key", 3001).ok());
+  BOOST_TEST(second.verify(key->token, at(3000)).ok());
+  BOOST_TEST(!second.verify("nb_" + key->record.id + "_wrong", at(3001)).ok());
+  BOOST_TEST(!second.verify("not a key", at(3001)).ok());
+  store->close();
+}
+
+// The cache's correctness rests on its order: the marker is stat()ed before the store is read,
+// and an entry is used only while the marker is unchanged since. A revocation noted while the
+// key is being read must make the very next request read the store again.
+BOOST_AUTO_TEST_CASE(a_key_revoked_while_it_is_being_read_is_refused_next_time) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir.path() / "keys.db");
+  auto key = createApiKey(*store, "bridge", "2026-01-01T00:00:00Z");
+  BOOST_REQUIRE(key.ok());
+  auto racing = std::make_shared<RacingStore>(store);
+  ApiKeyVerifier verifier(racing, apiKeyMarkerPath(store->file()));
+  BOOST_TEST(verifier.verify(key->token, at(1000)).ok());  // read before the revocation
+  BOOST_TEST(!verifier.verify(key->token, at(1001)).ok());
+  BOOST_TEST(!verifier.verify(key->token, at(1002)).ok());
+  store->close();
+}
+
+// The marker is made with the database's permission bits whatever the umask, so an operator who
+// may write the database (its group) may also note a revocation.
+BOOST_AUTO_TEST_CASE(the_marker_takes_the_permissions_of_its_database) {
+  TempDir dir;
+  auto store = *SqliteStore::open(dir.path() / "keys.db");
+  auto key = createApiKey(*store, "bridge", "2026-01-01T00:00:00Z");
+  BOOST_REQUIRE(key.ok());
+  const std::filesystem::path marker = apiKeyMarkerPath(store->file());
+  const mode_t previous = ::umask(022);
+  BOOST_REQUIRE(::chmod(store->file().c_str(), 0660) == 0);
+  BOOST_TEST(store->revokeApiKey(key->record.id).empty());  // by the store: creates the marker
+  BOOST_TEST(modeOf(marker) == 0660u);
+
+  std::filesystem::remove(marker);
+  BOOST_REQUIRE(::chmod(store->file().c_str(), 0640) == 0);
+  { ApiKeyVerifier verifier(store, marker); }  // by a gateway starting
+  BOOST_TEST(modeOf(marker) == 0640u);
+  ::umask(previous);
+  store->close();
+}
+
+// When the marker cannot be written, a revocation is still committed and says that running
+// gateways must be restarted (or keep the key up to 60 s); adding a key never needs the marker.
+BOOST_AUTO_TEST_CASE(a_marker_that_cannot_be_written_fails_revoke_but_not_add) {
+  TempDir dir;
+  const std::filesystem::path config = dir.path() / "gateway.properties";
+  std::ofstream(config) << "data.dir = " << dir.path().string() << "\n";
+  auto added = runNotebridge({"keys", "add", "bridge", "--config", config.string()});
+  BOOST_REQUIRE(added.exitCode == 0);
+  const std::string token = added.out.substr(0, added.out.find('\n'));
+  const std::string id = token.substr(3, token.find('_', 3) - 3);
+
+  GatewayConfig gateway;
+  gateway.dataDir = dir.path();
+  const std::filesystem::path marker = apiKeyMarkerPath(gateway.effectiveDatabasePath());
+  std::filesystem::create_directories(marker);  // where the marker goes: not writable as a file
+
+  auto second = runNotebridge({"keys", "add", "second", "--config", config.string()});
+  BOOST_TEST(second.exitCode == 0, second.err);
+  BOOST_TEST(second.out.rfind("nb_", 0) == 0u);
+
+  auto revoked = runNotebridge({"keys", "revoke", id, "--config", config.string()});
+  BOOST_TEST(revoked.exitCode == 1);
+  BOOST_TEST(revoked.err.find("restart") != std::string::npos, revoked.err);
+  BOOST_TEST(revoked.err.find(marker.filename().string()) != std::string::npos, revoked.err);
+
+  auto store = *SqliteStore::open(gateway.effectiveDatabasePath());
+  BOOST_TEST(!verifyApiKey(*store, token).ok());  // committed all the same
+  auto again = store->revokeApiKey(id);
+  BOOST_TEST(again.hasErrors());  // no longer active
   store->close();
 }
 

@@ -3,8 +3,13 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
 
 #include "http_client.h"
 #include "notebridge/gateway/gateway_server.h"
@@ -21,11 +26,12 @@ using notebridge::testing::testPki;
 namespace {
 
 struct TlsServer {
-  explicit TlsServer(bool mutual) {
+  explicit TlsServer(bool mutual, std::vector<Route> extra = {}, int writeTimeoutSeconds = 30) {
     GatewayConfig config;
     config.port = 0;
     config.threads = 2;
     config.dataDir = dir.path();
+    config.writeTimeoutSeconds = writeTimeoutSeconds;
     config.tlsCertificateFile = testPki() / "server.pem";
     config.tlsPrivateKeyFile = testPki() / "server.key";
     if (mutual) {
@@ -33,8 +39,9 @@ struct TlsServer {
       config.tlsRequireClientCertificate = true;
     }
     store = *SqliteStore::open(config.effectiveDatabasePath());
-    server = std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
-                                             notebridge::testing::sharedValidator());
+    server =
+        std::make_unique<GatewayServer>(config, store, notebridge::testing::sharedRegistry(),
+                                        notebridge::testing::sharedValidator(), std::move(extra));
     BOOST_REQUIRE(server->start().empty());
     BOOST_TEST(std::string(server->scheme()) == "https");
   }
@@ -107,6 +114,42 @@ BOOST_AUTO_TEST_CASE(mutual_tls_requires_a_certificate_from_the_configured_ca) {
   BOOST_CHECK_THROW(getMetadata(s.server->port(),
                                 clientContext("ca.pem", "rogue-client.pem", "rogue-client.key")),
                     Poco::Exception);
+}
+
+// limits.writeTimeoutSeconds over TLS too: a client that stops reading its answer does not
+// hold a worker longer than that.
+BOOST_AUTO_TEST_CASE(a_tls_client_that_stops_reading_is_given_up_after_the_write_timeout) {
+  std::promise<double> gaveUp;
+  // Over TLS the failed write may end as a failed stream rather than an exception: either way
+  // the worker is free once send() returns.
+  auto large = [&gaveUp](HttpExchange& exchange) {
+    const auto started = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    try {
+      exchange.send(200, kPlainJson, std::string(std::size_t{64} << 20, ' '));
+    } catch (...) {
+      gaveUp.set_value(elapsed());
+      throw;
+    }
+    gaveUp.set_value(elapsed());
+  };
+  TlsServer s(false, {{"GET", "/large", large, {}, {}, Access::kPublic}}, 1);
+  Poco::Net::StreamSocket plain(Poco::Net::SocketAddress::IPv4);
+  plain.setReceiveBufferSize(4096);
+  plain.connect(Poco::Net::SocketAddress("127.0.0.1", s.server->port()));
+  Poco::Net::SecureStreamSocket client =
+      Poco::Net::SecureStreamSocket::attach(plain, "localhost", clientContext("ca.pem"));
+  const std::string request = "GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  client.sendBytes(request.data(), static_cast<int>(request.size()));
+  auto seconds = gaveUp.get_future();
+  const bool done = seconds.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  client.close();  // unblocks the worker if the timeout did not
+  BOOST_REQUIRE(done);
+  const double waited = seconds.get();
+  BOOST_TEST(waited >= 0.9);
+  BOOST_TEST(waited < 10);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -117,6 +117,40 @@ std::filesystem::path apiKeyMarkerPath(const std::filesystem::path& database) {
   return resolved;
 }
 
+namespace {
+
+// Opens the marker for appending, creating it when missing with the permission bits of its
+// database (the marker path minus "-keys"), widened past the umask, and, when run as root, owned
+// by the database's owner and group (as SQLite does for its -wal and -shm files): whoever may
+// change the database's keys may also append to the marker. -1 with errno set on failure.
+int openMarker(const std::filesystem::path& marker) {
+  constexpr int kAppend = O_WRONLY | O_APPEND | O_CLOEXEC;
+  int fd = ::open(marker.c_str(), kAppend);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  std::string database = marker.string();
+  constexpr std::string_view kSuffix = "-keys";
+  if (database.size() > kSuffix.size() &&
+      std::string_view(database).substr(database.size() - kSuffix.size()) == kSuffix) {
+    database.resize(database.size() - kSuffix.size());
+  }
+  struct stat info {};
+  const bool known = ::stat(database.c_str(), &info) == 0;
+  const mode_t mode = known ? (info.st_mode & 0777) : 0666;
+  fd = ::open(marker.c_str(), kAppend | O_CREAT | O_EXCL, mode);
+  if (fd < 0) {
+    // Made by another process in between: use theirs.
+    return errno == EEXIST ? ::open(marker.c_str(), kAppend) : -1;
+  }
+  if (known) {
+    bool adjusted = ::fchmod(fd, mode) == 0;
+    if (::geteuid() == 0) adjusted = ::fchown(fd, info.st_uid, info.st_gid) == 0 && adjusted;
+    (void)adjusted;  // on failure the file stays as created: usable by this user at least
+  }
+  return fd;
+}
+
+}  // namespace
+
 fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::string_view what,
                                std::string_view id) {
   fhir::Outcome outcome;
@@ -125,27 +159,35 @@ fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::strin
   line.append(what).append(" ").append(id).append("\n");
   // One write() with O_APPEND: concurrent writers never interleave, and the size only grows,
   // so a gateway comparing stat() results cannot miss a change (timestamps can be too coarse).
-  const int fd = ::open(marker.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-  const bool written =
-      fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  const int error = errno;
-  if (fd >= 0) ::close(fd);
-  if (!written) {
+  const int fd = openMarker(marker);
+  std::string problem;
+  if (fd < 0) {
+    problem = std::strerror(errno);
+  } else {
+    const ssize_t wrote = ::write(fd, line.data(), line.size());
+    if (wrote < 0) {
+      problem = std::strerror(errno);
+    } else if (wrote != static_cast<ssize_t>(line.size())) {
+      problem = "short write";
+    }
+    ::close(fd);
+  }
+  if (!problem.empty()) {
     outcome.add(Severity::kError, "exception",
                 "API key " + std::string(id) + " changed in the database, but running gateways " +
-                    "could not be told (cannot write " + marker.string() + ": " +
-                    std::strerror(error) + "); restart them");
+                    "could not be told (cannot write " + marker.string() + ": " + problem +
+                    "); restart them, or they keep using it for up to 60 seconds");
   }
   return outcome;
 }
 
 ApiKeyVerifier::ApiKeyVerifier(std::shared_ptr<Store> store, std::filesystem::path marker,
                                std::chrono::seconds ttl)
-    : store_(std::move(store)), marker_(std::move(marker)), ttlSeconds_(ttl.count()) {
+    : store_(std::move(store)), marker_(std::move(marker)), ttl_(ttl) {
   if (marker_.empty()) return;
   // Created empty when missing (a database from before the marker), so that keys are
   // remembered from the start; when it cannot be created, nothing is remembered.
-  const int fd = ::open(marker_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  const int fd = openMarker(marker_);
   if (fd >= 0) ::close(fd);
 }
 
@@ -162,7 +204,7 @@ ApiKeyVerifier::MarkerState ApiKeyVerifier::markerState() const {
   return state;
 }
 
-Result<std::string> ApiKeyVerifier::verify(std::string_view token, std::int64_t now) const {
+Result<std::string> ApiKeyVerifier::verify(std::string_view token, Clock::time_point now) const {
   if (marker_.empty()) return verifyApiKey(*store_, token);
   std::string_view idView, secret;
   if (!splitKey(token, idView, secret)) return refuseKey();
@@ -195,7 +237,7 @@ Result<std::string> ApiKeyVerifier::verify(std::string_view token, std::int64_t 
     std::lock_guard lock(mutex_);
     if (state == seen_) {
       if (verified_.size() >= kMaxCachedKeys) verified_.clear();
-      verified_[id] = Verified{std::move(*stored), now + ttlSeconds_};
+      verified_[id] = Verified{std::move(*stored), now + ttl_};
     }
   }
   return id;

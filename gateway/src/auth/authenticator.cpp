@@ -66,7 +66,7 @@ Result<Principal> Authenticator::authorize(const Route& route, std::string_view 
 
   if (route.access == Access::kInternal) {
     if (!looksLikeApiKey) return refuse("login", "this endpoint takes an API key, not a JWT");
-    Result<std::string> id = apiKeys_.verify(credential, now);
+    Result<std::string> id = apiKeys_.verify(credential);
     if (!id) return Result<Principal>(std::move(id.outcome()));
     return Principal{"api-key", *id, {}};
   }

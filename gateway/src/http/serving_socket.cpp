@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 
 namespace notebridge::gateway {
 namespace {
@@ -21,7 +20,10 @@ using Poco::Net::SocketAddress;
 // An accepted connection. Only the calls Poco's HTTP server makes per request are changed.
 class ConnectionImpl final : public Poco::Net::StreamSocketImpl {
  public:
-  ConnectionImpl(poco_socket_t fd, const SocketAddress& peer) : StreamSocketImpl(fd), peer_(peer) {}
+  // The local address is asked here, once, before any other thread sees the connection: Poco's
+  // TCPServer asks for it first on the acceptor thread, then on the worker thread.
+  ConnectionImpl(poco_socket_t fd, const SocketAddress& peer)
+      : StreamSocketImpl(fd), peer_(peer), local_(StreamSocketImpl::address()) {}
 
   // One poll() instead of an epoll set made and closed per call; same contract: true when the
   // socket is ready in `mode` (or has an error or hang-up to report) within `timeout`.
@@ -31,7 +33,8 @@ class ConnectionImpl final : public Poco::Net::StreamSocketImpl {
     pollfd entry{fd, 0, 0};
     if (mode & SELECT_READ) entry.events |= POLLIN;
     if (mode & SELECT_WRITE) entry.events |= POLLOUT;
-    if (mode & SELECT_ERROR) entry.events |= POLLPRI;
+    // SELECT_ERROR adds nothing: poll() always reports errors and hang-ups (Poco asks for
+    // EPOLLERR, which epoll also always reports).
     using Clock = std::chrono::steady_clock;
     const Clock::time_point deadline =
         Clock::now() + std::chrono::microseconds(
@@ -45,17 +48,14 @@ class ConnectionImpl final : public Poco::Net::StreamSocketImpl {
     }
   }
 
-  // A connection's addresses cannot change: the peer's comes from accept(), the local one is
-  // asked once.
+  // A connection's addresses cannot change: the peer's comes from accept(), the local one from
+  // getsockname() at construction. Both are const, so any thread may read them.
   SocketAddress peerAddress() override { return peer_; }
-  SocketAddress address() override {
-    if (!local_) local_ = StreamSocketImpl::address();
-    return *local_;
-  }
+  SocketAddress address() override { return local_; }
 
  private:
   const SocketAddress peer_;
-  std::optional<SocketAddress> local_;  // only the connection's worker thread asks
+  const SocketAddress local_;
 };
 
 class ListeningImpl final : public Poco::Net::ServerSocketImpl {

@@ -34,12 +34,18 @@ std::string sha256Hex(std::string_view bytes);
 
 // The key-change marker of a database: `<database>-keys` beside the database file (symbolic
 // links resolved, as SQLite does for its -wal file), so every process that opens the database
-// names the same file. It only ever grows: each change of the API keys appends one line.
+// names the same file. It only ever grows: each revocation appends one line. (Computed from the
+// configured path rather than SQLite's own sqlite3_db_filename: the gateway, which watches the
+// marker, and the CLI, which appends to it, both name it through this function from the same
+// configuration, and the store does not expose SQLite's name.)
 std::filesystem::path apiKeyMarkerPath(const std::filesystem::path& database);
 
-// Appends "<what> <id>" to the marker of `database` (creating it), telling every running
-// gateway on that database to forget the keys it has verified. The store calls it after a key
-// is added or revoked; fails with an "exception" issue when the file cannot be written.
+// Appends "<what> <id>" to the marker of `database`, telling every running gateway on that
+// database to forget the keys it has verified. The store calls it after a key is revoked (an
+// added key needs none: refusals are not remembered and ids are never reused); fails with an
+// "exception" issue when the file cannot be written. A missing marker is created with the
+// database file's permission bits (not narrowed by the umask) and, when run as root, its owner
+// and group, so whoever may write the database may append to it.
 fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::string_view what,
                                std::string_view id);
 
@@ -52,13 +58,17 @@ fhir::Outcome noteApiKeyChange(const std::filesystem::path& database, std::strin
 // with the hash read from the store. Thread-safe.
 class ApiKeyVerifier {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // An empty `marker` never remembers (every request reads the store). The marker is created
-  // when missing.
+  // when missing (as noteApiKeyChange does; its database is `marker` minus "-keys").
   ApiKeyVerifier(std::shared_ptr<Store> store, std::filesystem::path marker,
                  std::chrono::seconds ttl = std::chrono::seconds(60));
 
-  // The key id, or a "login" error (never quoting the key). `now` in seconds (for the ttl).
-  fhir::Result<std::string> verify(std::string_view token, std::int64_t now) const;
+  // The key id, or a "login" error (never quoting the key). `now` (for the ttl) is the steady
+  // clock: a wall clock set back cannot keep a key longer.
+  fhir::Result<std::string> verify(std::string_view token,
+                                   Clock::time_point now = Clock::now()) const;
 
   // Bounded: cleared when full.
   static constexpr std::size_t kMaxCachedKeys = 1024;
@@ -73,13 +83,13 @@ class ApiKeyVerifier {
   };
   struct Verified {
     std::string secretHash;  // as stored: the SHA-256 of the secret
-    std::int64_t until = 0;
+    Clock::time_point until;
   };
   MarkerState markerState() const;
 
   std::shared_ptr<Store> store_;
   std::filesystem::path marker_;
-  std::int64_t ttlSeconds_;
+  Clock::duration ttl_;
   mutable std::mutex mutex_;
   mutable MarkerState seen_;  // the marker state the entries were verified under
   mutable std::unordered_map<std::string, Verified> verified_;
