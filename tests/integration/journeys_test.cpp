@@ -392,8 +392,15 @@ BOOST_AUTO_TEST_CASE(hospital_ehr_gets_the_note_its_amendment_and_its_retraction
   BOOST_TEST(deliveries.status == 200);
   BOOST_TEST(!contains(deliveries.body, "pending"), deliveries.body);
 
-  // Each delivery is a disclosure: an Export AuditEvent naming the client and the EHR.
-  auto exports = riverside.fhir("/fhir/AuditEvent?type=110106&patient=" + patientOf(posted));
+  // Each delivery is a disclosure: an Export AuditEvent naming the client and the EHR. It is
+  // stored with the delivery's result, which the worker records after the EHR has answered:
+  // wait for it (up to 10 s; a slow build, e.g. under the sanitizers, needs more than 300 ms).
+  const std::string exportsQuery = "/fhir/AuditEvent?type=110106&patient=" + patientOf(posted);
+  auto exports = riverside.fhir(exportsQuery);
+  for (int i = 0; i < 100 && !contains(exports.body, "\"total\":3"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    exports = riverside.fhir(exportsQuery);
+  }
   BOOST_TEST(contains(exports.body, "\"total\":3"), exports.body);
   BOOST_TEST(contains(exports.body, "hospital"));
 
