@@ -302,9 +302,15 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
   // notes/s than 128 MB, over 10 s and 30 s runs (bench/README.md, session 6). Pages of a
   // large database's UUID-keyed indexes that do not fit are read again from the OS's cache.
   session << "PRAGMA cache_size = -32768", Poco::Data::Keywords::now;
-  // The WAL now grows to the checkpoint thread's threshold (8,000 pages, ~32 MB) before it is
-  // reused; after a reset SQLite truncates the file to this size instead of keeping its peak.
-  session << "PRAGMA journal_size_limit = 67108864", Poco::Data::Keywords::now;
+  // When the writer restarts a checkpointed WAL, SQLite truncates the file to this size, in
+  // the writer's turn. With 64 MB the WAL passed it every ~1.6 s under load (the checkpoint
+  // thread wakes at 8,000 pages, ~32 MB, and lags) and each truncation held the writer
+  // 75-90 ms: every note queued behind it, the whole of POST /notes' p99 (~100 ms; 31 ms
+  // without). Above the writer's own inline checkpoint (WalCheckpointer::kInlinePages, 256 MB)
+  // only a WAL that readers kept from being reset reaches it. Below it the file keeps its size,
+  // so commits overwrite blocks already allocated (no file growth for the fdatasync to commit).
+  session << "PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes),
+      Poco::Data::Keywords::now;
   sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(session);
   if (pipelined_) sqlite3_commit_hook(db, &SqliteStore::onWriterCommit, this);
   if (checkpointer_) checkpointer_->install(db);

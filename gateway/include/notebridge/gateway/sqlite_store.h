@@ -58,6 +58,11 @@ const std::vector<Migration>& sqliteMigrations();
 // once its transaction is durable.
 class SqliteStore final : public Store {
  public:
+  // The WAL file's size limit (journal_size_limit): a restarted WAL larger than this is
+  // truncated to it. Twice WalCheckpointer::kInlinePages of 4 KB pages, so a WAL that the
+  // checkpoints keep bounded is never truncated (see configureWriter).
+  static constexpr std::int64_t kWalSizeLimitBytes = 512LL * 1024 * 1024;
+
   // Opens (creating when missing) the database file and its directory, then brings the schema
   // up to date. Fails with a fatal issue when the file cannot be opened, a migration fails (that
   // migration is rolled back), or the database is newer than the migrations this program knows.
