@@ -112,6 +112,10 @@ BOOST_AUTO_TEST_CASE(the_policy_comes_from_the_environment) {
   BOOST_TEST(policy.restartPages == WalCheckpointer::kRestartPages);
   BOOST_TEST(policy.stepPages == WalCheckpointer::kStepPages);
   BOOST_TEST(policy.idle.count() == WalCheckpointer::kIdle.count());
+  BOOST_TEST(!policy.forceRestart);
+  BOOST_REQUIRE(setenv("NOTEBRIDGE_CHECKPOINT_RESTART", "1", 1) == 0);
+  BOOST_TEST(WalCheckpointer::defaultPolicy().forceRestart);
+  unsetenv("NOTEBRIDGE_CHECKPOINT_RESTART");
   BOOST_REQUIRE(setenv("NOTEBRIDGE_CHECKPOINT_PAGES", "32000", 1) == 0);
   BOOST_REQUIRE(setenv("NOTEBRIDGE_CHECKPOINT_STEP", "1234", 1) == 0);
   BOOST_REQUIRE(setenv("NOTEBRIDGE_CHECKPOINT_IDLE_MS", "0", 1) == 0);
@@ -158,6 +162,36 @@ BOOST_AUTO_TEST_CASE(frames_not_yet_copied_wake_the_thread_below_the_restart_thr
     BOOST_TEST(stats.runs <= 15u);
     BOOST_TEST(stats.idleRuns == 0u);
   }
+  sqlite3_close(db);
+}
+
+BOOST_AUTO_TEST_CASE(a_forced_restart_checkpoint_runs_when_the_writer_is_between_transactions) {
+  TempDir dir;
+  const std::string file = (dir.path() / "restart.db").string();
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  BOOST_REQUIRE(exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (x TEXT)") == SQLITE_OK);
+  {
+    WalCheckpointer checkpointer(file, {8, 8, std::chrono::milliseconds(0), true});
+    checkpointer.install(db);
+    for (int i = 0; i < 10; ++i) {
+      BOOST_REQUIRE(commitSixteenKb(db) == SQLITE_OK);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int i = 0; i < 500 && checkpointer.stats().restartsDone == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    WalCheckpointer::uninstall(db);
+    const WalCheckpointer::Stats stats = checkpointer.stats();
+    BOOST_TEST(stats.restartTries >= 1u);
+    BOOST_TEST(stats.restartsDone >= 1u);
+    BOOST_TEST(stats.restartsDone <= stats.restartTries);
+  }
+  sqlite3_stmt* count = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t", -1, &count, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_step(count) == SQLITE_ROW);
+  BOOST_TEST(sqlite3_column_int(count, 0) == 10);
+  sqlite3_finalize(count);
   sqlite3_close(db);
 }
 

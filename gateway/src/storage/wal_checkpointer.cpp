@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <string>
 
@@ -49,6 +50,9 @@ WalCheckpointer::Policy WalCheckpointer::defaultPolicy() {
   if (const char* idle = std::getenv("NOTEBRIDGE_CHECKPOINT_IDLE_MS"); idle && *idle) {
     policy.idle = std::chrono::milliseconds(std::max(0L, std::atol(idle)));
   }
+  if (const char* restart = std::getenv("NOTEBRIDGE_CHECKPOINT_RESTART"); restart && *restart) {
+    policy.forceRestart = std::strcmp(restart, "1") == 0;
+  }
   return policy;
 }
 
@@ -87,7 +91,8 @@ WalCheckpointer::~WalCheckpointer() {
     std::fprintf(stderr,
                  "{\"store_stats\": {\"checkpointer\": {\"restart_pages\": %d, "
                  "\"step_pages\": %d, \"idle_ms\": %lld, \"runs\": %llu, \"idle_runs\": %llu, "
-                 "\"inline_runs\": %llu, \"max_wal_pages\": %d, \"complete\": %llu, "
+                 "\"inline_runs\": %llu, \"max_wal_pages\": %d, \"restart_tries\": %llu, "
+                 "\"restarts_done\": %llu, \"complete\": %llu, "
                  "\"frames_copied\": %llu, \"cpu_ms\": %.1f, "
                  "\"wal_mb\": %.1f, \"db_mb\": %.1f, \"db_writebacks\": %llu}}}\n",
                  policy_.restartPages, policy_.stepPages,
@@ -95,6 +100,8 @@ WalCheckpointer::~WalCheckpointer() {
                  static_cast<unsigned long long>(stats_.runs),
                  static_cast<unsigned long long>(stats_.idleRuns),
                  static_cast<unsigned long long>(stats_.inlineRuns), stats_.maxWalPages,
+                 static_cast<unsigned long long>(stats_.restartTries),
+                 static_cast<unsigned long long>(stats_.restartsDone),
                  static_cast<unsigned long long>(stats_.complete),
                  static_cast<unsigned long long>(stats_.framesCopied),
                  static_cast<double>(stats_.cpuNanos) / 1e6,
@@ -185,8 +192,28 @@ void WalCheckpointer::run() {
     // Busy (another checkpoint running) or a failure leaves the frames for the next one.
     const int rc =
         sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &backfill);
+    int restart = -1;  // not tried
+    if (policy_.forceRestart && rc == SQLITE_OK && backfill == walFrames &&
+        walFrames >= policy_.restartPages) {
+      // Caught up, with a long WAL: hold the writer out (never waiting for it: busy timeout 0,
+      // so SQLITE_BUSY when it is in a transaction) while the frames committed since are
+      // copied and the database synced, so that its next transaction starts at read lock 0
+      // and restarts the WAL. The same checkpoint and syncs as PASSIVE, under the writer lock.
+      int frames = 0;
+      int copied = 0;
+      restart =
+          sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &frames, &copied);
+      if (restart == SQLITE_OK && copied >= 0) {
+        walFrames = frames;
+        backfill = copied;
+      }
+    }
     const std::uint64_t cpu = threadCpuNanos() - cpuBefore;
     lock.lock();
+    if (restart != -1) {
+      ++stats_.restartTries;
+      if (restart == SQLITE_OK) ++stats_.restartsDone;
+    }
     ++stats_.runs;
     if (idleRun) {
       ++stats_.idleRuns;

@@ -44,10 +44,15 @@ class WalCheckpointer {
     int restartPages;                // WAL frames from which every commit wakes the thread
     int stepPages;                   // frames not yet copied that wake it
     std::chrono::milliseconds idle;  // no commit for this long: copy the rest (0: never)
+    // After a PASSIVE checkpoint that caught up with a WAL of restartPages or more, a RESTART
+    // checkpoint (only when the writer lock is free: it never waits) so that the writer's next
+    // transaction restarts the WAL. Off by default (an experiment: bench/README.md, session 7).
+    bool forceRestart = false;
   };
   // The store's policy: kRestartPages, kStepPages, kIdle, overridden by
   // NOTEBRIDGE_CHECKPOINT_PAGES, NOTEBRIDGE_CHECKPOINT_STEP and NOTEBRIDGE_CHECKPOINT_IDLE_MS
-  // (milliseconds) in the environment, for A/B measurements.
+  // (milliseconds) in the environment, and NOTEBRIDGE_CHECKPOINT_RESTART=1 (forceRestart), for
+  // A/B measurements.
   static Policy defaultPolicy();
 
   // Opens its own connection to `file` and starts the thread. With `wakePages` other than
@@ -75,6 +80,8 @@ class WalCheckpointer {
     std::uint64_t idleRuns = 0;      // of them, the ones run because no commit came (Policy)
     std::uint64_t inlineRuns = 0;    // checkpoints the writer ran in its commit (kInlinePages)
     int maxWalPages = 0;             // the most frames a commit left in the WAL
+    std::uint64_t restartTries = 0;  // RESTART checkpoints tried (Policy::forceRestart)
+    std::uint64_t restartsDone = 0;  // of them, the ones that got the writer lock and finished
     std::uint64_t complete = 0;      // of them, the ones that copied the whole WAL
     std::uint64_t framesCopied = 0;  // WAL frames backfilled (growth of nBackfill)
     std::uint64_t cpuNanos = 0;      // the thread's CPU time inside the checkpoints
