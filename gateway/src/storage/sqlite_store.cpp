@@ -304,7 +304,7 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
   session << "PRAGMA cache_size = -32768", Poco::Data::Keywords::now;
   // When the writer restarts a checkpointed WAL, SQLite truncates the file to this size, in
   // the writer's turn. With 64 MB the WAL passed it every ~1.6 s under load (the checkpoint
-  // thread wakes at 8,000 pages, ~32 MB, and lags) and each truncation held the writer
+  // thread then woke at 8,000 pages, ~32 MB, and lagged) and each truncation held the writer
   // 75-90 ms: every note queued behind it, the whole of POST /notes' p99 (~100 ms; 31 ms
   // without). Above the writer's own inline checkpoint (WalCheckpointer::kInlinePages, 256 MB)
   // only a WAL that readers kept from being reset reaches it. Below it the file keeps its size,

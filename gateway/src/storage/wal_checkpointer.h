@@ -3,6 +3,7 @@
 // SqliteStore's checkpoints, moved off the writer (private to the storage files).
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -24,12 +25,42 @@ namespace notebridge::gateway {
 // falls far behind (kInlinePages), the writer checkpoints itself as before, which bounds the
 // WAL (a read that saw the commit whose turn ran that checkpoint waits for it too).
 //
+// When it runs (Policy): a checkpoint costs the copy of each page once per checkpoint and two
+// fsyncs, so the pages several commits rewrite (the right edges of indexes, interior pages)
+// are copied once per window of commits: the longer the window, the fewer copies per note.
+// But the WAL only restarts (is reused from its start) after a checkpoint that caught up, with
+// the writer between transactions; until then it grows. So the thread is woken
+// - after a commit that leaves `stepPages` frames not yet copied (a long window while the
+//   WAL is short),
+// - after every commit once the WAL holds `restartPages` frames, copied or not (short
+//   checkpoints that can catch up, so that the WAL restarts), and
+// - when no commit came for `idle` while frames are left to copy (a quiet store catches up
+//   and its WAL restarts at the next write; readers then look up fewer WAL frames).
+//
 // Thread-safe. Throws Poco::Data::DataException when its connection cannot be opened.
 class WalCheckpointer {
  public:
-  // Opens its own connection to `file` and starts the thread, woken when a commit leaves
-  // `wakePages` or more in the WAL.
+  struct Policy {
+    int restartPages;                // WAL frames from which every commit wakes the thread
+    int stepPages;                   // frames not yet copied that wake it
+    std::chrono::milliseconds idle;  // no commit for this long: copy the rest (0: never)
+    // After a PASSIVE checkpoint that caught up with a WAL of restartPages or more, a RESTART
+    // checkpoint (only when the writer lock is free: it never waits) so that the writer's next
+    // transaction restarts the WAL. Off by default (an experiment: bench/README.md, session 7).
+    bool forceRestart = false;
+  };
+  // The store's policy: kRestartPages, kStepPages, kIdle, overridden by
+  // NOTEBRIDGE_CHECKPOINT_PAGES, NOTEBRIDGE_CHECKPOINT_STEP and NOTEBRIDGE_CHECKPOINT_IDLE_MS
+  // (milliseconds) in the environment, and NOTEBRIDGE_CHECKPOINT_RESTART=1 (forceRestart), for
+  // A/B measurements.
+  static Policy defaultPolicy();
+
+  // Opens its own connection to `file` and starts the thread. With `wakePages` other than
+  // kWakePages: woken after every commit that leaves `wakePages` or more frames in the WAL,
+  // and only then (restartPages = stepPages = wakePages, no idle checkpoint); with kWakePages,
+  // defaultPolicy().
   explicit WalCheckpointer(const std::string& file, int wakePages = kWakePages);
+  WalCheckpointer(const std::string& file, const Policy& policy);
   // Stops the thread and closes the connection.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
@@ -46,28 +77,42 @@ class WalCheckpointer {
   // What the thread's checkpoints did (for tests and benchmarks).
   struct Stats {
     std::uint64_t runs = 0;          // checkpoints run
+    std::uint64_t idleRuns = 0;      // of them, the ones run because no commit came (Policy)
+    std::uint64_t inlineRuns = 0;    // checkpoints the writer ran in its commit (kInlinePages)
+    int maxWalPages = 0;             // the most frames a commit left in the WAL
+    std::uint64_t restartTries = 0;  // RESTART checkpoints tried (Policy::forceRestart)
+    std::uint64_t restartsDone = 0;  // of them, the ones that got the writer lock and finished
     std::uint64_t complete = 0;      // of them, the ones that copied the whole WAL
     std::uint64_t framesCopied = 0;  // WAL frames backfilled (growth of nBackfill)
     std::uint64_t cpuNanos = 0;      // the thread's CPU time inside the checkpoints
   };
   Stats stats() const;
 
-  // WAL pages after a commit from which the thread is woken by default
-  // (NOTEBRIDGE_CHECKPOINT_PAGES in the environment overrides it, for A/B measurements).
-  static constexpr int kWakePages = 8000;
+  // The default policy (bench/README.md, session 7, has the measurements).
+  static constexpr int kRestartPages = 32000;
+  static constexpr int kStepPages = kRestartPages;
+  static constexpr std::chrono::milliseconds kIdle{200};
+  // The constructor's default argument: "the default policy".
+  static constexpr int kWakePages = kRestartPages;
   // WAL pages from which the writer checkpoints inside its commit, as without this class.
   static constexpr int kInlinePages = 64000;
 
  private:
   static int onCommit(void* self, sqlite3* db, const char* name, int pages);
   void run();
+  int uncopied() const;  // frames the hook counts as not yet copied (mutex_ held)
 
-  const int wakePages_;
+  const Policy policy_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool wanted_ = false;
   bool stopping_ = false;
+  // Writer side, under mutex_: frames in the WAL after the last commit, nBackfill as the last
+  // checkpoint left it (0 after a restart), and when the last commit came.
+  int walPages_ = 0;
+  int backfilled_ = 0;
+  std::chrono::steady_clock::time_point lastCommit_{};
   Stats stats_;
   std::thread thread_;
 };
