@@ -142,9 +142,10 @@ void configureConnection(Poco::Data::Session& session, const std::string& synchr
   // (~2 MB of pages) fits without spilling dirty pages to the WAL mid-transaction, and the
   // b-tree interior pages stay cached between transactions.
   session << "PRAGMA cache_size = -16384", now;
-  // Each note of a group commit is written in its own SAVEPOINT, whose journal (the original
-  // of every page the note changes, ~100 pages) SQLite otherwise spills to a temporary file
-  // beyond 64 KB: in memory it is a copy instead of a file write per page.
+  // A note of a group commit that may be refused after it has started writing (a conditional
+  // resource write) is written in its own SAVEPOINT, whose journal (the original of every page
+  // the note changes) SQLite otherwise spills to a temporary file beyond 64 KB: in memory it
+  // is a copy instead of a file write per page. (POST /notes' notes need none.)
   session << "PRAGMA temp_store = MEMORY", now;
 }
 

@@ -235,11 +235,12 @@ class SqliteStore final : public Store {
   // the pool's: its settings (synchronous=NORMAL, the hooks) never reach another caller.
   void releaseWriter();
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
-  // every queued note in one transaction, a savepoint each, so that many notes share one
-  // commit. The leader hands the leadership to the first writer still queued as soon as the
-  // commit has returned, then waits until the commit is durable (often running the fdatasync
-  // itself, while the next batch is written), and only then answers its batch. Waiters sleep
-  // on their own condition variable: a batch wakes only the writers it answered.
+  // every queued note in one transaction (a savepoint each for the notes that could be refused
+  // after writing: mayFailAfterWriting), so that many notes share one commit. The leader hands the
+  // leadership to the first writer still queued as soon as the commit has returned, then waits
+  // until the commit is durable (often running the fdatasync itself, while the next batch is
+  // written), and only then answers its batch. Waiters sleep on their own condition variable: a
+  // batch wakes only the writers it answered.
   struct PendingNote;
   // `seq` as withWriteTurn's.
   void writeNoteBatch(const std::vector<PendingNote*>& batch, std::uint64_t& seq);
