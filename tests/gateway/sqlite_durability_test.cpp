@@ -2,6 +2,7 @@
 // one fdatasync of the WAL then covers every commit before it, and no call (a write's answer,
 // a read's result, an outbox claim) returns before what it wrote or saw is durable.
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "notebridge/gateway/sqlite_store.h"
@@ -345,6 +347,80 @@ BOOST_AUTO_TEST_CASE(without_the_pipeline_the_writer_syncs_inside_its_commit) {
   BOOST_TEST(calls.load() == 0);
   BOOST_TEST(store->figures().syncs == 0u);
   store->close();
+}
+
+namespace {
+
+// Runs `work` on a thread of its own at nice 10 (lowering a thread's priority is always
+// permitted), so that a raise has room whatever the test runner's own nice value.
+template <typename Work>
+auto atNiceTen(Work work) {
+  return std::async(std::launch::async,
+                    [work] {
+                      const id_t self = static_cast<id_t>(::gettid());
+                      if (::setpriority(PRIO_PROCESS, self, 10) != 0) {
+                        throw std::runtime_error("cannot lower a thread's priority to nice 10");
+                      }
+                      return work();
+                    })
+      .get();
+}
+
+// Whether this process may raise a thread's priority by `levels` (CAP_SYS_NICE, or
+// RLIMIT_NICE allowing it).
+bool mayRaiseBy(int levels) {
+  return atNiceTen([levels] {
+    return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10 - levels) == 0;
+  });
+}
+
+std::shared_ptr<SqliteStore> openWithBoost(const std::filesystem::path& file, const char* boost) {
+  if (boost) {
+    ::setenv("NOTEBRIDGE_WRITER_BOOST", boost, 1);
+  } else {
+    ::unsetenv("NOTEBRIDGE_WRITER_BOOST");
+  }
+  auto opened = SqliteStore::open(file);
+  ::unsetenv("NOTEBRIDGE_WRITER_BOOST");
+  BOOST_REQUIRE(opened.ok());
+  return *opened;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_writer_runs_above_its_threads_priority_and_gives_it_back) {
+  // The thread holding the write lock is raised 10 nice levels by default (N with
+  // NOTEBRIDGE_WRITER_BOOST=N, none with 0) when the process may; its own priority is back
+  // before anyone else can take the lock, and without the permission the turn runs as before.
+  TempDir dir;
+  const bool mayRaise = mayRaiseBy(10);
+  BOOST_TEST_MESSAGE("may raise a thread's priority: " << mayRaise);
+  {
+    auto store = openWithBoost(dir.path() / "default.db", nullptr);
+    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(turn.raisedBy == (mayRaise ? 10 : 0));
+    BOOST_TEST(turn.restored);
+    // A second turn: raised again (or, refused once, not tried again), restored again.
+    const auto again = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(again.raisedBy == turn.raisedBy);
+    BOOST_TEST(again.restored);
+    BOOST_TEST(store->writeNote(noteWrite("N-1")).ok());
+    store->close();
+  }
+  {
+    auto store = openWithBoost(dir.path() / "three.db", "3");
+    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(turn.raisedBy == (mayRaiseBy(3) ? 3 : 0));
+    BOOST_TEST(turn.restored);
+    store->close();
+  }
+  {
+    auto store = openWithBoost(dir.path() / "off.db", "0");
+    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(turn.raisedBy == 0);
+    BOOST_TEST(turn.restored);
+    store->close();
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

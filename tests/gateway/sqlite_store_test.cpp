@@ -92,4 +92,83 @@ BOOST_AUTO_TEST_CASE(a_closed_store_is_not_ready) {
   BOOST_TEST((*store)->ping().hasErrors());
 }
 
+namespace {
+
+ResourceWrite indexedWrite(const std::string& type, const std::string& id,
+                           std::vector<IndexEntry> index) {
+  ResourceWrite write;
+  write.type = type;
+  write.id = id;
+  write.index = std::move(index);
+  write.render = [type, id](const ResourceVersion& v) {
+    return R"({"resourceType":")" + type + R"(","id":")" + id + R"(","meta":{"versionId":")" +
+           std::to_string(v.version) + R"("}})";
+  };
+  return write;
+}
+
+// Rows of `sql` (one text column), in order.
+std::vector<std::string> texts(Poco::Data::Session& session, const std::string& sql) {
+  std::vector<std::string> out;
+  session << sql, into(out), now;
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_update_rewrites_only_the_index_rows_that_changed) {
+  // The new version's index replaces the old one exactly; rows the two versions share are
+  // left in place rather than deleted and inserted again.
+  TempDir dir;
+  const auto file = dir / "db.sqlite";
+  auto store = *SqliteStore::open(file);
+  const IndexEntry code{"code", "token", "urn:x", "a", ""};
+  const IndexEntry subject{"subject", "reference", "", "Patient/p-1", ""};
+  BOOST_REQUIRE(store
+                    ->writeResource(indexedWrite(
+                        "Observation", "o-1",
+                        {code, {"date", "date", "", "2026-01-01", "2026-01-02"}, subject}))
+                    .ok());
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session session("SQLite", file.string());
+  session << "CREATE TABLE deleted_rows (param TEXT, value TEXT)", now;
+  session << "CREATE TRIGGER record_deletes AFTER DELETE ON search_index BEGIN "
+             "INSERT INTO deleted_rows VALUES (old.param, old.value); END",
+      now;
+  // The subject's target is stored now: the update indexes it as "#rid" instead of the text.
+  auto patient = store->writeResource(indexedWrite("Patient", "p-1", {}));
+  BOOST_REQUIRE(patient.ok());
+  auto updated = store->writeResource(
+      indexedWrite("Observation", "o-1",
+                   {code, {"date", "date", "", "2026-03-01", "2026-03-02"}, subject, code}));
+  BOOST_REQUIRE(updated.ok());
+  BOOST_TEST(updated->written.version == 2);
+  const std::string patientRid =
+      texts(session, "SELECT rid FROM resources WHERE type = 'Patient' AND id = 'p-1'").front();
+  const std::vector<std::string> rows = texts(
+      session,
+      "SELECT i.param || '=' || i.value || '|' || i.system || '|' || i.high FROM search_index i "
+      "JOIN resources r ON r.rid = i.rid WHERE r.type = 'Observation' AND r.id = 'o-1' "
+      "ORDER BY 1");
+  const std::vector<std::string> expected = {"code=a|urn:x|", "date=2026-03-01||2026-03-02",
+                                             "subject=#" + patientRid + "||"};
+  BOOST_TEST(rows == expected, boost::test_tools::per_element());
+  const std::vector<std::string> deleted =
+      texts(session, "SELECT param || '=' || value FROM deleted_rows ORDER BY 1");
+  const std::vector<std::string> expectedDeleted = {"date=2026-01-01", "subject=Patient/p-1"};
+  BOOST_TEST(deleted == expectedDeleted, boost::test_tools::per_element());
+  // Searches see the new rows only.
+  SearchQuery query;
+  query.type = "Observation";
+  SearchCriterion byDate;
+  byDate.param = "date";
+  byDate.kind = "date";
+  byDate.alternatives.push_back({"eq", "", false, "2026-01-01", "2026-01-02"});
+  query.criteria = {byDate};
+  BOOST_TEST(store->search(query)->total == 0);
+  query.criteria.front().alternatives.front() = {"eq", "", false, "2026-03-01", "2026-03-02"};
+  BOOST_TEST(store->search(query)->total == 1);
+  store->close();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

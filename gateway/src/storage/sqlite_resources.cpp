@@ -298,6 +298,27 @@ std::string referenceByRid(StatementCache& statements, const std::string& refere
   return out;
 }
 
+// One row of search_index, as stored for a resource.
+struct IndexRow {
+  std::string param;
+  std::string value;
+  std::string system;
+  std::string high;
+};
+
+// A resource's index rows as stored (its range of the primary key).
+std::vector<IndexRow> indexRows(StatementCache& statements, std::int64_t rid) {
+  std::vector<IndexRow> rows;
+  sqlite3_stmt* select =
+      statements.get("SELECT param, value, system, high FROM search_index WHERE rid = ?");
+  statements.bind(select, 1, rid);
+  while (statements.step(select)) {
+    rows.push_back({columnText(select, 0), columnText(select, 1), columnText(select, 2),
+                    columnText(select, 3)});
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::string columnText(sqlite3_stmt* statement, int column) {
@@ -422,24 +443,45 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     statements.bind(insert, 4, v.body);
     statements.step(insert);
   }
-  if (current) {
-    sqlite3_stmt* remove = statements.get("DELETE FROM search_index WHERE rid = ?");
-    statements.bind(remove, 1, rid);
-    statements.step(remove);
-  }
+  // An update keeps the index rows the new version has too, and changes only the others: a
+  // note updates its client's Conditions with every note, and most of their rows (code,
+  // identifier, subject) stay as they were (deleting and inserting them again cost two b-tree
+  // writes each, in the table and in the value index).
+  std::vector<IndexRow> stale;
+  if (current) stale = indexRows(statements, rid);
   for (const IndexEntry& entry : write.index) {
     std::string byRid;
     if (entry.kind == "reference") byRid = referenceByRid(statements, entry.value);
+    const std::string& value = byRid.empty() ? entry.value : byRid;
+    const auto kept = std::find_if(stale.begin(), stale.end(), [&](const IndexRow& row) {
+      return row.param == entry.param && row.value == value && row.system == entry.system &&
+             row.high == entry.high;
+    });
+    if (kept != stale.end()) {
+      stale.erase(kept);
+      continue;
+    }
     sqlite3_stmt* insert = statements.get(
         "INSERT OR IGNORE INTO search_index (rid, type, param, value, system, high) "
         "VALUES (?, ?, ?, ?, ?, ?)");
     statements.bind(insert, 1, rid);
     statements.bind(insert, 2, v.type);
     statements.bind(insert, 3, entry.param);
-    statements.bind(insert, 4, byRid.empty() ? entry.value : byRid);
+    statements.bind(insert, 4, value);
     statements.bind(insert, 5, entry.system);
     statements.bind(insert, 6, entry.high);
     statements.step(insert);
+  }
+  for (const IndexRow& row : stale) {
+    sqlite3_stmt* remove = statements.get(
+        "DELETE FROM search_index WHERE rid = ? AND param = ? AND value = ? AND system = ? AND "
+        "high = ?");
+    statements.bind(remove, 1, rid);
+    statements.bind(remove, 2, row.param);
+    statements.bind(remove, 3, row.value);
+    statements.bind(remove, 4, row.system);
+    statements.bind(remove, 5, row.high);
+    statements.step(remove);
   }
   result.created = !current;
   return result;

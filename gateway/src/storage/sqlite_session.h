@@ -130,6 +130,11 @@ fhir::Outcome SqliteStore::withWriteTurn(Work&& work, std::uint64_t& seq) {
   fhir::Outcome outcome;
   std::shared_lock lock(mutex_);
   std::lock_guard writer(writeMutex_);
+  // Declared after the lock: the thread's priority is back before the lock is released.
+  struct Boost {
+    WriterPriority priority;
+    ~Boost() { restoreWriterPriority(priority); }
+  } boost{raiseWriterPriority()};
   seq = 0;
   if (!pool_) {
     outcome.add(fhir::Severity::kFatal, "transient", "the database is closed");

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,9 +142,10 @@ void configureConnection(Poco::Data::Session& session, const std::string& synchr
   // (~2 MB of pages) fits without spilling dirty pages to the WAL mid-transaction, and the
   // b-tree interior pages stay cached between transactions.
   session << "PRAGMA cache_size = -16384", now;
-  // Each note of a group commit is written in its own SAVEPOINT, whose journal (the original
-  // of every page the note changes, ~100 pages) SQLite otherwise spills to a temporary file
-  // beyond 64 KB: in memory it is a copy instead of a file write per page.
+  // A note of a group commit that may be refused after it has started writing (a conditional
+  // resource write) is written in its own SAVEPOINT, whose journal (the original of every page
+  // the note changes) SQLite otherwise spills to a temporary file beyond 64 KB: in memory it
+  // is a copy instead of a file write per page. (POST /notes' notes need none.)
   session << "PRAGMA temp_store = MEMORY", now;
 }
 
@@ -265,6 +267,18 @@ bool pipelineWanted() {
   return wanted == nullptr || std::strcmp(wanted, "0") != 0;
 }
 
+// Nice levels the writer's turn runs above its thread's own (SqliteStore::writerBoost_).
+constexpr int kDefaultWriterBoost = 10;
+
+int writerBoostWanted() {
+  const char* wanted = std::getenv("NOTEBRIDGE_WRITER_BOOST");
+  if (wanted == nullptr || *wanted == '\0') return kDefaultWriterBoost;
+  char* end = nullptr;
+  const long boost = std::strtol(wanted, &end, 10);
+  if (*end != '\0' || boost < 0 || boost > 39) return kDefaultWriterBoost;
+  return static_cast<int>(boost);
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile, int walFd,
@@ -276,6 +290,7 @@ SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile, int wa
       pipelined_(pipelineWanted()),
       walFd_(walFd),
       checkpointer_(std::move(checkpointer)),
+      writerBoost_(writerBoostWanted()),
       pool_(std::move(pool)),
       reads_(std::move(reads)) {
   if (!pipelined_) {
@@ -314,6 +329,31 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
   sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(session);
   if (pipelined_) sqlite3_commit_hook(db, &SqliteStore::onWriterCommit, this);
   if (checkpointer_) checkpointer_->install(db);
+}
+
+SqliteStore::WriterPriority SqliteStore::raiseWriterPriority() {
+  stats_.turns.fetch_add(1, std::memory_order_relaxed);
+  if (writerBoost_ == 0 || boostRefused_.load(std::memory_order_relaxed)) return {};
+  // On Linux the nice value is the thread's own (setpriority(2), NOTES): the calling thread
+  // only, for this turn.
+  const id_t thread = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int previous = ::getpriority(PRIO_PROCESS, thread);
+  if (previous == -1 && errno != 0) return {};
+  const int raised = std::max(-20, previous - writerBoost_);
+  if (raised == previous) return {};
+  if (::setpriority(PRIO_PROCESS, thread, raised) != 0) {
+    boostRefused_.store(true, std::memory_order_relaxed);
+    return {};
+  }
+  stats_.boostedTurns.fetch_add(1, std::memory_order_relaxed);
+  return {previous, true};
+}
+
+void SqliteStore::restoreWriterPriority(const WriterPriority& priority) {
+  if (priority.raised) {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), priority.previous);
+  }
 }
 
 int SqliteStore::onWriterCommit(void* self) {
@@ -435,6 +475,17 @@ int SqliteStore::writerSynchronousForTesting() {
                     fhir::Outcome&) { session << "PRAGMA synchronous", into(mode), now; },
                 seq);
   return mode;
+}
+
+SqliteStore::WriterPriorityForTesting SqliteStore::writerPriorityForTesting() {
+  const id_t thread = static_cast<id_t>(::gettid());
+  const int before = ::getpriority(PRIO_PROCESS, thread);
+  int during = before;
+  std::uint64_t seq = 0;
+  withWriteTurn(
+      [&](Poco::Data::Session&, fhir::Outcome&) { during = ::getpriority(PRIO_PROCESS, thread); },
+      seq);
+  return {before - during, ::getpriority(PRIO_PROCESS, thread) == before};
 }
 
 void SqliteStore::setWalSyncForTesting(std::function<int(int)> sync) {
@@ -559,7 +610,8 @@ void SqliteStore::close() {
                  "\"notes_per_batch\": %.2f, \"held_ms_per_note\": %.4f, "
                  "\"held_cpu_ms_per_note\": %.4f, \"commit_ms_per_note\": %.4f, "
                  "\"commit_cpu_ms_per_note\": %.4f, \"pipelined\": %s, \"syncs\": %llu, "
-                 "\"notes_per_sync\": %.2f, \"sync_ms\": %.3f, \"waits\": %llu}}\n",
+                 "\"notes_per_sync\": %.2f, \"sync_ms\": %.3f, \"waits\": %llu, "
+                 "\"writer_boost\": %d, \"turns\": %llu, \"boosted_turns\": %llu}}\n",
                  static_cast<unsigned long long>(stats_.batches.load()),
                  static_cast<unsigned long long>(stats_.notes.load()),
                  static_cast<double>(stats_.notes) /
@@ -572,7 +624,9 @@ void SqliteStore::close() {
                  static_cast<unsigned long long>(stats_.syncs.load()),
                  static_cast<double>(stats_.notes) / syncs,
                  static_cast<double>(stats_.syncNanos) / 1e6 / syncs,
-                 static_cast<unsigned long long>(stats_.waits.load()));
+                 static_cast<unsigned long long>(stats_.waits.load()), writerBoost_,
+                 static_cast<unsigned long long>(stats_.turns.load()),
+                 static_cast<unsigned long long>(stats_.boostedTurns.load()));
   }
   {
     // No call is running (they hold mutex_ shared): leave every commit durable, as a

@@ -119,6 +119,15 @@ class SqliteStore final : public Store {
   // connection under the write lock; -1 when it cannot be read.
   int writerSynchronousForTesting();
 
+  // For tests: how many nice levels the thread holding the write lock runs above its own
+  // (0 when the boost is off or the process may not raise a thread's priority), and whether
+  // the thread's own nice value is back once the turn has ended.
+  struct WriterPriorityForTesting {
+    int raisedBy = 0;
+    bool restored = false;
+  };
+  WriterPriorityForTesting writerPriorityForTesting();
+
   // For tests: replaces the fdatasync of the WAL. `sync` gets the WAL's descriptor and returns
   // 0, or -1 with errno set, as fdatasync does; it runs on a calling thread, never under the
   // write lock. An empty function restores fdatasync. Set it while no call is running.
@@ -205,17 +214,33 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::StatementCache> noteStatements_;
   // Checkpoints the WAL beside the writer (its hook is installed on writeSession_).
   std::unique_ptr<WalCheckpointer> checkpointer_;
+  // The thread holding the write lock runs writerBoost_ nice levels above its own (default
+  // 10; NOTEBRIDGE_WRITER_BOOST=N in the environment, 0 turns it off): every note queued
+  // behind the writer waits for its turn, and with a core shared by the request threads that
+  // map and validate, the writer spent more time waiting for a core than running on it.
+  // Raising a thread's priority needs CAP_SYS_NICE or RLIMIT_NICE; when the process may not,
+  // the first refusal turns the boost off (boostRefused_) and the turn runs as before.
+  // Lowering it back after the turn is always permitted.
+  struct WriterPriority {
+    int previous = 0;
+    bool raised = false;
+  };
+  WriterPriority raiseWriterPriority();
+  static void restoreWriterPriority(const WriterPriority& priority);
+  const int writerBoost_;
+  std::atomic<bool> boostRefused_{false};
   // Called with writeMutex_ held when writeSession_ is (re)opened.
   void configureWriter(Poco::Data::Session& session);
   // Closes writeSession_ (writeMutex_ held or closing). It is a connection of its own, not
   // the pool's: its settings (synchronous=NORMAL, the hooks) never reach another caller.
   void releaseWriter();
   // Group commit for writeNote: writers queue their notes, and one of them (the leader) writes
-  // every queued note in one transaction, a savepoint each, so that many notes share one
-  // commit. The leader hands the leadership to the first writer still queued as soon as the
-  // commit has returned, then waits until the commit is durable (often running the fdatasync
-  // itself, while the next batch is written), and only then answers its batch. Waiters sleep
-  // on their own condition variable: a batch wakes only the writers it answered.
+  // every queued note in one transaction (a savepoint each for the notes that could be refused
+  // after writing: mayFailAfterWriting), so that many notes share one commit. The leader hands the
+  // leadership to the first writer still queued as soon as the commit has returned, then waits
+  // until the commit is durable (often running the fdatasync itself, while the next batch is
+  // written), and only then answers its batch. Waiters sleep on their own condition variable: a
+  // batch wakes only the writers it answered.
   struct PendingNote;
   // `seq` as withWriteTurn's.
   void writeNoteBatch(const std::vector<PendingNote*>& batch, std::uint64_t& seq);
@@ -230,9 +255,11 @@ class SqliteStore final : public Store {
     std::atomic<std::uint64_t> heldCpuNanos{0};
     std::atomic<std::uint64_t> commitNanos{0};  // of heldNanos: the COMMIT (WAL write)
     std::atomic<std::uint64_t> commitCpuNanos{0};
-    std::atomic<std::uint64_t> syncs{0};      // fdatasyncs of the WAL by awaitDurable
-    std::atomic<std::uint64_t> syncNanos{0};  // their wall time
-    std::atomic<std::uint64_t> waits{0};      // awaitDurable calls that had to wait or sync
+    std::atomic<std::uint64_t> syncs{0};         // fdatasyncs of the WAL by awaitDurable
+    std::atomic<std::uint64_t> syncNanos{0};     // their wall time
+    std::atomic<std::uint64_t> waits{0};         // awaitDurable calls that had to wait or sync
+    std::atomic<std::uint64_t> turns{0};         // write turns
+    std::atomic<std::uint64_t> boostedTurns{0};  // of them: run at a raised priority
   };
   CommitStats stats_;
   std::mutex queueMutex_;
