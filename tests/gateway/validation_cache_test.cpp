@@ -4,6 +4,7 @@
 
 #include "notebridge/fhir/json_format.h"
 #include "notebridge/gateway/validation_cache.h"
+#include "notebridge/gateway/version_template.h"
 #include "shared_registry.h"
 
 using notebridge::gateway::ValidationCache;
@@ -66,6 +67,64 @@ BOOST_AUTO_TEST_CASE(only_the_named_types_are_kept_and_never_more_than_the_capac
   cache.validate(*parseResource(R"({"resourceType":"Organization","id":"o1"})"));
   BOOST_TEST(cache.hits() == 1u);
   BOOST_TEST(cache.size() == 2u);
+}
+
+// The body, digest and index rows of `write` for version 3, as the store would take them.
+std::string describeWrite(const notebridge::gateway::ResourceWrite& write) {
+  notebridge::gateway::ResourceVersion version;
+  version.type = write.type;
+  version.id = write.id;
+  version.version = 3;
+  version.lastUpdated = "2026-01-02T03:04:05.678Z";
+  std::string out = write.type + "/" + write.id + " " + write.contentHash + " " +
+                    write.render(version) + " index:";
+  for (const auto& e : write.index) {
+    out += " " + e.param + "|" + e.kind + "|" + e.system + "|" + e.value + "|" + e.high;
+  }
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_resource_gets_the_same_write_and_issues_as_rendering_it_anew) {
+  const std::string patient =
+      R"({"resourceType":"Patient","name":[{"family":"Rivera"}],"gender":"female",)"
+      R"("birthDate":"1990-04-01","identifier":[{"system":"urn:x","value":"c1"}]})";
+  auto validator = notebridge::testing::sharedValidator();
+  ValidationCache cache(validator, ValidationCache::noteSharedTypes());
+  const auto direct = [&](const std::string& json, const std::string& id) {
+    std::shared_ptr<fhir::Element> tree(parseResource(json).release());
+    const fhir::Outcome issues = validator->validate(*tree);
+    return issues.toOperationOutcomeJson() + "\n" +
+           describeWrite(notebridge::gateway::templatedWrite(tree, id));
+  };
+  const auto cached = [&](const std::string& json, const std::string& id) {
+    std::shared_ptr<fhir::Element> tree(parseResource(json).release());
+    auto checked = cache.validateAndRender(tree, id);
+    return checked.issues.toOperationOutcomeJson() + "\n" + describeWrite(checked.write);
+  };
+  const std::string expected = direct(patient, "p1");
+  BOOST_TEST(cached(patient, "p1") == expected);
+  BOOST_TEST(cache.hits() == 0u);
+  // Again: neither validated nor rendered, the same write.
+  BOOST_TEST(cached(patient, "p1") == expected);
+  BOOST_TEST(cache.hits() == 1u);
+  // The same content under another id: the issues come from the cache, the body is rendered
+  // with that id.
+  BOOST_TEST(cached(patient, "p2") == direct(patient, "p2"));
+  BOOST_TEST(cache.hits() == 2u);
+  BOOST_TEST(cached(patient, "p1") == expected);
+  // A changed resource is validated and rendered anew.
+  const std::string changed = R"({"resourceType":"Patient","name":[{"family":"Rivera"}],)"
+                              R"("gender":"femal","birthDate":"1990-04-02"})";
+  const std::string refused = cached(changed, "p1");
+  BOOST_TEST(refused == direct(changed, "p1"));
+  BOOST_TEST(refused.find("\"error\"") != std::string::npos);
+  // Types the cache does not keep are validated and rendered every time.
+  const std::string encounter =
+      R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"}})";
+  const std::size_t hits = cache.hits();
+  BOOST_TEST(cached(encounter, "e1") == direct(encounter, "e1"));
+  BOOST_TEST(cached(encounter, "e1") == direct(encounter, "e1"));
+  BOOST_TEST(cache.hits() == hits);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -142,10 +142,30 @@ std::string formatMillis(std::int64_t ms) {
   int y;
   unsigned mo, d;
   civilFromDays(days, y, mo, d);
-  char out[40];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, d,
-                static_cast<int>(rest / 3600000), static_cast<int>(rest / 60000 % 60),
-                static_cast<int>(rest / 1000 % 60), static_cast<int>(rest % 1000));
+  const int hour = static_cast<int>(rest / 3600000);
+  const int minute = static_cast<int>(rest / 60000 % 60);
+  const int second = static_cast<int>(rest / 1000 % 60);
+  const int millis = static_cast<int>(rest % 1000);
+  if (y < 0 || y > 9999) {
+    char out[40];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, d, hour, minute,
+                  second, millis);
+    return out;
+  }
+  // The common case without snprintf (two per indexed date: ~1.5 % of a note's request CPU).
+  std::string out = "0000-00-00T00:00:00.000Z";
+  const auto put = [&out](std::size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) {
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, y, 4);
+  put(5, static_cast<int>(mo), 2);
+  put(8, static_cast<int>(d), 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, millis, 3);
   return out;
 }
 

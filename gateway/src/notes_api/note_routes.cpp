@@ -121,35 +121,43 @@ void writeFhirRefs(JsonWriter& w, const std::vector<std::pair<std::string, std::
                                                               "Procedure", "MedicationStatement"};
   w.Key("fhir");
   w.StartObject();
-  std::vector<std::string> seen;
+  // One pass per type, from its first reference on; `done` marks those already written.
+  std::vector<char> done(refs.size(), 0);
+  std::string ref;
+  const auto writeRef = [&](const std::pair<std::string, std::string>& r) {
+    ref.assign(r.first).append(1, '/').append(r.second);
+    w.String(ref.data(), static_cast<rapidjson::SizeType>(ref.size()));
+  };
   bool document = false;
-  std::vector<std::string> attachments;
-  for (const auto& [type, id] : refs) {
+  std::vector<std::size_t> attachments;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    if (done[i]) continue;
+    const std::string& type = refs[i].first;
     if (type == "DocumentReference") {
       if (!document) {
-        key(w, "DocumentReference", type + "/" + id);
+        w.Key("DocumentReference");
+        writeRef(refs[i]);
         document = true;
       } else {
-        attachments.push_back(type + "/" + id);
+        attachments.push_back(i);
       }
       continue;
     }
-    if (std::find(seen.begin(), seen.end(), type) != seen.end()) continue;
-    seen.push_back(type);
-    w.Key(type.c_str());
-    if (kSeveral.count(type)) w.StartArray();
-    for (const auto& [otherType, otherId] : refs) {
-      if (otherType != type) continue;
-      const std::string ref = type + "/" + otherId;
-      w.String(ref.c_str());
-      if (!kSeveral.count(type)) break;
+    const bool several = kSeveral.count(type) != 0;
+    w.Key(type.data(), static_cast<rapidjson::SizeType>(type.size()));
+    if (several) w.StartArray();
+    // A type of one resource names its first; the others of that type are skipped.
+    for (std::size_t j = i; j < refs.size(); ++j) {
+      if (refs[j].first != type) continue;
+      if (several || j == i) writeRef(refs[j]);
+      done[j] = 1;
     }
-    if (kSeveral.count(type)) w.EndArray();
+    if (several) w.EndArray();
   }
   if (!attachments.empty()) {
     w.Key("attachments");
     w.StartArray();
-    for (const std::string& a : attachments) w.String(a.c_str());
+    for (std::size_t i : attachments) writeRef(refs[i]);
     w.EndArray();
   }
   w.EndObject();
@@ -181,14 +189,9 @@ std::vector<std::pair<std::string, std::string>> bundleRefs(const Element& bundl
   return refs;
 }
 
-// The note's FHIR form ready to store: one write per resource with ids from the fullUrls and
-// references resolved to them. (The Bundle itself is not kept: see noteBundleJson.)
-struct MappedNote {
-  std::vector<std::pair<std::string, std::string>> refs;  // type, id, in Bundle order
-  std::vector<ResourceWrite> writes;
-};
+}  // namespace
 
-Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
+Result<MappedNote> mapNote(const mappers::Note& note, ValidationCache* validation) {
   auto bundle = mappers::noteToFhir(note);
   if (!bundle) return Result<MappedNote>(std::move(bundle.outcome()));
   Outcome outcome = std::move(bundle.outcome());
@@ -215,11 +218,15 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
     // Taken out of the Bundle, which is dropped after this: no copy of the tree.
     std::shared_ptr<Element> copy(
         entry.removeChild(static_cast<std::size_t>(found - parts.begin())).release());
+    const std::string id = url.substr(9);
     rewriteReferences(*copy, targets);
-    if (api.validator) {
-      Outcome checked = api.validationCache->validate(*copy);
+    // Rendered here, before the store's writer is taken: the store only splices the version
+    // in, and compares content by digest (the tree is dropped unless no template fits).
+    ResourceWrite write;
+    if (validation) {
+      ValidationCache::Checked checked = validation->validateAndRender(std::move(copy), id);
       const std::string at = "Bundle.entry[" + std::to_string(entryIndex) + "].resource";
-      for (fhir::Issue& issue : checked.issues()) {
+      for (fhir::Issue& issue : checked.issues.issues()) {
         // Keep what a sender must act on. dom-6 (no narrative) is by design: the mapper
         // writes narrative for the document only (DOMAIN §1.6).
         if (issue.severity < Severity::kWarning || issue.diagnostics.rfind("dom-6:", 0) == 0) {
@@ -230,16 +237,18 @@ Result<MappedNote> mapNote(const mappers::Note& note, const NotesApi& api) {
         }
         outcome.add(std::move(issue));
       }
+      write = std::move(checked.write);
+    } else {
+      write = templatedWrite(std::move(copy), id);
     }
-    // Rendered here, before the store's writer is taken: the store only splices the version
-    // in, and compares content by digest (the tree is dropped unless no template fits).
-    ResourceWrite write = templatedWrite(std::move(copy), url.substr(9));
     write.skipUnchanged = true;
     mapped.writes.push_back(std::move(write));
   }
   if (outcome.hasErrors()) return Result<MappedNote>(std::move(outcome));
   return Result<MappedNote>(std::move(mapped), std::move(outcome));
 }
+
+namespace {
 
 std::vector<std::string> requestedDestinations(const Params& params) {
   std::vector<std::string> names;
@@ -261,7 +270,8 @@ std::vector<std::string> requestedDestinations(const Params& params) {
   return names;
 }
 
-// The POST /notes answer; the same for a replay of the same content.
+}  // namespace
+
 std::string postAnswer(const NoteRecord& note,
                        const std::vector<std::pair<std::string, std::string>>& refs,
                        const std::vector<NoteDelivery>& deliveries, const Outcome& warnings) {
@@ -282,6 +292,8 @@ std::string postAnswer(const NoteRecord& note,
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
+
+namespace {
 
 void postNote(HttpExchange& exchange, const NotesApi& api) {
   auto body = exchange.body();
@@ -309,7 +321,7 @@ void postNote(HttpExchange& exchange, const NotesApi& api) {
                    "destination");
     }
   } else {
-    auto result = mapNote(note, api);
+    auto result = mapNote(note, api.validator ? api.validationCache.get() : nullptr);
     if (!result) return exchange.sendOutcome(422, result.outcome());
     warnings.append(result.outcome());
     mapped = std::move(*result);

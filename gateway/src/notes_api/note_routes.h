@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "notebridge/gateway/note_routing.h"
 #include "notebridge/gateway/router.h"
 #include "notebridge/gateway/store.h"
+#include "notebridge/gateway/validation_cache.h"
 #include "notebridge/mappers/note.h"
 #include "notebridge/validation/validator.h"
 
@@ -39,6 +41,21 @@ fhir::Result<InboundNoteReport> storeInboundNote(ResourceTransaction& tx,
 // The note row for `note` as stored (id, version, client, status, `source`, canonical JSON and
 // its SHA-256, which makes re-sending the same content idempotent); bundleJson left empty.
 NoteRecord noteRecordFor(const mappers::Note& note, std::string source);
+
+// A note's FHIR form ready to store (POST /notes): mappers::noteToFhir, each resource taken out
+// of the Bundle with ids from its fullUrl and references resolved to them, validated through
+// `validation` (none when null; warnings kept with their Bundle.entry[i] paths, errors fail the
+// result) and rendered (templatedWrite). The Bundle itself is not kept. Thread-safe.
+struct MappedNote {
+  std::vector<std::pair<std::string, std::string>> refs;  // type, id, in Bundle order
+  std::vector<ResourceWrite> writes;
+};
+fhir::Result<MappedNote> mapNote(const mappers::Note& note, ValidationCache* validation);
+
+// The POST /notes answer body for a stored note; the same for a replay of the same content.
+std::string postAnswer(const NoteRecord& note,
+                       const std::vector<std::pair<std::string, std::string>>& refs,
+                       const std::vector<NoteDelivery>& deliveries, const fhir::Outcome& warnings);
 
 // Replaces every Reference.reference (and the Bundle-internal urn:uuid URIs) found in `tree`
 // that is a key of `targets` with its value. Used for fullUrl resolution.

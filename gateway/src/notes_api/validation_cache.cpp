@@ -1,6 +1,7 @@
 #include "notebridge/gateway/validation_cache.h"
 
 #include "notebridge/fhir/json_format.h"
+#include "notebridge/gateway/version_template.h"
 
 namespace notebridge::gateway {
 
@@ -20,17 +21,60 @@ fhir::Outcome ValidationCache::validate(const fhir::Element& resource) {
   if (capacity_ == 0 || !types_.count(resource.type())) return validator_->validate(resource);
   std::string json = fhir::writeJson(resource);
   if (json.size() > maxResourceBytes_) return validator_->validate(resource);
+  std::shared_ptr<const fhir::Outcome> known;
   {
     std::lock_guard lock(mutex_);
     auto found = entries_.find(json);
     if (found != entries_.end()) {
       ++hits_;
-      return found->second;
+      known = found->second.outcome;
     }
   }
+  if (known) return *known;  // copied outside the lock
   fhir::Outcome outcome = validator_->validate(resource);
+  keep(std::move(json), outcome, nullptr);
+  return outcome;
+}
+
+ValidationCache::Checked ValidationCache::validateAndRender(std::shared_ptr<fhir::Element> resource,
+                                                            const std::string& id) {
+  if (capacity_ == 0 || !types_.count(resource->type())) {
+    fhir::Outcome outcome = validator_->validate(*resource);
+    return {std::move(outcome), templatedWrite(std::move(resource), id)};
+  }
+  std::string json = fhir::writeJson(*resource);
+  if (json.size() > maxResourceBytes_) {
+    fhir::Outcome outcome = validator_->validate(*resource);
+    return {std::move(outcome), templatedWrite(std::move(resource), id)};
+  }
+  std::shared_ptr<const fhir::Outcome> known;
+  std::shared_ptr<const ResourceWrite> rendered;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = entries_.find(json);
+    if (found != entries_.end()) {
+      ++hits_;
+      known = found->second.outcome;
+      rendered = found->second.write;
+    }
+  }
+  // The write's id is part of its body: the same content under another id renders anew.
+  if (rendered && rendered->id == id) return {*known, *rendered};
+  fhir::Outcome outcome = known ? *known : validator_->validate(*resource);
+  ResourceWrite write = templatedWrite(std::move(resource), id);
+  // Without a digest the write renders from the tree, stamping it per version: not shareable.
+  std::shared_ptr<const ResourceWrite> kept;
+  if (!write.contentHash.empty()) kept = std::make_shared<const ResourceWrite>(write);
+  keep(std::move(json), outcome, std::move(kept));
+  return {std::move(outcome), std::move(write)};
+}
+
+void ValidationCache::keep(std::string json, const fhir::Outcome& outcome,
+                           std::shared_ptr<const ResourceWrite> write) {
+  auto shared = std::make_shared<const fhir::Outcome>(outcome);
   std::lock_guard lock(mutex_);
-  auto [at, inserted] = entries_.try_emplace(std::move(json), outcome);
+  auto [at, inserted] = entries_.try_emplace(std::move(json), Entry{std::move(shared), nullptr});
+  if (write) at->second.write = std::move(write);
   if (inserted) {
     order_.push_back(at->first);
     while (entries_.size() > capacity_) {
@@ -38,7 +82,6 @@ fhir::Outcome ValidationCache::validate(const fhir::Element& resource) {
       order_.pop_front();
     }
   }
-  return outcome;
 }
 
 std::size_t ValidationCache::size() const {

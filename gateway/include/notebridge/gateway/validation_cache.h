@@ -11,6 +11,7 @@
 
 #include "notebridge/fhir/element.h"
 #include "notebridge/fhir/outcome.h"
+#include "notebridge/gateway/store.h"
 #include "notebridge/validation/validator.h"
 
 namespace notebridge::gateway {
@@ -32,6 +33,17 @@ class ValidationCache {
   // validator->validate(resource) (default options), or the issues it gave for the same JSON.
   fhir::Outcome validate(const fhir::Element& resource);
 
+  // A resource validated and made ready for the store: the issues validate() gives and the
+  // write templatedWrite(resource, id) gives (which stamps `resource`). For a kept type both
+  // come from the cache when the same JSON came before under the same id: neither validated nor
+  // rendered, digested or indexed again (a write is kept only when it renders from its
+  // VersionTemplate, so it holds no tree; ResourceWrite::render is then safe to share).
+  struct Checked {
+    fhir::Outcome issues;
+    ResourceWrite write;
+  };
+  Checked validateAndRender(std::shared_ptr<fhir::Element> resource, const std::string& id);
+
   // Entries kept now; answers given from the cache so far.
   std::size_t size() const;
   std::size_t hits() const;
@@ -44,8 +56,18 @@ class ValidationCache {
   std::set<std::string, std::less<>> types_;
   std::size_t capacity_;
   std::size_t maxResourceBytes_;
+  struct Entry;
+  // Adds (or completes with `write`) the entry of `json`; drops the oldest past the capacity.
+  void keep(std::string json, const fhir::Outcome& outcome,
+            std::shared_ptr<const ResourceWrite> write);
+
+  // Shared, so that a hit copies them outside the lock.
+  struct Entry {
+    std::shared_ptr<const fhir::Outcome> outcome;
+    std::shared_ptr<const ResourceWrite> write;  // the last write rendered for this JSON, if any
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, fhir::Outcome> entries_;
+  std::unordered_map<std::string, Entry> entries_;
   std::deque<std::string_view> order_;  // keys of entries_, oldest first (node keys are stable)
   std::size_t hits_ = 0;
 };
