@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -36,16 +38,36 @@ std::string replaceFirst(std::string text, const std::string& from, const std::s
   return text;
 }
 
+int usage() {
+  std::fprintf(stderr, "usage: bench_note_route [--seconds S] [--cold-mb N]\n");
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace notebridge;
   double seconds = 3.0;
   std::size_t coldMb = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
-    if (flag == "--cold-mb") coldMb = std::stoul(argv[i + 1]);
+    if ((flag != "--seconds" && flag != "--cold-mb") || i + 1 >= argc) return usage();
+    const std::string value = argv[i + 1];
+    // Plain non-negative numbers: std::stoul would take "-1" as a huge count.
+    if (value.empty() || value.find_first_not_of("0123456789.") != std::string::npos) {
+      return usage();
+    }
+    try {
+      std::size_t used = 0;
+      if (flag == "--seconds") {
+        seconds = std::stod(value, &used);
+      } else {
+        coldMb = std::stoul(value, &used);
+      }
+      if (used != value.size()) return usage();
+    } catch (const std::exception&) {
+      return usage();
+    }
   }
   std::ifstream in(std::string(NOTEBRIDGE_SOURCE_DIR) + "/tests/data/mappers/soap.note.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -83,6 +105,11 @@ int main(int argc, char** argv) {
     const double t0 = threadCpuSeconds();
     auto parsed = mappers::parseNote(body, mappers::ParseMode::kStrict);
     const double t1 = threadCpuSeconds();
+    if (!parsed) {
+      std::fprintf(stderr, "the note does not parse:\n%s\n",
+                   parsed.outcome().toOperationOutcomeJson(true).c_str());
+      std::exit(1);
+    }
     gateway::NoteRecord record = gateway::noteRecordFor(*parsed, "internal");
     const double t2 = threadCpuSeconds();
     auto mapped = gateway::mapNote(*parsed, &cache);
@@ -116,9 +143,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"bench\":\"note_route\",\"cold_mb\":%zu,\"notes\":%ld,\"note_bytes\":%zu,"
       "\"answer_bytes\":%zu,\"parse_us\":%.1f,\"record_us\":%.1f,\"map_us\":%.1f,"
-      "\"answer_us\":%.1f,\"cpu_us_per_note\":%.1f,\"validation_cache_hits_per_note\":%.2f}\n",
+      "\"answer_us\":%.1f,\"cpu_us_per_note\":%.1f,\"validation_cache_hits_per_note\":%.2f,"
+      "\"write_hits_per_note\":%.2f}\n",
       coldMb, notes, templateJson.size(), answerBytes, parseCpu * 1e6 / notes,
       recordCpu * 1e6 / notes, mapCpu * 1e6 / notes, answerCpu * 1e6 / notes, total * 1e6 / notes,
-      static_cast<double>(cache.hits()) / static_cast<double>(n));
+      static_cast<double>(cache.hits()) / static_cast<double>(n),
+      static_cast<double>(cache.writeHits()) / static_cast<double>(n));
   return 0;
 }

@@ -57,6 +57,11 @@ BOOST_AUTO_TEST_CASE(every_precision_gives_its_first_and_last_instant) {
   auto late = dateRange("9999-12-31T23:00:00-02:00");
   BOOST_REQUIRE(late);
   BOOST_TEST(late->first == "10000-01-01T01:00:00.000Z");
+  // Before year 0: year -1 as snprintf's %04d writes it (sign included in the four).
+  auto negative = dateRange("0000-01-01T00:00:00+01:00");
+  BOOST_REQUIRE(negative);
+  BOOST_TEST(negative->first == "-001-12-31T23:00:00.000Z");
+  BOOST_TEST(negative->second == "-001-12-31T23:00:00.999Z");
 }
 
 BOOST_AUTO_TEST_CASE(instants_agree_with_the_c_library_calendar) {

@@ -228,8 +228,10 @@ Result<MappedNote> mapNote(const mappers::Note& note, ValidationCache* validatio
       const std::string at = "Bundle.entry[" + std::to_string(entryIndex) + "].resource";
       for (fhir::Issue& issue : checked.issues.issues()) {
         // Keep what a sender must act on. dom-6 (no narrative) is by design: the mapper
-        // writes narrative for the document only (DOMAIN §1.6).
-        if (issue.severity < Severity::kWarning || issue.diagnostics.rfind("dom-6:", 0) == 0) {
+        // writes narrative for the document only (DOMAIN §1.6). Errors are all kept: a
+        // resource with errors has no write (validateAndRender), so the note must fail.
+        if (issue.severity < Severity::kWarning ||
+            (issue.severity == Severity::kWarning && issue.diagnostics.rfind("dom-6:", 0) == 0)) {
           continue;
         }
         if (issue.expression.rfind("resource", 0) == 0) {

@@ -36,16 +36,42 @@ fhir::Outcome ValidationCache::validate(const fhir::Element& resource) {
   return outcome;
 }
 
+namespace {
+
+// The template's two placeholders in place of a version's stamps (VersionTemplate: 30 bytes).
+constexpr std::size_t kPlaceholderBytes = 32;
+
+// What a kept write holds: its template (the body of a version, the stamps aside), digest,
+// type, id and index rows.
+std::size_t keptBytes(const ResourceWrite& write) {
+  std::size_t bytes = write.render(ResourceVersion{}).size() + kPlaceholderBytes +
+                      write.contentHash.size() + write.type.size() + write.id.size();
+  for (const IndexEntry& e : write.index) {
+    bytes += e.param.size() + e.kind.size() + e.system.size() + e.value.size() + e.high.size();
+  }
+  return bytes;
+}
+
+// A resource with errors is refused by the caller: rendering it would be wasted.
+ValidationCache::Checked renderUnlessRefused(fhir::Outcome outcome,
+                                             std::shared_ptr<fhir::Element> resource,
+                                             const std::string& id) {
+  if (outcome.hasErrors()) return {std::move(outcome), ResourceWrite{}};
+  return {std::move(outcome), templatedWrite(std::move(resource), id)};
+}
+
+}  // namespace
+
 ValidationCache::Checked ValidationCache::validateAndRender(std::shared_ptr<fhir::Element> resource,
                                                             const std::string& id) {
   if (capacity_ == 0 || !types_.count(resource->type())) {
     fhir::Outcome outcome = validator_->validate(*resource);
-    return {std::move(outcome), templatedWrite(std::move(resource), id)};
+    return renderUnlessRefused(std::move(outcome), std::move(resource), id);
   }
   std::string json = fhir::writeJson(*resource);
   if (json.size() > maxResourceBytes_) {
     fhir::Outcome outcome = validator_->validate(*resource);
-    return {std::move(outcome), templatedWrite(std::move(resource), id)};
+    return renderUnlessRefused(std::move(outcome), std::move(resource), id);
   }
   std::shared_ptr<const fhir::Outcome> known;
   std::shared_ptr<const ResourceWrite> rendered;
@@ -55,16 +81,25 @@ ValidationCache::Checked ValidationCache::validateAndRender(std::shared_ptr<fhir
     if (found != entries_.end()) {
       ++hits_;
       known = found->second.outcome;
-      rendered = found->second.write;
+      // The write's id is part of its body: the same content under another id renders anew.
+      if (found->second.write && found->second.write->id == id) {
+        ++writeHits_;
+        rendered = found->second.write;
+      }
     }
   }
-  // The write's id is part of its body: the same content under another id renders anew.
-  if (rendered && rendered->id == id) return {*known, *rendered};
+  if (rendered) return {*known, *rendered};
   fhir::Outcome outcome = known ? *known : validator_->validate(*resource);
+  if (outcome.hasErrors()) {
+    if (!known) keep(std::move(json), outcome, nullptr);
+    return {std::move(outcome), ResourceWrite{}};
+  }
   ResourceWrite write = templatedWrite(std::move(resource), id);
   // Without a digest the write renders from the tree, stamping it per version: not shareable.
   std::shared_ptr<const ResourceWrite> kept;
-  if (!write.contentHash.empty()) kept = std::make_shared<const ResourceWrite>(write);
+  if (!write.contentHash.empty() && keptBytes(write) <= maxResourceBytes_) {
+    kept = std::make_shared<const ResourceWrite>(write);
+  }
   keep(std::move(json), outcome, std::move(kept));
   return {std::move(outcome), std::move(write)};
 }
@@ -92,6 +127,11 @@ std::size_t ValidationCache::size() const {
 std::size_t ValidationCache::hits() const {
   std::lock_guard lock(mutex_);
   return hits_;
+}
+
+std::size_t ValidationCache::writeHits() const {
+  std::lock_guard lock(mutex_);
+  return writeHits_;
 }
 
 }  // namespace notebridge::gateway
