@@ -246,6 +246,16 @@ BOOST_AUTO_TEST_CASE(after_a_failed_sync_no_checkpoint_copies_the_wal_into_the_d
   TempDir dir;
   const auto file = dir.path() / "d.db";
   auto store = *SqliteStore::open(file);
+  // The database file alone, as a crash that lost the WAL's unsynced pages would leave it.
+  const auto databaseFileAlone = [&](const std::string& name) {
+    const auto copy = dir.path() / name;
+    std::filesystem::copy_file(file, copy);
+    return copy;
+  };
+  // Before: the idle checkpoint copies a durable note (and the schema) into the file.
+  BOOST_REQUIRE(store->writeNote(noteWrite("N-0")).ok());
+  std::this_thread::sleep_for(WalCheckpointer::kIdle * 4);
+  BOOST_REQUIRE(committedRows(databaseFileAlone("before.db"), "notes", "id = 'N-0'") == 1);
   store->setWalSyncForTesting([](int) {
     errno = EIO;
     return -1;
@@ -253,10 +263,7 @@ BOOST_AUTO_TEST_CASE(after_a_failed_sync_no_checkpoint_copies_the_wal_into_the_d
   BOOST_REQUIRE(!store->writeNote(noteWrite("N-1")).ok());
   BOOST_REQUIRE(committedRows(file, "notes", "id = 'N-1'") == 1);  // in the WAL
   std::this_thread::sleep_for(WalCheckpointer::kIdle * 4);
-  // The database file alone, as a crash that lost the WAL's unsynced pages would leave it.
-  const auto copy = dir.path() / "copy.db";
-  std::filesystem::copy_file(file, copy);
-  BOOST_TEST(committedRows(copy, "notes", "id = 'N-1'") == 0);
+  BOOST_TEST(committedRows(databaseFileAlone("after.db"), "notes", "id = 'N-1'") == 0);
   store->setWalSyncForTesting({});
   store->close();
 }

@@ -170,9 +170,10 @@ void WalCheckpointer::run() {
   pthread_setname_np(pthread_self(), "nb-checkpoint");
   using Clock = std::chrono::steady_clock;
   std::unique_lock lock(mutex_);
-  // The last checkpoint, for the figures: the nBackfill it left, whether it copied the whole
-  // WAL, and the commit count when it started.
+  // The last checkpoint, for the figures: the nBackfill and WAL frames it left, whether it
+  // copied the whole WAL, and the commit count when it started.
   int backfilled = 0;
+  int lastLog = 0;
   bool lastComplete = false;
   std::uint64_t lastStart = 0;
   Clock::time_point nextIdle{};  // no idle checkpoint before (one that left frames)
@@ -211,14 +212,17 @@ void WalCheckpointer::run() {
     stats_.cpuNanos += cpu;
     if (rc == SQLITE_OK && backfill >= 0) {
       // nBackfill only grows, until a writer restarts the WAL, which it can only do after a
-      // checkpoint that copied the whole WAL, with a commit since. Then the WAL is counted as
-      // restarted (it nearly always is: only a reader still on the old frames keeps it going,
-      // and the figure then counts those frames twice).
+      // checkpoint that copied the whole WAL, with a commit since. Then a WAL not longer than
+      // the last one was restarted; a longer one is counted as restarted when nBackfill went
+      // down (under load a WAL rarely restarts: the writer's next transaction has usually
+      // begun before the checkpoint ends; a restarted WAL that outgrew the last nBackfill is
+      // then undercounted, a figure only).
       const bool mayHaveRestarted = lastComplete && start != lastStart;
-      const bool continued = !mayHaveRestarted && backfill >= backfilled;
+      const bool continued = backfill >= backfilled && (!mayHaveRestarted || walFrames > lastLog);
       stats_.framesCopied +=
           static_cast<std::uint64_t>(continued ? backfill - backfilled : backfill);
       backfilled = backfill;
+      lastLog = walFrames;
       lastComplete = backfill == walFrames;
       lastStart = start;
       if (lastComplete) {
