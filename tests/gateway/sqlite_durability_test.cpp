@@ -242,7 +242,8 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_fails_the_writes_it_covered_and_the_store_sto
 
 BOOST_AUTO_TEST_CASE(after_a_failed_sync_no_checkpoint_copies_the_wal_into_the_database) {
   // The idle checkpoint (WalCheckpointer::kIdle after the last commit) would copy the frames
-  // whose sync failed into the database file; the store halts its checkpointer instead.
+  // whose sync failed into the database file, and so would SQLite's checkpoint when the last
+  // connection closes; the store halts its checkpointer instead.
   TempDir dir;
   const auto file = dir.path() / "d.db";
   auto store = *SqliteStore::open(file);
@@ -265,7 +266,10 @@ BOOST_AUTO_TEST_CASE(after_a_failed_sync_no_checkpoint_copies_the_wal_into_the_d
   std::this_thread::sleep_for(WalCheckpointer::kIdle * 4);
   BOOST_TEST(committedRows(databaseFileAlone("after.db"), "notes", "id = 'N-1'") == 0);
   store->setWalSyncForTesting({});
+  // Nor does closing the store (SQLite checkpoints when the last connection closes).
   store->close();
+  BOOST_TEST(std::filesystem::exists(file.string() + "-wal"));
+  BOOST_TEST(committedRows(databaseFileAlone("closed.db"), "notes", "id = 'N-1'") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_wal_that_cannot_be_opened_fails_the_waiting_calls_but_is_not_sticky) {

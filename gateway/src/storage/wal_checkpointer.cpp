@@ -76,6 +76,10 @@ WalCheckpointer::WalCheckpointer(const std::string& file, const Policy& policy) 
   // durability pipeline syncs them after the commit), and only these fsyncs keep an unsynced
   // frame out of the database file.
   sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
+  // A first read opens the WAL: from then on this connection holds its shared lock on the
+  // database file until it closes, so that SQLite's checkpoint on closing the last connection
+  // (which needs the database file exclusively) can only be this connection's (see halt()).
+  sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -86,6 +90,8 @@ WalCheckpointer::~WalCheckpointer() {
   }
   wake_.notify_one();
   thread_.join();
+  // Halted: no checkpoint when the last connection closes either (the WAL stays as it is).
+  if (halted_) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_close(db_);
   if (const char* wanted = std::getenv("NOTEBRIDGE_STORE_STATS"); wanted && *wanted) {
     // Beside the store's own figures (bench/run_load_bench.sh prints the "store_stats" lines).

@@ -41,7 +41,9 @@ namespace notebridge::gateway {
 //
 // Once halt() is called (the store's WAL sync failed) it runs no checkpoint any more, idle or
 // woken, and the writer's inline checkpoint is skipped too: a checkpoint would copy frames
-// whose sync failed into the database file.
+// whose sync failed into the database file. Nor does SQLite's checkpoint when the process's
+// last connection closes: this object's connection holds the database file's shared lock
+// from its start, is the store's last to close, and closes without a checkpoint once halted.
 //
 // Thread-safe. Throws Poco::Data::DataException when its connection cannot be opened.
 class WalCheckpointer {
