@@ -25,6 +25,9 @@ const std::vector<ConfigKey>& configKeys() {
        "On SIGTERM/SIGINT, how long to wait for in-flight requests (0 to 3600)."},
       {"data.dir", "var", "Directory for the gateway's state; created when missing."},
       {"database.path", "<data.dir>/notebridge.db", "SQLite database file."},
+      {"store.writerBoost", "10",
+       "Nice levels the thread writing to the database runs above the others during its turn "
+       "(0 to 39; 0: off); needs LimitNICE= (RLIMIT_NICE), raised as far as it allows."},
       {"log.level", "information",
        "fatal, critical, error, warning, notice, information, debug or trace. Bodies are logged "
        "only at trace, never above debug."},
@@ -442,6 +445,8 @@ Result<GatewayConfig> readGatewayConfig(const Poco::Util::AbstractConfiguration&
   std::string databasePath;
   reader.string("database.path", databasePath);
   out.databasePath = databasePath;
+  // SqliteStoreOptions::kMaxWriterBoost.
+  reader.integer("store.writerBoost", 0, 39, out.writerBoost);
 
   reader.string("log.level", out.logLevel);
   static constexpr std::array<std::string_view, 8> kLevels = {

@@ -40,6 +40,29 @@ BOOST_AUTO_TEST_CASE(values_are_read) {
   BOOST_TEST(config->effectiveDatabasePath() == std::filesystem::path("/tmp/other.db"));
 }
 
+BOOST_AUTO_TEST_CASE(the_writer_boost_is_a_store_key_from_0_to_39) {
+  auto defaults = readGatewayConfig(*mapConfig({}));
+  BOOST_REQUIRE(defaults.ok());
+  BOOST_TEST(defaults->writerBoost == 10);
+  for (const char* good : {"0", "3", "39"}) {
+    auto config = readGatewayConfig(*mapConfig({{"store.writerBoost", good}}));
+    BOOST_REQUIRE(config.ok());
+    BOOST_TEST(config->writerBoost == std::stoi(good));
+  }
+  auto above = readGatewayConfig(*mapConfig({{"store.writerBoost", "40"}}));
+  BOOST_REQUIRE(!above.ok());
+  BOOST_TEST(above.outcome().issues().front().diagnostics ==
+             "store.writerBoost: 40 is out of range (0 to 39)");
+  auto below = readGatewayConfig(*mapConfig({{"store.writerBoost", "-1"}}));
+  BOOST_REQUIRE(!below.ok());
+  BOOST_TEST(below.outcome().issues().front().diagnostics.find("out of range") !=
+             std::string::npos);
+  auto text = readGatewayConfig(*mapConfig({{"store.writerBoost", "high"}}));
+  BOOST_REQUIRE(!text.ok());
+  BOOST_TEST(text.outcome().issues().front().diagnostics ==
+             "store.writerBoost: 'high' is not a whole number");
+}
+
 BOOST_AUTO_TEST_CASE(every_problem_is_listed_at_once) {
   auto config = readGatewayConfig(*mapConfig({{"server.port", "80000"},
                                               {"server.threads", "many"},

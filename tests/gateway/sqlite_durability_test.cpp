@@ -1,22 +1,28 @@
 // SqliteStore's durability pipeline: the writer commits without an fsync and is free at once,
 // one fdatasync of the WAL then covers every commit before it, and no call (a write's answer,
 // a read's result, an outbox claim) returns before what it wrote or saw is durable.
+#include <linux/capability.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "notebridge/gateway/sqlite_store.h"
+#include "storage/wal_checkpointer.h"
 #include "temp_dir.h"
 
 using namespace notebridge::gateway;
@@ -234,6 +240,38 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_fails_the_writes_it_covered_and_the_store_sto
   store->close();
 }
 
+BOOST_AUTO_TEST_CASE(after_a_failed_sync_no_checkpoint_copies_the_wal_into_the_database) {
+  // The idle checkpoint (WalCheckpointer::kIdle after the last commit) would copy the frames
+  // whose sync failed into the database file, and so would SQLite's checkpoint when the last
+  // connection closes; the store halts its checkpointer instead.
+  TempDir dir;
+  const auto file = dir.path() / "d.db";
+  auto store = *SqliteStore::open(file);
+  // The database file alone, as a crash that lost the WAL's unsynced pages would leave it.
+  const auto databaseFileAlone = [&](const std::string& name) {
+    const auto copy = dir.path() / name;
+    std::filesystem::copy_file(file, copy);
+    return copy;
+  };
+  // Before: the idle checkpoint copies a durable note (and the schema) into the file.
+  BOOST_REQUIRE(store->writeNote(noteWrite("N-0")).ok());
+  std::this_thread::sleep_for(WalCheckpointer::kIdle * 4);
+  BOOST_REQUIRE(committedRows(databaseFileAlone("before.db"), "notes", "id = 'N-0'") == 1);
+  store->setWalSyncForTesting([](int) {
+    errno = EIO;
+    return -1;
+  });
+  BOOST_REQUIRE(!store->writeNote(noteWrite("N-1")).ok());
+  BOOST_REQUIRE(committedRows(file, "notes", "id = 'N-1'") == 1);  // in the WAL
+  std::this_thread::sleep_for(WalCheckpointer::kIdle * 4);
+  BOOST_TEST(committedRows(databaseFileAlone("after.db"), "notes", "id = 'N-1'") == 0);
+  store->setWalSyncForTesting({});
+  // Nor does closing the store (SQLite checkpoints when the last connection closes).
+  store->close();
+  BOOST_TEST(std::filesystem::exists(file.string() + "-wal"));
+  BOOST_TEST(committedRows(databaseFileAlone("closed.db"), "notes", "id = 'N-1'") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_wal_that_cannot_be_opened_fails_the_waiting_calls_but_is_not_sticky) {
   TempDir dir;
   const auto file = dir.path() / "d.db";
@@ -351,76 +389,158 @@ BOOST_AUTO_TEST_CASE(without_the_pipeline_the_writer_syncs_inside_its_commit) {
 
 namespace {
 
-// Runs `work` on a thread of its own at nice 10 (lowering a thread's priority is always
-// permitted), so that a raise has room whatever the test runner's own nice value.
+// The nice value the priority tests start from: 10, or the test runner's own when it is
+// already higher (lowering a thread's priority is always permitted; raising it back is not).
+int startingNice() {
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  return std::max(errno == 0 ? current : 0, 10);
+}
+
+// Runs `work` on a thread of its own at startingNice(), so that a raise has room whatever
+// the test runner's own nice value (up to 19: then the raise has 9 levels at most).
 template <typename Work>
-auto atNiceTen(Work work) {
+auto atStartingNice(Work work) {
   return std::async(std::launch::async,
                     [work] {
                       const id_t self = static_cast<id_t>(::gettid());
-                      if (::setpriority(PRIO_PROCESS, self, 10) != 0) {
-                        throw std::runtime_error("cannot lower a thread's priority to nice 10");
+                      if (::setpriority(PRIO_PROCESS, self, startingNice()) != 0) {
+                        throw std::runtime_error("cannot lower a thread's priority");
                       }
                       return work();
                     })
       .get();
 }
 
-// Whether this process may raise a thread's priority by `levels` (CAP_SYS_NICE, or
-// RLIMIT_NICE allowing it).
-bool mayRaiseBy(int levels) {
-  return atNiceTen([levels] {
-    return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10 - levels) == 0;
+// Levels by which this process may raise a thread's priority, up to `levels` (CAP_SYS_NICE,
+// or RLIMIT_NICE allowing it).
+int mayRaiseBy(int levels) {
+  return atStartingNice([levels] {
+    const id_t self = static_cast<id_t>(::gettid());
+    const int start = startingNice();
+    for (int by = std::min(levels, start + 20); by > 0; --by) {
+      if (::setpriority(PRIO_PROCESS, self, start - by) == 0) return by;
+    }
+    return 0;
   });
 }
 
-std::shared_ptr<SqliteStore> openWithBoost(const std::filesystem::path& file, const char* boost) {
-  if (boost) {
-    ::setenv("NOTEBRIDGE_WRITER_BOOST", boost, 1);
-  } else {
-    ::unsetenv("NOTEBRIDGE_WRITER_BOOST");
-  }
-  auto opened = SqliteStore::open(file);
-  ::unsetenv("NOTEBRIDGE_WRITER_BOOST");
+std::shared_ptr<SqliteStore> openWithBoost(const std::filesystem::path& file,
+                                           std::optional<int> boost) {
+  SqliteStoreOptions options;
+  if (boost) options.writerBoost = *boost;
+  auto opened = SqliteStore::open(file, options);
   BOOST_REQUIRE(opened.ok());
   return *opened;
+}
+
+// Drops CAP_SYS_NICE from the calling thread's effective capabilities (capabilities are a
+// thread's own on Linux), so that only RLIMIT_NICE decides what it may raise.
+bool dropSysNice() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  data[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+  return ::syscall(SYS_capset, &header, data) == 0;
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_writer_runs_above_its_threads_priority_and_gives_it_back) {
   // The thread holding the write lock is raised 10 nice levels by default (N with
-  // NOTEBRIDGE_WRITER_BOOST=N, none with 0) when the process may; its own priority is back
-  // before anyone else can take the lock, and without the permission the turn runs as before.
+  // writerBoost N, none with 0) as far as the process may; its own priority is back before
+  // anyone else can take the lock, and without the permission the turn runs as before.
   TempDir dir;
-  const bool mayRaise = mayRaiseBy(10);
-  BOOST_TEST_MESSAGE("may raise a thread's priority: " << mayRaise);
+  const int mayRaise = mayRaiseBy(10);
+  BOOST_TEST_MESSAGE("may raise a thread's priority by " << mayRaise << " levels");
   {
-    auto store = openWithBoost(dir.path() / "default.db", nullptr);
-    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
-    BOOST_TEST(turn.raisedBy == (mayRaise ? 10 : 0));
+    auto store = openWithBoost(dir.path() / "default.db", std::nullopt);
+    const auto turn = atStartingNice([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(turn.raisedBy == mayRaise);
     BOOST_TEST(turn.restored);
-    // A second turn: raised again (or, refused once, not tried again), restored again.
-    const auto again = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    // A second turn: raised again as far (or, refused once, not tried again), restored again.
+    const auto again = atStartingNice([&] { return store->writerPriorityForTesting(); });
     BOOST_TEST(again.raisedBy == turn.raisedBy);
     BOOST_TEST(again.restored);
     BOOST_TEST(store->writeNote(noteWrite("N-1")).ok());
     store->close();
   }
   {
-    auto store = openWithBoost(dir.path() / "three.db", "3");
-    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
-    BOOST_TEST(turn.raisedBy == (mayRaiseBy(3) ? 3 : 0));
+    auto store = openWithBoost(dir.path() / "three.db", 3);
+    const auto turn = atStartingNice([&] { return store->writerPriorityForTesting(); });
+    BOOST_TEST(turn.raisedBy == mayRaiseBy(3));
     BOOST_TEST(turn.restored);
     store->close();
   }
   {
-    auto store = openWithBoost(dir.path() / "off.db", "0");
-    const auto turn = atNiceTen([&] { return store->writerPriorityForTesting(); });
+    auto store = openWithBoost(dir.path() / "off.db", 0);
+    const auto turn = atStartingNice([&] { return store->writerPriorityForTesting(); });
     BOOST_TEST(turn.raisedBy == 0);
     BOOST_TEST(turn.restored);
     store->close();
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_boost_out_of_range_fails_the_open) {
+  TempDir dir;
+  for (const int boost : {-1, 40}) {
+    SqliteStoreOptions options;
+    options.writerBoost = boost;
+    auto opened = SqliteStore::open(dir.path() / "d.db", options);
+    BOOST_REQUIRE(!opened.ok());
+    BOOST_TEST(opened.outcome().issues().front().diagnostics.find("store.writerBoost") !=
+               std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(where_rlimit_nice_allows_part_of_the_boost_the_writer_gets_that_part) {
+  // A thread without CAP_SYS_NICE may go down to the nice value 20 - RLIMIT_NICE: with 15,
+  // to 5, i.e. 5 of the 10 levels from nice 10. (Needs a process that may set that limit and
+  // drop the capability; skipped otherwise.)
+  TempDir dir;
+  rlimit saved{};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NICE, &saved) == 0);
+  rlimit partial{15, std::max<rlim_t>(saved.rlim_max, 15)};
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 15 && ::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: RLIMIT_NICE's hard limit is below 15");
+    return;
+  }
+  if (saved.rlim_max == RLIM_INFINITY) partial.rlim_max = RLIM_INFINITY;
+  if (::setrlimit(RLIMIT_NICE, &partial) != 0) {
+    BOOST_TEST_MESSAGE("skipped: cannot set RLIMIT_NICE to 15");
+    return;
+  }
+  auto store = openWithBoost(dir.path() / "partial.db", std::nullopt);
+  struct Outcome {
+    bool dropped = false;
+    int start = 0;
+    SqliteStore::WriterPriorityForTesting first;
+    SqliteStore::WriterPriorityForTesting second;
+  };
+  const Outcome outcome = std::async(std::launch::async, [&] {
+                            Outcome out;
+                            const id_t self = static_cast<id_t>(::gettid());
+                            out.dropped = dropSysNice();
+                            if (::setpriority(PRIO_PROCESS, self, 10) != 0) out.dropped = false;
+                            out.start = ::getpriority(PRIO_PROCESS, self);
+                            if (out.dropped) {
+                              out.first = store->writerPriorityForTesting();
+                              out.second = store->writerPriorityForTesting();
+                            }
+                            return out;
+                          }).get();
+  ::setrlimit(RLIMIT_NICE, &saved);
+  if (!outcome.dropped) {
+    BOOST_TEST_MESSAGE("skipped: cannot drop CAP_SYS_NICE or start at nice 10");
+    store->close();
+    return;
+  }
+  BOOST_TEST(outcome.start == 10);
+  BOOST_TEST(outcome.first.raisedBy == 5);
+  BOOST_TEST(outcome.first.restored);
+  BOOST_TEST(outcome.second.raisedBy == 5);
+  BOOST_TEST(outcome.second.restored);
+  store->close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

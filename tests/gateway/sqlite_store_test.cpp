@@ -3,6 +3,7 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 
 #include "temp_dir.h"
@@ -168,6 +169,59 @@ BOOST_AUTO_TEST_CASE(an_update_rewrites_only_the_index_rows_that_changed) {
   BOOST_TEST(store->search(query)->total == 0);
   query.criteria.front().alternatives.front() = {"eq", "", false, "2026-03-01", "2026-03-02"};
   BOOST_TEST(store->search(query)->total == 1);
+  store->close();
+}
+
+BOOST_AUTO_TEST_CASE(an_update_of_a_resource_with_twenty_thousand_index_rows_keeps_the_right_ones) {
+  // The diff of the stored rows against the new version's at a size where a quadratic one
+  // would take minutes: half the identifiers stay, half change, some are given twice, and one
+  // row is new.
+  TempDir dir;
+  const auto file = dir / "db.sqlite";
+  auto store = *SqliteStore::open(file);
+  constexpr int kRows = 20000;
+  std::vector<IndexEntry> before;
+  std::vector<IndexEntry> after;
+  for (int i = 0; i < kRows; ++i) {
+    // Written in an order that is not the sorted one.
+    const int n = (i * 7919) % kRows;
+    const std::string id = std::to_string(n);
+    before.push_back({"identifier", "token", "urn:x", "v-" + id, ""});
+    after.push_back({"identifier", "token", "urn:x", (n % 2 == 0 ? "v-" : "w-") + id, ""});
+    if (n % 1000 == 0) after.push_back(after.back());  // the same row twice
+  }
+  after.push_back({"code", "token", "urn:c", "new", ""});
+  BOOST_REQUIRE(store->writeResource(indexedWrite("Basic", "many", before)).ok());
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session session("SQLite", file.string());
+  session << "CREATE TABLE deleted_rows (param TEXT, value TEXT)", now;
+  session << "CREATE TRIGGER record_deletes AFTER DELETE ON search_index BEGIN "
+             "INSERT INTO deleted_rows VALUES (old.param, old.value); END",
+      now;
+  auto updated = store->writeResource(indexedWrite("Basic", "many", after));
+  BOOST_REQUIRE(updated.ok());
+  BOOST_TEST(updated->written.version == 2);
+  const std::vector<std::string> rows =
+      texts(session,
+            "SELECT i.param || '=' || i.value || '|' || i.system FROM search_index i "
+            "JOIN resources r ON r.rid = i.rid WHERE r.type = 'Basic' AND r.id = 'many' "
+            "ORDER BY 1");
+  std::vector<std::string> expected;
+  for (int n = 0; n < kRows; ++n) {
+    expected.push_back("identifier=" + std::string(n % 2 == 0 ? "v-" : "w-") + std::to_string(n) +
+                       "|urn:x");
+  }
+  expected.push_back("code=new|urn:c");
+  std::sort(expected.begin(), expected.end());
+  BOOST_TEST(rows.size() == expected.size());
+  BOOST_TEST(rows == expected);
+  // Only the changed rows were deleted: the odd ones, once each.
+  std::vector<std::string> deleted = texts(session, "SELECT value FROM deleted_rows ORDER BY 1");
+  std::vector<std::string> expectedDeleted;
+  for (int n = 1; n < kRows; n += 2) expectedDeleted.push_back("v-" + std::to_string(n));
+  std::sort(expectedDeleted.begin(), expectedDeleted.end());
+  BOOST_TEST(deleted.size() == expectedDeleted.size());
+  BOOST_TEST(deleted == expectedDeleted);
   store->close();
 }
 

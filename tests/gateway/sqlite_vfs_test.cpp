@@ -307,65 +307,21 @@ BOOST_AUTO_TEST_CASE(a_commit_that_failed_once_never_comes_back_after_a_crash) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(checkpoints_start_the_writeback_of_the_database_file_every_step) {
+BOOST_AUTO_TEST_CASE(checkpoints_write_the_database_file_as_the_wrapped_vfs_and_are_counted) {
   registerTestVfs();
-  const std::uint64_t step = sqlite::databaseWriteback();
-  BOOST_TEST(step == sqlite::kDefaultWritebackBytes);
   TempDir dir;
-  const std::string file = (dir / "writeback.db").string();
+  const std::string file = (dir / "checkpoint.db").string();
   {
     Db writer(file, kVfs);
     fortyRowsInWal(writer, "NORMAL");
-    // Every 64 KB written to the database file (16 pages).
-    sqlite::setDatabaseWriteback(64 * 1024);
     BOOST_REQUIRE(insertRows(writer, 41, 400) == SQLITE_OK);
     const sqlite::CoalescingStats before = sqlite::coalescingStats();
     BOOST_REQUIRE(writer.exec("PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK);
     const sqlite::CoalescingStats after = sqlite::coalescingStats();
-    const std::uint64_t written = after.databaseBytes - before.databaseBytes;
-    BOOST_TEST(written >= 400u * 1000u);  // the rows' pages, copied from the WAL
+    BOOST_TEST(after.databaseBytes - before.databaseBytes >= 400u * 1000u);  // the rows' pages
     BOOST_TEST(after.databaseWrites > before.databaseWrites);
-    // One writeback per full step (the remainder is carried to the next write).
-    BOOST_TEST(after.writebacks - before.writebacks >= written / (64 * 1024) - 1);
-    BOOST_TEST(after.writebacks - before.writebacks <= written / (64 * 1024) + 1);
-    // Step 0: none, and the pages are written all the same.
-    sqlite::setDatabaseWriteback(0);
-    BOOST_REQUIRE(insertRows(writer, 441, 400) == SQLITE_OK);
-    const sqlite::CoalescingStats quiet = sqlite::coalescingStats();
-    BOOST_REQUIRE(writer.exec("PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK);
-    BOOST_TEST(sqlite::coalescingStats().writebacks == quiet.writebacks);
-    BOOST_TEST(sqlite::coalescingStats().databaseBytes - quiet.databaseBytes >= 400u * 1000u);
-    sqlite::setDatabaseWriteback(step);
   }
   // The database file alone (the WAL was truncated) holds every row, intact.
-  Db reader(file, "unix");
-  BOOST_TEST(reader.count("t") == 840);
-  BOOST_TEST(reader.text("PRAGMA integrity_check") == "ok");
-}
-
-BOOST_AUTO_TEST_CASE(a_database_file_that_cannot_be_opened_again_is_written_without_writeback) {
-  // The writeback's own descriptor is opened by name at the first full step: a file renamed
-  // by then cannot be opened, and the checkpoint's writes go on as without the writeback.
-  registerTestVfs();
-  const std::uint64_t step = sqlite::databaseWriteback();
-  TempDir dir;
-  const std::string file = (dir / "renamed.db").string();
-  const std::string moved = (dir / "moved.db").string();
-  {
-    Db writer(file, kVfs);
-    fortyRowsInWal(writer, "NORMAL");
-    BOOST_REQUIRE(insertRows(writer, 41, 400) == SQLITE_OK);
-    std::filesystem::rename(file, moved);
-    sqlite::setDatabaseWriteback(64 * 1024);
-    const sqlite::CoalescingStats before = sqlite::coalescingStats();
-    BOOST_REQUIRE(writer.exec("PRAGMA wal_checkpoint") == SQLITE_OK);
-    const sqlite::CoalescingStats after = sqlite::coalescingStats();
-    sqlite::setDatabaseWriteback(step);
-    BOOST_TEST(after.databaseBytes - before.databaseBytes >= 400u * 1000u);
-    BOOST_TEST(after.writebacks == before.writebacks);
-    BOOST_TEST(writer.count("t") == 440);
-    std::filesystem::rename(moved, file);
-  }
   Db reader(file, "unix");
   BOOST_TEST(reader.count("t") == 440);
   BOOST_TEST(reader.text("PRAGMA integrity_check") == "ok");

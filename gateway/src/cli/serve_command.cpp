@@ -55,7 +55,9 @@ class ServeApplication final : public Poco::Util::ServerApplication {
   int main(const std::vector<std::string>&) override {
     setUpLogging(config_.logLevel);
     Poco::Logger& log = Poco::Logger::get("notebridge");
-    auto store = SqliteStore::open(config_.effectiveDatabasePath());
+    SqliteStoreOptions storeOptions;
+    storeOptions.writerBoost = config_.writerBoost;
+    auto store = SqliteStore::open(config_.effectiveDatabasePath(), storeOptions);
     if (!store) {
       for (const auto& issue : store.outcome().issues()) log.fatal(issue.diagnostics);
       return kExitFailed;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
 #include "notebridge/gateway/sqlite_store.h"
 #include "storage/sqlite_session.h"
@@ -447,18 +448,28 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
   // note updates its client's Conditions with every note, and most of their rows (code,
   // identifier, subject) stay as they were (deleting and inserting them again cost two b-tree
   // writes each, in the table and in the value index).
+  // The stored rows are sorted once and looked up by binary search (a resource can have
+  // hundreds of thousands of identifiers, and this runs under the write lock); a row the new
+  // version keeps is marked, and the rows left unmarked are deleted.
   std::vector<IndexRow> stale;
   if (current) stale = indexRows(statements, rid);
+  const auto key = [](const IndexRow& row) {
+    return std::tie(row.param, row.value, row.system, row.high);
+  };
+  std::sort(stale.begin(), stale.end(),
+            [&](const IndexRow& a, const IndexRow& b) { return key(a) < key(b); });
+  std::vector<bool> kept(stale.size(), false);
   for (const IndexEntry& entry : write.index) {
     std::string byRid;
     if (entry.kind == "reference") byRid = referenceByRid(statements, entry.value);
     const std::string& value = byRid.empty() ? entry.value : byRid;
-    const auto kept = std::find_if(stale.begin(), stale.end(), [&](const IndexRow& row) {
-      return row.param == entry.param && row.value == value && row.system == entry.system &&
-             row.high == entry.high;
-    });
-    if (kept != stale.end()) {
-      stale.erase(kept);
+    const auto wanted = std::tie(entry.param, value, entry.system, entry.high);
+    auto match = std::lower_bound(stale.begin(), stale.end(), wanted,
+                                  [&](const IndexRow& row, const auto& k) { return key(row) < k; });
+    // The first equal row not kept yet (the same row twice in the new version keeps one).
+    while (match != stale.end() && key(*match) == wanted && kept[match - stale.begin()]) ++match;
+    if (match != stale.end() && key(*match) == wanted) {
+      kept[match - stale.begin()] = true;
       continue;
     }
     sqlite3_stmt* insert = statements.get(
@@ -472,7 +483,9 @@ std::optional<WriteResult> writeInTransaction(Poco::Data::Session& session,
     statements.bind(insert, 6, entry.high);
     statements.step(insert);
   }
-  for (const IndexRow& row : stale) {
+  for (std::size_t i = 0; i < stale.size(); ++i) {
+    if (kept[i]) continue;
+    const IndexRow& row = stale[i];
     sqlite3_stmt* remove = statements.get(
         "DELETE FROM search_index WHERE rid = ? AND param = ? AND value = ? AND system = ? AND "
         "high = ?");

@@ -200,7 +200,19 @@ void migrate(Poco::Data::Session& session, const std::vector<Migration>& migrati
 
 Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
                                                        const std::vector<Migration>& migrations) {
+  return open(file, SqliteStoreOptions{}, migrations);
+}
+
+Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
+                                                       const SqliteStoreOptions& options,
+                                                       const std::vector<Migration>& migrations) {
   using R = Result<std::shared_ptr<SqliteStore>>;
+  if (options.writerBoost < 0 || options.writerBoost > SqliteStoreOptions::kMaxWriterBoost) {
+    return R::failure(Severity::kFatal, "exception",
+                      "store.writerBoost: " + std::to_string(options.writerBoost) +
+                          " is out of range (0 to " +
+                          std::to_string(SqliteStoreOptions::kMaxWriterBoost) + ")");
+  }
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   if (ec) {
@@ -249,7 +261,7 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
       auto reads = std::make_unique<SqliteReadPool>(file.string(), 32);
       auto checkpointer = std::make_unique<WalCheckpointer>(file.string());
       return R(std::shared_ptr<SqliteStore>(new SqliteStore(
-          file, wal, walFd, std::move(pool), std::move(reads), std::move(checkpointer))));
+          file, wal, walFd, std::move(pool), std::move(reads), std::move(checkpointer), options)));
     } catch (...) {
       ::close(walFd);
       throw;
@@ -267,30 +279,19 @@ bool pipelineWanted() {
   return wanted == nullptr || std::strcmp(wanted, "0") != 0;
 }
 
-// Nice levels the writer's turn runs above its thread's own (SqliteStore::writerBoost_).
-constexpr int kDefaultWriterBoost = 10;
-
-int writerBoostWanted() {
-  const char* wanted = std::getenv("NOTEBRIDGE_WRITER_BOOST");
-  if (wanted == nullptr || *wanted == '\0') return kDefaultWriterBoost;
-  char* end = nullptr;
-  const long boost = std::strtol(wanted, &end, 10);
-  if (*end != '\0' || boost < 0 || boost > 39) return kDefaultWriterBoost;
-  return static_cast<int>(boost);
-}
-
 }  // namespace
 
 SqliteStore::SqliteStore(std::filesystem::path file, std::string walFile, int walFd,
                          std::unique_ptr<Poco::Data::SessionPool> pool,
                          std::unique_ptr<SqliteReadPool> reads,
-                         std::unique_ptr<WalCheckpointer> checkpointer)
+                         std::unique_ptr<WalCheckpointer> checkpointer,
+                         const SqliteStoreOptions& options)
     : file_(std::move(file)),
       walFile_(std::move(walFile)),
       pipelined_(pipelineWanted()),
       walFd_(walFd),
       checkpointer_(std::move(checkpointer)),
-      writerBoost_(writerBoostWanted()),
+      writerBoost_(options.writerBoost),
       pool_(std::move(pool)),
       reads_(std::move(reads)) {
   if (!pipelined_) {
@@ -333,18 +334,33 @@ void SqliteStore::configureWriter(Poco::Data::Session& session) {
 
 SqliteStore::WriterPriority SqliteStore::raiseWriterPriority() {
   stats_.turns.fetch_add(1, std::memory_order_relaxed);
-  if (writerBoost_ == 0 || boostRefused_.load(std::memory_order_relaxed)) return {};
+  if (writerBoost_ == 0) return {};
   // On Linux the nice value is the thread's own (setpriority(2), NOTES): the calling thread
   // only, for this turn.
   const id_t thread = static_cast<id_t>(::gettid());
   errno = 0;
   const int previous = ::getpriority(PRIO_PROCESS, thread);
   if (previous == -1 && errno != 0) return {};
-  const int raised = std::max(-20, previous - writerBoost_);
-  if (raised == previous) return {};
+  const int raised =
+      std::max({-20, previous - writerBoost_, boostFloor_.load(std::memory_order_relaxed)});
+  if (raised >= previous) return {};
   if (::setpriority(PRIO_PROCESS, thread, raised) != 0) {
-    boostRefused_.store(true, std::memory_order_relaxed);
-    return {};
+    // Refused (no CAP_SYS_NICE): RLIMIT_NICE lets an unprivileged thread go down to the nice
+    // value 20 - rlim_cur (setrlimit(2)); from now on no turn asks for more than that.
+    int floor = 20;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NICE, &limit) == 0) {
+      floor = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= 40
+                  ? -20
+                  : 20 - static_cast<int>(limit.rlim_cur);
+    }
+    if (floor <= raised) floor = 20;  // that much was refused: none then
+    boostFloor_.store(floor, std::memory_order_relaxed);
+    if (floor >= previous) return {};
+    if (::setpriority(PRIO_PROCESS, thread, floor) != 0) {
+      boostFloor_.store(20, std::memory_order_relaxed);
+      return {};
+    }
   }
   stats_.boostedTurns.fetch_add(1, std::memory_order_relaxed);
   return {previous, true};
@@ -418,6 +434,8 @@ fhir::Outcome SqliteStore::awaitDurable(std::uint64_t seq) {
         // them clean, so a later fsync that succeeds proves nothing about them.
         syncError_ = std::move(result.error);
         syncFailed_.store(true, std::memory_order_release);
+        // A checkpoint would copy frames whose sync failed into the database file.
+        if (checkpointer_) checkpointer_->halt();
       } else {
         // Not sticky: the waiting calls this sync would have covered fail; their pages are
         // still dirty in the kernel, and the next sync covers them.
@@ -640,6 +658,7 @@ void SqliteStore::close() {
       } else {
         syncError_ = std::move(result.error);
         syncFailed_.store(true);
+        if (checkpointer_) checkpointer_->halt();
       }
     }
     if (walFd_ >= 0) ::close(walFd_);

@@ -1,8 +1,5 @@
 #include "storage/sqlite_vfs.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -39,25 +36,8 @@
 //   which were flushed before that header was written.
 //
 // The database file keeps the wrapped VFS's behaviour: its pages go to the file as SQLite
-// writes them (checkpoints write them in page order, but few are adjacent). After every
-// `writebackBytes` written to it, the VFS asks the kernel to start writing the file's dirty
-// pages to the disk (sync_file_range with SYNC_FILE_RANGE_WRITE only), through a read-only
-// descriptor of its own. Without it the pages a checkpoint copies stay dirty in the page cache
-// until the fsync of the next complete checkpoint (or the kernel's writeback after 30 s), which
-// then writes tens of MB at once, and the WAL's fdatasyncs (every commit) queue behind it.
-// Why it is safe:
-// - It changes no byte of any file and no order SQLite relies on: it only starts, earlier,
-//   the writeback the kernel may start on its own at any time (memory pressure, dirty expiry).
-//   Pages the database file gets before the checkpoint's fsync are pages SQLite has already
-//   written with pwrite, so a crash can find them on disk with or without it; SQLite's WAL
-//   frames stay the authority until that fsync, as before.
-// - The fsync itself is untouched: SQLite still syncs the database before a complete
-//   checkpoint stores nBackfill, and only then may a writer restart the WAL.
-// - Errors: SYNC_FILE_RANGE_WRITE waits for nothing and reports no write error; an error of
-//   the writeback it started is recorded on the file (errseq) and reported to SQLite's own
-//   descriptor by its next fsync, as for the kernel's own writeback (a separate descriptor
-//   takes nothing from SQLite's). A descriptor that cannot be opened, or a sync_file_range
-//   that fails, only leaves the writeback to the kernel, as without this.
+// writes them (checkpoints write them in page order, but few are adjacent); the VFS only counts
+// them (CoalescingStats).
 
 namespace notebridge::gateway::sqlite {
 
@@ -77,9 +57,6 @@ std::atomic<std::uint64_t> fileWrites{0};
 std::atomic<std::uint64_t> bytesWritten{0};
 std::atomic<std::uint64_t> databaseWrites{0};
 std::atomic<std::uint64_t> databaseBytes{0};
-std::atomic<std::uint64_t> writebacks{0};
-// Bytes written to a database file after which its writeback is started (0: never).
-std::atomic<std::uint64_t> writebackEvery{kDefaultWritebackBytes};
 
 // Our file object; the wrapped VFS's file object follows it in the same allocation (SQLite
 // allocates szOsFile bytes and never constructs anything: this is plain data).
@@ -93,12 +70,6 @@ struct File {
   sqlite3_int64 lastEnd;  // end of the last write SQLite made
   bool commitPending;     // the last write was a commit frame's header: flush after its page
   int deferredError;      // a flush that could not report its failure (xShmBarrier)
-  // Database files: the name SQLite opened (valid until xClose), our descriptor for
-  // sync_file_range plus one (0: not opened yet; -1: cannot be opened, never tried again),
-  // and the bytes written since the last writeback was started.
-  const char* path;
-  int writebackFd;
-  std::uint64_t unstarted;
 };
 
 constexpr std::size_t kRealOffset = (sizeof(File) + 15) / 16 * 16;
@@ -336,26 +307,7 @@ void flushPeerOrDefer(sqlite3_file* file) {
 int dbClose(sqlite3_file* file) {
   File* f = asFile(file);
   if (f->peer != nullptr) f->peer->peer = nullptr;
-  if (f->writebackFd > 0) ::close(f->writebackFd - 1);
-  f->writebackFd = 0;
   return f->real->pMethods->xClose(f->real);
-}
-
-// Starts the writeback of the database file's dirty pages once `writebackEvery` bytes were
-// written to it (the comment at the top says why this is safe). Never fails the write.
-void startWriteback(File* f, int n) {
-  const std::uint64_t every = writebackEvery.load(std::memory_order_relaxed);
-  if (every == 0) return;
-  f->unstarted += static_cast<std::uint64_t>(n);
-  if (f->unstarted < every) return;
-  f->unstarted = 0;
-  if (f->writebackFd == 0) {
-    const int fd = f->path != nullptr ? ::open(f->path, O_RDONLY | O_CLOEXEC) : -1;
-    f->writebackFd = fd >= 0 ? fd + 1 : -1;
-  }
-  if (f->writebackFd <= 0) return;
-  // The whole file: the kernel walks only its dirty pages.
-  if (::sync_file_range(f->writebackFd - 1, 0, 0, SYNC_FILE_RANGE_WRITE) == 0) count(writebacks);
 }
 
 int dbWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
@@ -363,7 +315,6 @@ int dbWrite(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
   if (rc == SQLITE_OK) {
     count(databaseWrites);
     count(databaseBytes, static_cast<std::uint64_t>(n));
-    startWriteback(asFile(file), n);
   }
   return rc;
 }
@@ -473,7 +424,6 @@ int vfsOpen(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, i
     return base->xOpen(base, name, file, flags, outFlags);
   }
   file->pMethods = wal ? &kWalMethods : &kDatabaseMethods;
-  if (database) f->path = name;
   if (wal) {
     // The database file the pager opened this WAL for (SQLite's interface for VFS shims).
     sqlite3_file* db = sqlite3_database_file_object(name);
@@ -567,25 +517,16 @@ int installCoalescingVfs() {
         wanted != nullptr && std::strcmp(wanted, "0") == 0) {
       return;
     }
-    if (const char* kb = std::getenv("NOTEBRIDGE_DB_WRITEBACK_KB"); kb != nullptr && *kb) {
-      setDatabaseWriteback(std::strtoull(kb, nullptr, 10) * 1024);
-    }
     result = registerCoalescingVfs("notebridge-coalescing", sqlite3_vfs_find(nullptr), true);
   });
   return result;
 }
 
 CoalescingStats coalescingStats() {
-  return {
-      walWrites.load(std::memory_order_relaxed),     fileWrites.load(std::memory_order_relaxed),
-      bytesWritten.load(std::memory_order_relaxed),  databaseWrites.load(std::memory_order_relaxed),
-      databaseBytes.load(std::memory_order_relaxed), writebacks.load(std::memory_order_relaxed)};
+  return {walWrites.load(std::memory_order_relaxed), fileWrites.load(std::memory_order_relaxed),
+          bytesWritten.load(std::memory_order_relaxed),
+          databaseWrites.load(std::memory_order_relaxed),
+          databaseBytes.load(std::memory_order_relaxed)};
 }
-
-void setDatabaseWriteback(std::uint64_t bytes) {
-  writebackEvery.store(bytes, std::memory_order_relaxed);
-}
-
-std::uint64_t databaseWriteback() { return writebackEvery.load(std::memory_order_relaxed); }
 
 }  // namespace notebridge::gateway::sqlite

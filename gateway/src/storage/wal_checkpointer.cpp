@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <string>
 
@@ -16,11 +15,23 @@ namespace notebridge::gateway {
 
 namespace {
 
-// A positive integer from the environment, or `fallback`.
-long positiveFromEnvironment(const char* name, long fallback) {
-  if (const char* text = std::getenv(name); text && *text) {
-    if (const long n = std::atol(text); n > 0) return n;
+// A setting from the environment: a decimal integer from `min` to `max` (digits only, no sign
+// or spaces), or `fallback` with a warning on stderr when it is set to anything else.
+long settingFromEnvironment(const char* name, long min, long max, long fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  long value = 0;
+  bool valid = true;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c < '0' || *c > '9' || value > (max - (*c - '0')) / 10) {
+      valid = false;  // not a digit, or past `max` (checked before it could overflow)
+      break;
+    }
+    value = value * 10 + (*c - '0');
   }
+  if (valid && value >= min) return value;
+  std::fprintf(stderr, "notebridge: ignoring %s=%s (not an integer from %ld to %ld); using %ld\n",
+               name, text, min, max, fallback);
   return fallback;
 }
 
@@ -32,27 +43,19 @@ std::uint64_t threadCpuNanos() {
 }
 
 WalCheckpointer::Policy policyFor(int wakePages) {
-  if (wakePages != WalCheckpointer::kWakePages) {
-    return {wakePages, wakePages, std::chrono::milliseconds(0)};
-  }
+  if (wakePages != WalCheckpointer::kWakePages) return {wakePages, std::chrono::milliseconds(0)};
   return WalCheckpointer::defaultPolicy();
 }
 
 }  // namespace
 
 WalCheckpointer::Policy WalCheckpointer::defaultPolicy() {
-  Policy policy{kRestartPages, kStepPages, kIdle};
-  policy.restartPages =
-      static_cast<int>(positiveFromEnvironment("NOTEBRIDGE_CHECKPOINT_PAGES", kRestartPages));
-  policy.stepPages =
-      static_cast<int>(positiveFromEnvironment("NOTEBRIDGE_CHECKPOINT_STEP", kStepPages));
+  Policy policy{kRestartPages, kIdle};
+  policy.restartPages = static_cast<int>(
+      settingFromEnvironment("NOTEBRIDGE_CHECKPOINT_PAGES", 1, kInlinePages, kRestartPages));
   // 0 is allowed here: no idle checkpoint.
-  if (const char* idle = std::getenv("NOTEBRIDGE_CHECKPOINT_IDLE_MS"); idle && *idle) {
-    policy.idle = std::chrono::milliseconds(std::max(0L, std::atol(idle)));
-  }
-  if (const char* restart = std::getenv("NOTEBRIDGE_CHECKPOINT_RESTART"); restart && *restart) {
-    policy.forceRestart = std::strcmp(restart, "1") == 0;
-  }
+  policy.idle = std::chrono::milliseconds(
+      settingFromEnvironment("NOTEBRIDGE_CHECKPOINT_IDLE_MS", 0, 3600000, kIdle.count()));
   return policy;
 }
 
@@ -73,6 +76,10 @@ WalCheckpointer::WalCheckpointer(const std::string& file, const Policy& policy) 
   // durability pipeline syncs them after the commit), and only these fsyncs keep an unsynced
   // frame out of the database file.
   sqlite3_exec(db_, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
+  // A first read opens the WAL: from then on this connection holds its shared lock on the
+  // database file until it closes, so that SQLite's checkpoint on closing the last connection
+  // (which needs the database file exclusively) can only be this connection's (see halt()).
+  sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -83,6 +90,8 @@ WalCheckpointer::~WalCheckpointer() {
   }
   wake_.notify_one();
   thread_.join();
+  // Halted: no checkpoint when the last connection closes either (the WAL stays as it is).
+  if (halted_) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_close(db_);
   if (const char* wanted = std::getenv("NOTEBRIDGE_STORE_STATS"); wanted && *wanted) {
     // Beside the store's own figures (bench/run_load_bench.sh prints the "store_stats" lines).
@@ -90,24 +99,19 @@ WalCheckpointer::~WalCheckpointer() {
     const sqlite::CoalescingStats io = sqlite::coalescingStats();
     std::fprintf(stderr,
                  "{\"store_stats\": {\"checkpointer\": {\"restart_pages\": %d, "
-                 "\"step_pages\": %d, \"idle_ms\": %lld, \"runs\": %llu, \"idle_runs\": %llu, "
-                 "\"inline_runs\": %llu, \"max_wal_pages\": %d, \"restart_tries\": %llu, "
-                 "\"restarts_done\": %llu, \"complete\": %llu, "
+                 "\"idle_ms\": %lld, \"runs\": %llu, \"idle_runs\": %llu, "
+                 "\"inline_runs\": %llu, \"max_wal_pages\": %d, \"complete\": %llu, "
                  "\"frames_copied\": %llu, \"cpu_ms\": %.1f, "
-                 "\"wal_mb\": %.1f, \"db_mb\": %.1f, \"db_writebacks\": %llu}}}\n",
-                 policy_.restartPages, policy_.stepPages,
-                 static_cast<long long>(policy_.idle.count()),
+                 "\"wal_mb\": %.1f, \"db_mb\": %.1f}}}\n",
+                 policy_.restartPages, static_cast<long long>(policy_.idle.count()),
                  static_cast<unsigned long long>(stats_.runs),
                  static_cast<unsigned long long>(stats_.idleRuns),
                  static_cast<unsigned long long>(stats_.inlineRuns), stats_.maxWalPages,
-                 static_cast<unsigned long long>(stats_.restartTries),
-                 static_cast<unsigned long long>(stats_.restartsDone),
                  static_cast<unsigned long long>(stats_.complete),
                  static_cast<unsigned long long>(stats_.framesCopied),
                  static_cast<double>(stats_.cpuNanos) / 1e6,
                  static_cast<double>(io.bytesWritten) / 1048576.0,
-                 static_cast<double>(io.databaseBytes) / 1048576.0,
-                 static_cast<unsigned long long>(io.writebacks));
+                 static_cast<double>(io.databaseBytes) / 1048576.0);
   }
 }
 
@@ -117,6 +121,12 @@ void WalCheckpointer::uninstall(sqlite3* writer) {
   // Removing a WAL hook also removes SQLite's own auto-checkpoint (it is a WAL hook too): put it
   // back, at SQLite's default of 1,000 pages, for whatever uses the connection afterwards.
   sqlite3_wal_autocheckpoint(writer, 1000);
+}
+
+void WalCheckpointer::halt() {
+  std::lock_guard lock(mutex_);
+  halted_ = true;
+  wanted_ = false;
 }
 
 std::uint64_t WalCheckpointer::checkpoints() const {
@@ -131,35 +141,34 @@ WalCheckpointer::Stats WalCheckpointer::stats() const {
 
 int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pages) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);
-  if (pages >= kInlinePages) {
-    // The thread cannot keep up: bound the WAL here, as SQLite's own hook would.
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  }
   bool notify = false;
+  bool inlineCheckpoint = false;
   {
     std::lock_guard lock(checkpointer->mutex_);
-    if (pages >= kInlinePages) ++checkpointer->stats_.inlineRuns;
+    const bool pendingBefore = checkpointer->pending();
+    ++checkpointer->commits_;
+    checkpointer->stats_.walPages = pages;
     checkpointer->stats_.maxWalPages = std::max(checkpointer->stats_.maxWalPages, pages);
-    const int uncopiedBefore = checkpointer->uncopied();
-    // Fewer frames than after the last commit: a writer restarted the WAL, none is copied.
-    if (pages < checkpointer->walPages_) checkpointer->backfilled_ = 0;
-    checkpointer->walPages_ = pages;
     checkpointer->lastCommit_ = std::chrono::steady_clock::now();
     const Policy& policy = checkpointer->policy_;
-    if (pages < kInlinePages &&
-        (pages >= policy.restartPages || checkpointer->uncopied() >= policy.stepPages)) {
+    if (checkpointer->halted_) {
+      // No checkpoint at all (halt()).
+    } else if (pages >= kInlinePages) {
+      inlineCheckpoint = true;
+      ++checkpointer->stats_.inlineRuns;
+    } else if (pages >= policy.restartPages) {
       checkpointer->wanted_ = true;
       notify = true;
-    } else if (uncopiedBefore == 0 && policy.idle.count() > 0) {
+    } else if (!pendingBefore && policy.idle.count() > 0) {
       notify = true;  // the thread starts its idle timer
     }
   }
+  if (inlineCheckpoint) {
+    // The thread cannot keep up: bound the WAL here, as SQLite's own hook would.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
   if (notify) checkpointer->wake_.notify_one();
   return SQLITE_OK;
-}
-
-int WalCheckpointer::uncopied() const {
-  return walPages_ >= backfilled_ ? walPages_ - backfilled_ : walPages_;
 }
 
 void WalCheckpointer::run() {
@@ -167,12 +176,17 @@ void WalCheckpointer::run() {
   pthread_setname_np(pthread_self(), "nb-checkpoint");
   using Clock = std::chrono::steady_clock;
   std::unique_lock lock(mutex_);
-  int backfilled = 0;            // nBackfill after the last checkpoint (for the figures)
+  // The last checkpoint, for the figures: the nBackfill and WAL frames it left, whether it
+  // copied the whole WAL, and the commit count when it started.
+  int backfilled = 0;
+  int lastLog = 0;
+  bool lastComplete = false;
+  std::uint64_t lastStart = 0;
   Clock::time_point nextIdle{};  // no idle checkpoint before (one that left frames)
   while (true) {
     bool idleRun = false;
     while (!wanted_ && !stopping_) {
-      if (policy_.idle.count() <= 0 || uncopied() == 0) {
+      if (halted_ || policy_.idle.count() <= 0 || !pending()) {
         wake_.wait(lock);  // woken by the commit that leaves frames to copy, or wanted_
         continue;
       }
@@ -185,6 +199,8 @@ void WalCheckpointer::run() {
     }
     if (stopping_) return;
     wanted_ = false;
+    // Commits up to here are in the WAL this checkpoint finds (later ones may be too).
+    const std::uint64_t start = commits_;
     lock.unlock();
     const std::uint64_t cpuBefore = threadCpuNanos();
     int walFrames = 0;
@@ -192,28 +208,8 @@ void WalCheckpointer::run() {
     // Busy (another checkpoint running) or a failure leaves the frames for the next one.
     const int rc =
         sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &backfill);
-    int restart = -1;  // not tried
-    if (policy_.forceRestart && rc == SQLITE_OK && backfill == walFrames &&
-        walFrames >= policy_.restartPages) {
-      // Caught up, with a long WAL: hold the writer out (never waiting for it: busy timeout 0,
-      // so SQLITE_BUSY when it is in a transaction) while the frames committed since are
-      // copied and the database synced, so that its next transaction starts at read lock 0
-      // and restarts the WAL. The same checkpoint and syncs as PASSIVE, under the writer lock.
-      int frames = 0;
-      int copied = 0;
-      restart =
-          sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, &frames, &copied);
-      if (restart == SQLITE_OK && copied >= 0) {
-        walFrames = frames;
-        backfill = copied;
-      }
-    }
     const std::uint64_t cpu = threadCpuNanos() - cpuBefore;
     lock.lock();
-    if (restart != -1) {
-      ++stats_.restartTries;
-      if (restart == SQLITE_OK) ++stats_.restartsDone;
-    }
     ++stats_.runs;
     if (idleRun) {
       ++stats_.idleRuns;
@@ -221,14 +217,24 @@ void WalCheckpointer::run() {
     }
     stats_.cpuNanos += cpu;
     if (rc == SQLITE_OK && backfill >= 0) {
-      // nBackfill only grows, until a writer restarts the WAL (after a complete checkpoint).
+      // nBackfill only grows, until a writer restarts the WAL, which it can only do after a
+      // checkpoint that copied the whole WAL, with a commit since. Then a WAL not longer than
+      // the last one was restarted; a longer one is counted as restarted when nBackfill went
+      // down (under load a WAL rarely restarts: the writer's next transaction has usually
+      // begun before the checkpoint ends; a restarted WAL that outgrew the last nBackfill is
+      // then undercounted, a figure only).
+      const bool mayHaveRestarted = lastComplete && start != lastStart;
+      const bool continued = backfill >= backfilled && (!mayHaveRestarted || walFrames > lastLog);
       stats_.framesCopied +=
-          static_cast<std::uint64_t>(backfill >= backfilled ? backfill - backfilled : backfill);
+          static_cast<std::uint64_t>(continued ? backfill - backfilled : backfill);
       backfilled = backfill;
-      if (backfill == walFrames) ++stats_.complete;
-      // What the writer's hook counts from. A WAL shorter after the last commit than this
-      // checkpoint saw it was restarted meanwhile: nothing of it is copied.
-      backfilled_ = walPages_ >= walFrames ? backfill : 0;
+      lastLog = walFrames;
+      lastComplete = backfill == walFrames;
+      lastStart = start;
+      if (lastComplete) {
+        ++stats_.complete;
+        caughtUpAt_ = std::max(caughtUpAt_, start);
+      }
     }
   }
 }

@@ -30,34 +30,37 @@ namespace notebridge::gateway {
 // are copied once per window of commits: the longer the window, the fewer copies per note.
 // But the WAL only restarts (is reused from its start) after a checkpoint that caught up, with
 // the writer between transactions; until then it grows. So the thread is woken
-// - after a commit that leaves `stepPages` frames not yet copied (a long window while the
-//   WAL is short),
-// - after every commit once the WAL holds `restartPages` frames, copied or not (short
-//   checkpoints that can catch up, so that the WAL restarts), and
+// - after every commit once the WAL holds `restartPages` frames, copied or not (the first
+//   checkpoint of each WAL covers a long window; the later ones are short and catch up, so
+//   that the WAL restarts), and
 // - when no commit came for `idle` while frames are left to copy (a quiet store catches up
 //   and its WAL restarts at the next write; readers then look up fewer WAL frames).
+// "Frames left to copy" is decided from commits, not from frame counts (a restarted WAL can
+// reach any length): the hook counts the writer's commits, and frames are left unless the
+// last checkpoint that caught up started after the last commit.
+//
+// Once halt() is called (the store's WAL sync failed) it runs no checkpoint any more, idle or
+// woken, and the writer's inline checkpoint is skipped too: a checkpoint would copy frames
+// whose sync failed into the database file. Nor does SQLite's checkpoint when the process's
+// last connection closes: this object's connection holds the database file's shared lock
+// from its start, is the store's last to close, and closes without a checkpoint once halted.
 //
 // Thread-safe. Throws Poco::Data::DataException when its connection cannot be opened.
 class WalCheckpointer {
  public:
   struct Policy {
     int restartPages;                // WAL frames from which every commit wakes the thread
-    int stepPages;                   // frames not yet copied that wake it
     std::chrono::milliseconds idle;  // no commit for this long: copy the rest (0: never)
-    // After a PASSIVE checkpoint that caught up with a WAL of restartPages or more, a RESTART
-    // checkpoint (only when the writer lock is free: it never waits) so that the writer's next
-    // transaction restarts the WAL. Off by default (an experiment: bench/README.md, session 7).
-    bool forceRestart = false;
   };
-  // The store's policy: kRestartPages, kStepPages, kIdle, overridden by
-  // NOTEBRIDGE_CHECKPOINT_PAGES, NOTEBRIDGE_CHECKPOINT_STEP and NOTEBRIDGE_CHECKPOINT_IDLE_MS
-  // (milliseconds) in the environment, and NOTEBRIDGE_CHECKPOINT_RESTART=1 (forceRestart), for
-  // A/B measurements.
+  // The store's policy: kRestartPages and kIdle, overridden for A/B measurements by
+  // NOTEBRIDGE_CHECKPOINT_PAGES (1 to kInlinePages) and NOTEBRIDGE_CHECKPOINT_IDLE_MS
+  // (milliseconds, 0 to 3,600,000; 0: no idle checkpoint) in the environment. A value that is
+  // not a decimal integer in range is ignored, with a warning on stderr.
   static Policy defaultPolicy();
 
   // Opens its own connection to `file` and starts the thread. With `wakePages` other than
   // kWakePages: woken after every commit that leaves `wakePages` or more frames in the WAL,
-  // and only then (restartPages = stepPages = wakePages, no idle checkpoint); with kWakePages,
+  // and only then (restartPages = wakePages, no idle checkpoint); with kWakePages,
   // defaultPolicy().
   explicit WalCheckpointer(const std::string& file, int wakePages = kWakePages);
   WalCheckpointer(const std::string& file, const Policy& policy);
@@ -71,6 +74,10 @@ class WalCheckpointer {
   void install(sqlite3* writer);
   static void uninstall(sqlite3* writer);
 
+  // No checkpoint starts after this call (a running one finishes). For good: the store calls
+  // it when the WAL's sync has failed.
+  void halt();
+
   // Checkpoints run so far by the thread (for tests).
   std::uint64_t checkpoints() const;
 
@@ -79,18 +86,17 @@ class WalCheckpointer {
     std::uint64_t runs = 0;          // checkpoints run
     std::uint64_t idleRuns = 0;      // of them, the ones run because no commit came (Policy)
     std::uint64_t inlineRuns = 0;    // checkpoints the writer ran in its commit (kInlinePages)
+    int walPages = 0;                // frames in the WAL after the last commit
     int maxWalPages = 0;             // the most frames a commit left in the WAL
-    std::uint64_t restartTries = 0;  // RESTART checkpoints tried (Policy::forceRestart)
-    std::uint64_t restartsDone = 0;  // of them, the ones that got the writer lock and finished
-    std::uint64_t complete = 0;      // of them, the ones that copied the whole WAL
-    std::uint64_t framesCopied = 0;  // WAL frames backfilled (growth of nBackfill)
+    std::uint64_t complete = 0;      // of the runs, the ones that copied the whole WAL
+    std::uint64_t framesCopied = 0;  // WAL frames backfilled (growth of nBackfill; see run())
     std::uint64_t cpuNanos = 0;      // the thread's CPU time inside the checkpoints
   };
   Stats stats() const;
 
-  // The default policy (bench/README.md, session 7, has the measurements).
-  static constexpr int kRestartPages = 32000;
-  static constexpr int kStepPages = kRestartPages;
+  // The default policy (bench/README.md, session 7, has the measurements: 8,000, 16,000 and
+  // 32,000 pages).
+  static constexpr int kRestartPages = 16000;
   static constexpr std::chrono::milliseconds kIdle{200};
   // The constructor's default argument: "the default policy".
   static constexpr int kWakePages = kRestartPages;
@@ -100,7 +106,8 @@ class WalCheckpointer {
  private:
   static int onCommit(void* self, sqlite3* db, const char* name, int pages);
   void run();
-  int uncopied() const;  // frames the hook counts as not yet copied (mutex_ held)
+  // Whether frames may be left to copy (mutex_ held).
+  bool pending() const { return commits_ != caughtUpAt_; }
 
   const Policy policy_;
   sqlite3* db_ = nullptr;
@@ -108,10 +115,11 @@ class WalCheckpointer {
   std::condition_variable wake_;
   bool wanted_ = false;
   bool stopping_ = false;
-  // Writer side, under mutex_: frames in the WAL after the last commit, nBackfill as the last
-  // checkpoint left it (0 after a restart), and when the last commit came.
-  int walPages_ = 0;
-  int backfilled_ = 0;
+  bool halted_ = false;
+  // Under mutex_: the writer's commits seen by the hook, the count when the last checkpoint
+  // that copied the whole WAL started, and when the last commit came.
+  std::uint64_t commits_ = 0;
+  std::uint64_t caughtUpAt_ = 0;
   std::chrono::steady_clock::time_point lastCommit_{};
   Stats stats_;
   std::thread thread_;

@@ -33,6 +33,9 @@ struct GatewayConfig {
   std::filesystem::path dataDir = "var";
   // database.path: the SQLite database file; empty means <data.dir>/notebridge.db.
   std::filesystem::path databasePath;
+  // store.writerBoost: nice levels the thread holding the database's write lock runs above
+  // its own for its turn (0 to 39; 0: off). SqliteStoreOptions::writerBoost.
+  int writerBoost = 10;
   // log.level: fatal, critical, error, warning, notice, information, debug or trace.
   std::string logLevel = "information";
 

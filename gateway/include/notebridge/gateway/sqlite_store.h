@@ -27,6 +27,15 @@ namespace sqlite {
 class StatementCache;
 }
 
+// How SqliteStore::open runs the store (the gateway's `store.*` configuration keys).
+struct SqliteStoreOptions {
+  // store.writerBoost: nice levels the thread holding the write lock runs above its own
+  // priority for its turn, 0 to kMaxWriterBoost (0: off). Raised only as far as the process
+  // may (CAP_SYS_NICE, or the nice ceiling RLIMIT_NICE allows).
+  int writerBoost = 10;
+  static constexpr int kMaxWriterBoost = 39;
+};
+
 // One numbered step of the schema. Steps run in order, each in its own transaction, and each is
 // recorded in the schema_version table, so a later issue adds tables by appending a migration.
 struct Migration {
@@ -68,6 +77,10 @@ class SqliteStore final : public Store {
   // migration is rolled back), or the database is newer than the migrations this program knows.
   static fhir::Result<std::shared_ptr<SqliteStore>> open(
       const std::filesystem::path& file,
+      const std::vector<Migration>& migrations = sqliteMigrations());
+  // The same with `options` (a writerBoost out of range fails the open).
+  static fhir::Result<std::shared_ptr<SqliteStore>> open(
+      const std::filesystem::path& file, const SqliteStoreOptions& options,
       const std::vector<Migration>& migrations = sqliteMigrations());
 
   ~SqliteStore() override;
@@ -136,7 +149,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(std::filesystem::path file, std::string walFile, int walFd,
               std::unique_ptr<Poco::Data::SessionPool> pool, std::unique_ptr<SqliteReadPool> reads,
-              std::unique_ptr<WalCheckpointer> checkpointer);
+              std::unique_ptr<WalCheckpointer> checkpointer, const SqliteStoreOptions& options);
   // Runs `work` with a pooled session, turning a closed store or a driver exception into a
   // fatal issue (code "transient" when closed, "exception" otherwise), then waits until what
   // it may have read is durable (awaitVisible) unless `awaitDurable` is false (for reads of
@@ -214,13 +227,14 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::StatementCache> noteStatements_;
   // Checkpoints the WAL beside the writer (its hook is installed on writeSession_).
   std::unique_ptr<WalCheckpointer> checkpointer_;
-  // The thread holding the write lock runs writerBoost_ nice levels above its own (default
-  // 10; NOTEBRIDGE_WRITER_BOOST=N in the environment, 0 turns it off): every note queued
-  // behind the writer waits for its turn, and with a core shared by the request threads that
-  // map and validate, the writer spent more time waiting for a core than running on it.
-  // Raising a thread's priority needs CAP_SYS_NICE or RLIMIT_NICE; when the process may not,
-  // the first refusal turns the boost off (boostRefused_) and the turn runs as before.
-  // Lowering it back after the turn is always permitted.
+  // The thread holding the write lock runs writerBoost_ nice levels above its own
+  // (SqliteStoreOptions::writerBoost, 0: off): every note queued behind the writer waits for
+  // its turn, and with a core shared by the request threads that map and validate, the writer
+  // spent more time waiting for a core than running on it. Raising a thread's priority needs
+  // CAP_SYS_NICE or an RLIMIT_NICE that allows it: when a raise is refused, the store raises
+  // as far as RLIMIT_NICE allows instead (boostFloor_: the lowest nice value it may set, 20
+  // when none below a thread's own is allowed) and the turn runs as before when it allows
+  // none. Lowering it back after the turn is always permitted.
   struct WriterPriority {
     int previous = 0;
     bool raised = false;
@@ -228,7 +242,7 @@ class SqliteStore final : public Store {
   WriterPriority raiseWriterPriority();
   static void restoreWriterPriority(const WriterPriority& priority);
   const int writerBoost_;
-  std::atomic<bool> boostRefused_{false};
+  std::atomic<int> boostFloor_{-20};
   // Called with writeMutex_ held when writeSession_ is (re)opened.
   void configureWriter(Poco::Data::Session& session);
   // Closes writeSession_ (writeMutex_ held or closing). It is a connection of its own, not
