@@ -115,6 +115,18 @@ std::vector<std::string> texts(Poco::Data::Session& session, const std::string& 
   return out;
 }
 
+// A session on `file` whose table deleted_rows (param, value) records every search_index row
+// deleted from then on, by any connection (a trigger).
+Poco::Data::Session recordIndexDeletes(const std::filesystem::path& file) {
+  Poco::Data::SQLite::Connector::registerConnector();
+  Poco::Data::Session session("SQLite", file.string());
+  session << "CREATE TABLE deleted_rows (param TEXT, value TEXT)", now;
+  session << "CREATE TRIGGER record_deletes AFTER DELETE ON search_index BEGIN "
+             "INSERT INTO deleted_rows VALUES (old.param, old.value); END",
+      now;
+  return session;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(an_update_rewrites_only_the_index_rows_that_changed) {
@@ -130,12 +142,7 @@ BOOST_AUTO_TEST_CASE(an_update_rewrites_only_the_index_rows_that_changed) {
                         "Observation", "o-1",
                         {code, {"date", "date", "", "2026-01-01", "2026-01-02"}, subject}))
                     .ok());
-  Poco::Data::SQLite::Connector::registerConnector();
-  Poco::Data::Session session("SQLite", file.string());
-  session << "CREATE TABLE deleted_rows (param TEXT, value TEXT)", now;
-  session << "CREATE TRIGGER record_deletes AFTER DELETE ON search_index BEGIN "
-             "INSERT INTO deleted_rows VALUES (old.param, old.value); END",
-      now;
+  Poco::Data::Session session = recordIndexDeletes(file);
   // The subject's target is stored now: the update indexes it as "#rid" instead of the text.
   auto patient = store->writeResource(indexedWrite("Patient", "p-1", {}));
   BOOST_REQUIRE(patient.ok());
@@ -192,12 +199,7 @@ BOOST_AUTO_TEST_CASE(an_update_of_a_resource_with_twenty_thousand_index_rows_kee
   }
   after.push_back({"code", "token", "urn:c", "new", ""});
   BOOST_REQUIRE(store->writeResource(indexedWrite("Basic", "many", before)).ok());
-  Poco::Data::SQLite::Connector::registerConnector();
-  Poco::Data::Session session("SQLite", file.string());
-  session << "CREATE TABLE deleted_rows (param TEXT, value TEXT)", now;
-  session << "CREATE TRIGGER record_deletes AFTER DELETE ON search_index BEGIN "
-             "INSERT INTO deleted_rows VALUES (old.param, old.value); END",
-      now;
+  Poco::Data::Session session = recordIndexDeletes(file);
   auto updated = store->writeResource(indexedWrite("Basic", "many", after));
   BOOST_REQUIRE(updated.ok());
   BOOST_TEST(updated->written.version == 2);
