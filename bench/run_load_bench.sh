@@ -3,6 +3,7 @@
 # store in one transaction), a FHIR read, a FHIR search, and /healthz as the ceiling of the same
 # server. Prints one JSON line per run: requests/s, p50 and p99 latency (ms), errors.
 # Usage: bench/run_load_bench.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+# NB_BENCH_WRITER_BOOST=N sets the server's store.writerBoost (default 10; 0 for the A/B).
 # Needs: wrk (installed with apt-get when missing), openssl, python3, curl.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -36,6 +37,7 @@ server.queue = 1024
 data.dir = $work/data
 log.level = warning
 auth.jwt.keyFiles = $work/jwt.pub.pem
+store.writerBoost = ${NB_BENCH_WRITER_BOOST:-10}
 PROPS
 key="$("$notebridge" keys add bench --config "$work/gateway.properties" | head -n 1)"
 
