@@ -11,11 +11,6 @@ namespace notebridge::gateway {
 
 namespace {
 
-// Characters no version id ([A-Za-z0-9\-\.]) or instant has, so that a valid resource cannot
-// hold them where the stamp goes; anything else holding them is found by the count below.
-constexpr std::string_view kVersionMark = "~nb:versionId~";
-constexpr std::string_view kUpdatedMark = "~nb:lastUpdated~";
-
 std::size_t onlyOccurrence(const std::string& text, std::string_view mark) {
   const std::size_t at = text.find(mark);
   if (at == std::string::npos || text.find(mark, at + 1) != std::string::npos) {

@@ -38,8 +38,9 @@ fhir::Outcome ValidationCache::validate(const fhir::Element& resource) {
 
 namespace {
 
-// The template's two placeholders in place of a version's stamps (VersionTemplate: 30 bytes).
-constexpr std::size_t kPlaceholderBytes = 32;
+// The template's two placeholders, in place of a version's stamps.
+constexpr std::size_t kPlaceholderBytes =
+    VersionTemplate::kVersionMark.size() + VersionTemplate::kUpdatedMark.size();
 
 // What a kept write holds: its template (the body of a version, the stamps aside), digest,
 // type, id and index rows.

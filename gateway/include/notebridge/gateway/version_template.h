@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "notebridge/fhir/element.h"
 #include "notebridge/gateway/store.h"
@@ -26,6 +27,12 @@ class VersionTemplate {
   std::string bodyFor(const ResourceVersion& version) const;
   // Hex SHA-256 of the text with the placeholders: equal for equal content whatever the version.
   const std::string& contentHash() const { return contentHash_; }
+
+  // The two placeholders the text holds where a version's stamps go: characters no version id
+  // ([A-Za-z0-9\-\.]) or instant has, so that a valid resource cannot hold them there; anything
+  // else holding them is found by make(), which then gives no template.
+  static constexpr std::string_view kVersionMark = "~nb:versionId~";
+  static constexpr std::string_view kUpdatedMark = "~nb:lastUpdated~";
 
  private:
   std::string text_;
